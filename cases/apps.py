@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from cases import selectors
+        from cases.models import Pregnancy, Woman
+        from organisations.history import history_register
+
+        history_register(Woman, selectors.visible_women)
+        history_register(Pregnancy, selectors.visible_pregnancies)

@@ -1,0 +1,93 @@
+"""REST API for organisations, and the project-wide API error format.
+
+Errors are JSON: ``{"detail": "...", "code": "..."}`` or field errors ``{"field": ["..."]}``.
+Out of scope is 404 like missing; a transition or action not allowed is 403/409 with a zh-hans reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from organisations.models import Institution, Membership, RescueCentre
+from organisations.scoping import user_scope
+from organisations.selectors import visible_institutions, visible_rescue_centres
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        reason = str(exc) or None
+        exc = exceptions.PermissionDenied(detail=reason)
+    return drf_exception_handler(exc, context)
+
+
+class InstitutionSerializer(serializers.ModelSerializer):
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Institution
+        fields = ["id", "name", "kind", "level", "region", "region_name", "is_active"]
+        read_only_fields = fields
+
+
+class RescueCentreSerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+
+    class Meta:
+        model = RescueCentre
+        fields = ["id", "institution", "institution_name", "level", "regions", "duty_phone", "contact_note",
+                  "is_active"]
+        read_only_fields = fields
+
+
+class InstitutionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = InstitutionSerializer
+    queryset = Institution.objects.none()
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return visible_institutions(self.request.user).order_by("region_id", "name")
+
+
+class RescueCentreViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RescueCentreSerializer
+    queryset = RescueCentre.objects.none()
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return visible_rescue_centres(self.request.user).prefetch_related("regions").order_by("institution__name")
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "institution", "institution_name", "role", "is_active"]
+
+
+@api_view(["GET"])
+def me(request: Request) -> Response:
+    """The signed-in user, their roles and the areas they oversee."""
+    user = request.user
+    scope = user_scope(user)
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related("institution")
+    return Response({
+        "id": str(user.public_id),
+        "username": user.get_username(),
+        "name": str(user),
+        "roles": sorted(scope.roles),
+        "areas": sorted(code for _level, code in scope.areas),
+        "memberships": MembershipSerializer(memberships, many=True).data,
+    })

@@ -1,0 +1,22 @@
+"""Permissions come from the groups of the roles a user holds through active memberships.
+
+Deactivating a membership (or its institution) removes its permissions at once, with no group
+bookkeeping on the user. Groups stay editable in the admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import QuerySet
+
+
+class RoleBackend(ModelBackend):
+    def _get_group_permissions(self, user_obj: Any) -> QuerySet[Permission]:
+        return Permission.objects.filter(
+            group__name__in=user_obj.memberships.filter(
+                is_active=True, institution__is_active=True
+            ).values("role")
+        )

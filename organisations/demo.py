@@ -1,0 +1,236 @@
+"""Demo data: one real province (福建省) with real GB/T 2260 codes, its institutions, rescue centres and
+one user per role per county. Idempotent: running it again changes nothing that is already there.
+
+Every demo user has the password ``DEMO_PASSWORD`` (documented in the README).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from organisations.models import Institution, Membership, Region, RescueCentre, Role, User
+
+DEMO_PASSWORD = "anmu-demo-2026"  # noqa: S105  (documented demo password, demo data only)
+REASON = "演示数据"
+
+K = Institution.Kind
+
+PROVINCE = ("350000", "福建省")
+CITIES = [("350100", "福州市"), ("350200", "厦门市")]
+# code, name, city code, slug used in demo user names
+COUNTIES = [
+    ("350102", "鼓楼区", "350100", "gulou"),
+    ("350121", "闽侯县", "350100", "minhou"),
+    ("350203", "思明区", "350200", "siming"),
+    ("350212", "同安区", "350200", "tongan"),
+]
+
+# name, kind, level, region code, phone
+INSTITUTIONS = [
+    ("福建省卫生健康委员会", K.HEALTH_BUREAU, None, "350000", "0591-87823611"),
+    ("福建省妇幼保健院", K.MCH_INSTITUTE, 3, "350000", "0591-87558888"),
+    ("福州市卫生健康委员会", K.HEALTH_BUREAU, None, "350100", "0591-83361012"),
+    ("福州市妇幼保健院", K.MCH_INSTITUTE, 3, "350100", "0591-83375655"),
+    ("厦门市卫生健康委员会", K.HEALTH_BUREAU, None, "350200", "0592-2053535"),
+    ("厦门市妇幼保健院", K.MCH_INSTITUTE, 3, "350200", "0592-2662000"),
+    # 鼓楼区
+    ("福州市鼓楼区卫生健康局", K.HEALTH_BUREAU, None, "350102", "0591-87113002"),
+    ("福州市鼓楼区妇幼保健院", K.MCH_INSTITUTE, 2, "350102", "0591-87530011"),
+    ("福州市鼓楼区医院", K.MIDWIFERY_HOSPITAL, 2, "350102", "0591-87112233"),
+    ("鼓楼区温泉街道社区卫生服务中心", K.PRIMARY_CARE, 1, "350102", "0591-87510101"),
+    # 闽侯县
+    ("闽侯县卫生健康局", K.HEALTH_BUREAU, None, "350121", "0591-22988001"),
+    ("闽侯县妇幼保健院", K.MCH_INSTITUTE, 2, "350121", "0591-22066120"),
+    ("闽侯县医院", K.MIDWIFERY_HOSPITAL, 2, "350121", "0591-22060120"),
+    ("闽侯县甘蔗街道社区卫生服务中心", K.PRIMARY_CARE, 1, "350121", "0591-22981101"),
+    # 思明区
+    ("厦门市思明区卫生健康局", K.HEALTH_BUREAU, None, "350203", "0592-2151001"),
+    ("厦门市思明区妇幼保健院", K.MCH_INSTITUTE, 2, "350203", "0592-2038811"),
+    ("厦门市思明区医院", K.MIDWIFERY_HOSPITAL, 2, "350203", "0592-2155120"),
+    ("思明区鹭江街道社区卫生服务中心", K.PRIMARY_CARE, 1, "350203", "0592-2021101"),
+    # 同安区
+    ("厦门市同安区卫生健康局", K.HEALTH_BUREAU, None, "350212", "0592-7022001"),
+    ("厦门市同安区妇幼保健院", K.MCH_INSTITUTE, 2, "350212", "0592-7320011"),
+    ("厦门市第三医院", K.MIDWIFERY_HOSPITAL, 3, "350212", "0592-7029120"),
+    ("同安区大同街道社区卫生服务中心", K.PRIMARY_CARE, 1, "350212", "0592-7321101"),
+]
+
+# host institution, level, responsibility regions, duty phone, contacts
+RESCUE_CENTRES = [
+    ("福建省妇幼保健院", RescueCentre.Level.PROVINCE, ["350000"], "0591-87558120",
+     "产科值班二线；副主任：产科副主任（总机转）"),
+    ("福州市妇幼保健院", RescueCentre.Level.CITY, ["350100"], "0591-83375120", "产科总值班；副主任经总机"),
+    ("厦门市妇幼保健院", RescueCentre.Level.CITY, ["350200"], "0592-2662120", "产科总值班；副主任经总机"),
+    ("闽侯县医院", RescueCentre.Level.COUNTY, ["350121"], "0591-22060999", "产科值班医生；ICU 值班"),
+    ("厦门市第三医院", RescueCentre.Level.COUNTY, ["350212"], "0592-7029999", "产科值班医生；ICU 值班"),
+]
+
+# Which institution of a county each role works at, by kind; duty doctors go to the centre serving it.
+ROLE_KIND = {
+    Role.OBSTETRICIAN: K.MIDWIFERY_HOSPITAL,
+    Role.PRIMARY_CARE: K.PRIMARY_CARE,
+    Role.MCH_OFFICER: K.MCH_INSTITUTE,
+    Role.BUREAU_OFFICER: K.HEALTH_BUREAU,
+    Role.EXPERT_REVIEWER: K.MCH_INSTITUTE,
+    Role.SYSTEM_ADMIN: K.HEALTH_BUREAU,
+}
+ROLE_SLUG = {
+    Role.OBSTETRICIAN: "obstetrician",
+    Role.PRIMARY_CARE: "primary",
+    Role.MCH_OFFICER: "mch",
+    Role.DUTY_DOCTOR: "duty",
+    Role.BUREAU_OFFICER: "bureau",
+    Role.EXPERT_REVIEWER: "expert",
+    Role.SYSTEM_ADMIN: "admin",
+}
+COUNTY_DUTY_CENTRE = {
+    "350102": "福州市妇幼保健院",
+    "350121": "闽侯县医院",
+    "350203": "厦门市妇幼保健院",
+    "350212": "厦门市第三医院",
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁"
+GIVEN = "秀英丽敏静燕芳娟霞婷雪梅琳玲红艳华晶慧颖欣怡佳倩婉蓉菲萍琴岚"
+
+
+@dataclass
+class DemoUser:
+    username: str
+    name: str
+    role: str
+    institution: str
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def demo_users() -> list[DemoUser]:
+    """Every demo login: one per role per county, plus the city and province officers."""
+    rng = random.Random(2026)  # noqa: S311  (demo names, not security)
+    users: list[DemoUser] = []
+    by_region_kind = {(code, kind): name for name, kind, _lvl, code, _p in INSTITUTIONS}
+    for code, _county, _city, slug in COUNTIES:
+        for role, kind in ROLE_KIND.items():
+            users.append(DemoUser(f"{slug}_{ROLE_SLUG[role]}", _name(rng), role, by_region_kind[(code, kind)]))
+        users.append(DemoUser(f"{slug}_duty", _name(rng), Role.DUTY_DOCTOR, COUNTY_DUTY_CENTRE[code]))
+    for code, slug in (("350100", "fuzhou"), ("350200", "xiamen")):
+        users.append(DemoUser(f"{slug}_bureau", _name(rng), Role.BUREAU_OFFICER, by_region_kind[(code, K.HEALTH_BUREAU)]))
+        users.append(DemoUser(f"{slug}_mch", _name(rng), Role.MCH_OFFICER, by_region_kind[(code, K.MCH_INSTITUTE)]))
+    users += [
+        DemoUser("fujian_bureau", _name(rng), Role.BUREAU_OFFICER, "福建省卫生健康委员会"),
+        DemoUser("fujian_mch", _name(rng), Role.MCH_OFFICER, "福建省妇幼保健院"),
+        DemoUser("fujian_expert", _name(rng), Role.EXPERT_REVIEWER, "福建省妇幼保健院"),
+        DemoUser("fujian_duty", _name(rng), Role.DUTY_DOCTOR, "福建省妇幼保健院"),
+        DemoUser("fujian_admin", _name(rng), Role.SYSTEM_ADMIN, "福建省卫生健康委员会"),
+    ]
+    return users
+
+
+def _save(obj, *, reason: str = REASON):  # type: ignore[no-untyped-def]
+    obj.full_clean()
+    obj._change_reason = reason
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def seed_organisations() -> dict[str, int]:
+    created = {"regions": 0, "institutions": 0, "rescue_centres": 0, "users": 0, "memberships": 0}
+    regions: dict[str, Region] = {}
+
+    def region(code: str, name: str, level: str, parent: Region | None) -> Region:
+        existing = Region.objects.filter(code=code).first()
+        if existing is None:
+            existing = _save(Region(code=code, name=name, level=level, parent=parent))
+            created["regions"] += 1
+        regions[code] = existing
+        return existing
+
+    province = region(*PROVINCE, Region.Level.PROVINCE, None)
+    for code, name in CITIES:
+        region(code, name, Region.Level.CITY, province)
+    for code, name, city, _slug in COUNTIES:
+        region(code, name, Region.Level.COUNTY, regions[city])
+
+    institutions: dict[str, Institution] = {}
+    for name, kind, level, code, phone in INSTITUTIONS:
+        institution = Institution.objects.filter(name=name, region_id=code).first()
+        if institution is None:
+            institution = _save(Institution(name=name, kind=kind, level=level, region=regions[code], phone=phone))
+            created["institutions"] += 1
+        institutions[name] = institution
+
+    for host, level, area, phone, contacts in RESCUE_CENTRES:
+        centre = RescueCentre.objects.filter(institution=institutions[host]).first()
+        if centre is None:
+            centre = _save(RescueCentre(institution=institutions[host], level=level, duty_phone=phone,
+                                        contact_note=contacts))
+            centre.regions.set([regions[c] for c in area])
+            created["rescue_centres"] += 1
+
+    rng = random.Random(7)  # noqa: S311
+    for demo in demo_users():
+        user = User.objects.filter(username=demo.username).first()
+        if user is None:
+            user = User(username=demo.username, name=demo.name,
+                        phone=f"13{rng.randint(5, 9)}{rng.randint(0, 99999999):08d}",
+                        is_staff=demo.role == Role.SYSTEM_ADMIN)
+            user.set_password(DEMO_PASSWORD)
+            _save(user)
+            created["users"] += 1
+        institution = institutions[demo.institution]
+        if not Membership.objects.filter(user=user, institution=institution, role=demo.role).exists():
+            _save(Membership(user=user, institution=institution, role=demo.role))
+            created["memberships"] += 1
+    return created
+
+
+def seed_women(count: int, *, seed: int = 11) -> int:
+    """Add ``count`` synthetic pregnant women with valid resident IDs, each with one ongoing pregnancy
+    booked at an institution of her county. Returns how many were created."""
+    from cases.identity import id_check_char
+    from cases.models import Pregnancy, Woman
+
+    rng = random.Random(seed + Woman.objects.count())  # noqa: S311
+    today = dt.date.today()  # noqa: DTZ011
+    bookers = list(Institution.objects.filter(
+        kind__in=[K.PRIMARY_CARE, K.MIDWIFERY_HOSPITAL, K.MCH_INSTITUTE], region__level=Region.Level.COUNTY,
+        is_active=True,
+    ).select_related("region"))
+    if not bookers:
+        return 0
+    made = 0
+    batch = 1000
+    while made < count:
+        women: list[Woman] = []
+        pregnancies: list[Pregnancy] = []
+        for _ in range(min(batch, count - made)):
+            place = rng.choice(bookers)
+            born = today - dt.timedelta(days=rng.randint(18 * 365, 44 * 365))
+            for _attempt in range(20):
+                first17 = f"{place.region_id}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+                number = first17 + id_check_char(first17)
+                if not Woman.objects.filter(id_type=Woman.IdType.RESIDENT_ID, id_number=number).exists() and \
+                        all(w.id_number != number for w in women):
+                    break
+            woman = Woman(name=_name(rng), id_type=Woman.IdType.RESIDENT_ID, id_number=number, date_of_birth=born,
+                          phone=f"15{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}",
+                          residence_region=place.region, registered_by=place)
+            women.append(woman)
+            lmp = today - dt.timedelta(days=rng.randint(42, 280))
+            gravidity = rng.randint(1, 4)
+            pregnancies.append(Pregnancy(woman=woman, lmp=lmp, gravidity=gravidity, parity=rng.randint(0, gravidity - 1),
+                                         booking_date=min(today, lmp + dt.timedelta(days=rng.randint(40, 90))),
+                                         booking_institution=place))
+        with transaction.atomic():
+            Woman.objects.bulk_create(women)
+            Pregnancy.objects.bulk_create(pregnancies)
+            Woman.history.bulk_history_create(women, default_change_reason=REASON)
+            Pregnancy.history.bulk_history_create(pregnancies, default_change_reason=REASON)
+        made += len(women)
+    return made

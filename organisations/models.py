@@ -1,0 +1,312 @@
+"""Organisations: regions, institutions, rescue centres, users and their memberships (roles).
+
+Regions form the administrative tree province → city → county/district, keyed by the 6-digit
+GB/T 2260 code. Institutions sit in a region. A user works at institutions through memberships, one
+per role; the role decides whether the user sees an area (officers) or an institution (clinicians).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from organisations.personal import mask_phone, normalise_phone, validate_phone
+
+region_code_validator = RegexValidator(r"^\d{6}$", _("A region code has exactly six digits (GB/T 2260)."))
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County or district")
+
+    code = models.CharField(_("code"), max_length=6, primary_key=True, validators=[region_code_validator])
+    name = models.CharField(_("name"), max_length=60)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Denormalised ancestors so "everything in this city" is one indexed equality, not a tree walk.
+    province = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    city = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.level == self.Level.PROVINCE:
+            self.province_id, self.city_id = self.code, None
+        elif self.level == self.Level.CITY:
+            self.province_id, self.city_id = self.parent_id, self.code
+        else:
+            parent = self.parent
+            self.province_id, self.city_id = (parent.province_id if parent else None), self.parent_id
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        expected_parent = {self.Level.PROVINCE: None, self.Level.CITY: self.Level.PROVINCE,
+                           self.Level.COUNTY: self.Level.CITY}
+        if self.level == self.Level.PROVINCE:
+            if self.parent_id:
+                raise ValidationError({"parent": _("A province has no parent region.")})
+            if self.code and not self.code.endswith("0000"):
+                raise ValidationError({"code": _("A province code ends in 0000.")})
+        else:
+            if not self.parent_id:
+                raise ValidationError({"parent": _("A city or county needs its parent region.")})
+            parent = self.parent
+            if parent.level != expected_parent.get(self.level):
+                raise ValidationError({"parent": _("A city sits in a province; a county sits in a city.")})
+            if self.code and self.code[:2] != parent.code[:2]:
+                raise ValidationError({"code": _("The code does not belong to the parent province.")})
+            if self.level == self.Level.CITY and self.code and not self.code.endswith("00"):
+                raise ValidationError({"code": _("A city code ends in 00.")})
+
+    @property
+    def full_name(self) -> str:
+        names = []
+        node: Region | None = self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+
+class Institution(models.Model):
+    class Kind(models.TextChoices):
+        PRIMARY_CARE = "primary_care", _("Primary care facility")
+        MIDWIFERY_HOSPITAL = "midwifery_hospital", _("Midwifery hospital")
+        MCH_INSTITUTE = "mch_institute", _("Maternal and child health institute")
+        HEALTH_BUREAU = "health_bureau", _("Health bureau")
+
+    class Level(models.IntegerChoices):
+        PRIMARY = 1, _("Level 1")
+        SECONDARY = 2, _("Level 2")
+        TERTIARY = 3, _("Level 3")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    level = models.PositiveSmallIntegerField(_("hospital level"), choices=Level.choices, null=True, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="institutions")
+    phone = models.CharField(_("switchboard phone"), max_length=20, blank=True, validators=[validate_phone])
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="institution_unique_name_in_region")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.HEALTH_BUREAU:
+            if self.level is not None:
+                raise ValidationError({"level": _("A health bureau has no hospital level.")})
+        elif self.level is None:
+            raise ValidationError({"level": _("Choose the hospital level (1, 2 or 3).")})
+        if self.phone:
+            self.phone = normalise_phone(self.phone)
+
+
+class RescueCentre(models.Model):
+    """An institution designated as a critical maternal rescue centre (危重孕产妇救治中心)."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Provincial centre")
+        CITY = "city", _("City centre")
+        COUNTY = "county", _("County centre")
+
+    LEVEL_RANK = {Level.COUNTY: 1, Level.CITY: 2, Level.PROVINCE: 3}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.OneToOneField(Institution, verbose_name=_("host institution"),
+                                       on_delete=models.PROTECT, related_name="rescue_centre")
+    level = models.CharField(_("centre level"), max_length=10, choices=Level.choices)
+    regions = models.ManyToManyField(Region, verbose_name=_("responsibility area"), related_name="rescue_centres",
+                                     help_text=_("The regions this centre is responsible for (责任片区)."))
+    duty_phone = models.CharField(_("duty phone"), max_length=20, validators=[validate_phone])
+    contact_note = models.CharField(_("duty contacts"), max_length=200, blank=True,
+                                    help_text=_("Who answers the duty phone, and how to reach the deputy."))
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(m2m_fields=[regions])
+
+    class Meta:
+        ordering = ["institution__name"]
+        verbose_name = _("rescue centre")
+        verbose_name_plural = _("rescue centres")
+
+    def __str__(self) -> str:
+        return f"{self.institution.name}（{self.get_level_display()}）"
+
+    @property
+    def rank(self) -> int:
+        return self.LEVEL_RANK[self.Level(self.level)]
+
+    def clean(self) -> None:
+        institution = getattr(self, "institution", None)
+        if institution is None:
+            return
+        if institution.kind not in (Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE):
+            raise ValidationError({"institution": _("A rescue centre is hosted by a hospital.")})
+        needed = Institution.Level.SECONDARY if self.level == self.Level.COUNTY else Institution.Level.TERTIARY
+        if (institution.level or 0) < needed:
+            raise ValidationError({"level": _("A county centre needs a level 2 hospital or higher; "
+                                              "a city or provincial centre needs a level 3 hospital.")})
+        if self.duty_phone:
+            self.duty_phone = normalise_phone(self.duty_phone)
+
+
+class Role(models.TextChoices):
+    OBSTETRICIAN = "obstetrician", _("Obstetrician")
+    PRIMARY_CARE = "primary_care_doctor", _("Primary-care doctor")
+    MCH_OFFICER = "mch_officer", _("MCH officer")
+    DUTY_DOCTOR = "duty_doctor", _("Rescue-centre duty doctor")
+    BUREAU_OFFICER = "bureau_officer", _("Health-bureau officer")
+    EXPERT_REVIEWER = "expert_reviewer", _("Expert reviewer")
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+
+
+# Officers oversee the area of their institution's region; clinicians see their institution's work.
+AREA_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER, Role.SYSTEM_ADMIN})
+CLINICAL_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR})
+
+ROLE_INSTITUTION_KINDS: dict[str, set[str]] = {
+    Role.OBSTETRICIAN: {Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE},
+    Role.PRIMARY_CARE: {Institution.Kind.PRIMARY_CARE},
+    Role.MCH_OFFICER: {Institution.Kind.MCH_INSTITUTE},
+    Role.DUTY_DOCTOR: {Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE},
+    Role.BUREAU_OFFICER: {Institution.Kind.HEALTH_BUREAU},
+    Role.EXPERT_REVIEWER: set(Institution.Kind.values),
+    Role.SYSTEM_ADMIN: set(Institution.Kind.values),
+}
+
+
+class User(AbstractUser):
+    """A person who signs in. ``name`` is the full name as written (Chinese names do not split)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("full name"), max_length=60, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, validators=[validate_phone],
+                             help_text=_("Used for SMS when a critical alert is not acknowledged."))
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name or self.username
+
+    def get_full_name(self) -> str:
+        return self.name or super().get_full_name()
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.phone:
+            self.phone = normalise_phone(self.phone)
+
+
+class Membership(models.Model):
+    """A user's role at an institution. One user may hold several (e.g. obstetrician and duty doctor)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="memberships")
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["institution__name", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution", "role"], name="membership_unique_role"),
+        ]
+        indexes = [models.Index(fields=["institution", "role", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.institution} · {self.get_role_display()}"
+
+    def clean(self) -> None:
+        institution = getattr(self, "institution", None)
+        if institution is None or not self.role:
+            return
+        if institution.kind not in ROLE_INSTITUTION_KINDS[self.role]:
+            raise ValidationError({"role": _("This role cannot be held at this kind of institution.")})
+        if self.role == Role.DUTY_DOCTOR and not RescueCentre.objects.filter(institution=institution).exists():
+            raise ValidationError({"role": _("Duty doctors work at an institution designated as a rescue centre.")})
+
+
+class AccessLog(models.Model):
+    """Who read or exported which personal record, and when. Written once, never edited."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        LOOKUP = "lookup", _("Looked up")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    object_type = models.CharField(_("record type"), max_length=60)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    summary = models.CharField(_("what"), max_length=200, help_text=_("Never contains an ID or phone number."))
+    # Where the record belongs, so the bureau of that area can review who read it.
+    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, on_delete=models.PROTECT,
+                               related_name="+")
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), null=True,
+                                    on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.summary}"
+
+
+class RoleDefaultGrant(models.Model):
+    """Bookkeeping: this default permission was granted to this role's group once (see roles.py)."""
+
+    role = models.CharField(max_length=24, choices=Role.choices)
+    permission = models.CharField(max_length=150)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["role", "permission"], name="role_default_grant_once")]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.permission}"

@@ -1,0 +1,111 @@
+"""Roles are Django groups named after ``Role`` values; a user holds a role through an active membership.
+
+Each role's default permissions are granted once (recorded in ``RoleDefaultGrant``), so an
+administrator who removes one in the admin is not overruled by the next migration, while a
+permission added to the defaults by a later release still reaches the group.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from organisations.models import Role
+
+# "app_label.codename" for each role. Later processes add their permissions here.
+ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
+    Role.OBSTETRICIAN: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_rescuecentre",
+        "organisations.view_region",
+    ],
+    Role.PRIMARY_CARE: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_rescuecentre",
+        "organisations.view_region",
+    ],
+    Role.DUTY_DOCTOR: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_rescuecentre",
+        "organisations.change_rescuecentre",
+        "organisations.view_region",
+    ],
+    Role.MCH_OFFICER: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_rescuecentre",
+        "organisations.view_region",
+        "organisations.view_membership",
+        "organisations.view_user",
+        "organisations.view_accesslog",
+    ],
+    Role.BUREAU_OFFICER: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_rescuecentre",
+        "organisations.view_region",
+        "organisations.view_membership",
+        "organisations.view_user",
+        "organisations.view_accesslog",
+    ],
+    Role.EXPERT_REVIEWER: [
+        "cases.view_woman",
+        "cases.view_pregnancy",
+        "organisations.view_institution",
+        "organisations.view_region",
+    ],
+    Role.SYSTEM_ADMIN: [
+        "organisations.view_region",
+        "organisations.add_region",
+        "organisations.change_region",
+        "organisations.view_institution",
+        "organisations.add_institution",
+        "organisations.change_institution",
+        "organisations.view_rescuecentre",
+        "organisations.add_rescuecentre",
+        "organisations.change_rescuecentre",
+        "organisations.view_membership",
+        "organisations.add_membership",
+        "organisations.change_membership",
+        "organisations.view_user",
+        "organisations.add_user",
+        "organisations.change_user",
+        "organisations.view_accesslog",
+        "auth.view_group",
+        "auth.change_group",
+    ],
+}
+
+# Roles whose members may use the Django admin (it is scoped: see organisations.admin).
+STAFF_ROLES = frozenset({Role.SYSTEM_ADMIN})
+
+
+def roles_sync(*, using: str = "default") -> None:
+    """Create missing role groups and grant each default permission that was never granted before."""
+    from organisations.models import RoleDefaultGrant
+
+    with transaction.atomic(using=using):
+        for role in Role:
+            group, _ = Group.objects.using(using).get_or_create(name=role.value)
+            done = set(
+                RoleDefaultGrant.objects.using(using).filter(role=role.value).values_list("permission", flat=True)
+            )
+            for dotted in ROLE_DEFAULT_PERMISSIONS.get(role, []):
+                if dotted in done:
+                    continue
+                app_label, codename = dotted.split(".", 1)
+                perm = Permission.objects.using(using).filter(
+                    content_type__app_label=app_label, codename=codename
+                ).first()
+                if perm is None:  # the model arrives in a later migration; try again next time
+                    continue
+                group.permissions.add(perm)
+                RoleDefaultGrant.objects.using(using).create(role=role.value, permission=dotted)

@@ -1,0 +1,77 @@
+"""Scoped reads of organisations. Every view, API, export and subscription goes through these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from organisations.models import AccessLog, Institution, Membership, Region, RescueCentre, User
+from organisations.scoping import region_codes_in_area, scope_q, user_scope
+
+
+def _ancestor_codes(codes: set[str]) -> set[str]:
+    found = set(codes)
+    for region in Region.objects.filter(code__in=codes).only("code", "province_id", "city_id"):
+        found.update(c for c in (region.province_id, region.city_id) if c)
+    return found
+
+
+def visible_regions(user: Any) -> QuerySet[Region]:
+    scope = user_scope(user)
+    if scope.everything:
+        return Region.objects.all()
+    return Region.objects.filter(
+        region_codes_in_area(scope) | Q(code__in=_ancestor_codes(set(scope.home_region_codes)))
+    )
+
+
+def covering_rescue_centres(*, region_codes: set[str] | frozenset[str]) -> QuerySet[RescueCentre]:
+    """Active rescue centres whose responsibility area contains one of these regions (or an ancestor
+    of one: a centre responsible for a whole city covers each of its counties)."""
+    codes = _ancestor_codes(set(region_codes))
+    return RescueCentre.objects.filter(
+        is_active=True, institution__is_active=True, regions__code__in=codes
+    ).distinct()
+
+
+def visible_institutions(user: Any) -> QuerySet[Institution]:
+    scope = user_scope(user)
+    if scope.is_empty:
+        return Institution.objects.none()
+    q = scope_q(user, region_field="region", institution_fields=["pk"])
+    if not scope.everything and scope.home_region_codes:
+        # Everyone may look up the rescue centres that serve their institutions: that is where
+        # they refer a woman in danger.
+        q |= Q(pk__in=covering_rescue_centres(region_codes=scope.home_region_codes).values("institution_id"))
+    return Institution.objects.filter(q).select_related("region")
+
+
+def visible_rescue_centres(user: Any) -> QuerySet[RescueCentre]:
+    return RescueCentre.objects.filter(institution__in=visible_institutions(user)).select_related(
+        "institution__region"
+    )
+
+
+def visible_memberships(user: Any) -> QuerySet[Membership]:
+    if user_scope(user).is_empty:
+        return Membership.objects.none()
+    q = scope_q(user, region_field="institution__region", institution_fields=["institution"])
+    return Membership.objects.filter(q).select_related("user", "institution__region")
+
+
+def visible_users(user: Any) -> QuerySet[User]:
+    if not getattr(user, "is_authenticated", False):
+        return User.objects.none()
+    if user_scope(user).everything:
+        return User.objects.all()
+    return User.objects.filter(Q(pk=user.pk) | Q(memberships__in=visible_memberships(user))).distinct()
+
+
+def visible_access_logs(user: Any) -> QuerySet[AccessLog]:
+    """Officers review who read the personal records of their area."""
+    if not user.has_perm("organisations.view_accesslog"):
+        return AccessLog.objects.none()
+    return AccessLog.objects.filter(scope_q(user, region_field="region")).select_related(
+        "user", "institution", "region"
+    )

@@ -1,0 +1,161 @@
+"""Pages of the shell: the home page per role, the organisation directory, history and access log."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import generic
+from viewflow.urls import ReadonlyModelViewset
+from viewflow.views import DetailModelView
+
+from organisations.history import history_entries, history_selector
+from organisations.http import get_visible_or_404
+from organisations.models import Institution, Membership, Region, RescueCentre, Role
+from organisations.personal import mask_phone
+from organisations.scoping import user_scope
+from organisations.selectors import (
+    covering_rescue_centres,
+    visible_access_logs,
+    visible_institutions,
+    visible_memberships,
+    visible_rescue_centres,
+)
+from organisations.shell import AnmuApplication
+
+
+class ScopedDetailView(DetailModelView):
+    """A viewflow detail page whose object comes from the viewset's scoped queryset: out of scope is 404."""
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return self.viewset.get_queryset(self.request)
+
+
+class InstitutionViewset(ReadonlyModelViewset):
+    model = Institution
+    icon = "local_hospital"
+    title = gettext_lazy("Institutions")
+    detail_view_class = ScopedDetailView
+    list_columns = ("name", "kind", "level", "region", "is_active")
+    list_filter_fields = ("kind", "level", "is_active")
+    list_search_fields = ("name",)
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return visible_institutions(request.user)
+
+
+class RescueCentreViewset(ReadonlyModelViewset):
+    model = RescueCentre
+    icon = "emergency"
+    title = gettext_lazy("Rescue centres")
+    detail_view_class = ScopedDetailView
+    list_columns = ("institution", "level", "duty_phone", "contact_note", "is_active")
+    list_filter_fields = ("level", "is_active")
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return visible_rescue_centres(request.user)
+
+
+def _role_set(user: Any) -> set[str]:
+    return set(user_scope(user).roles)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One page per role: what this person works with, from their memberships and scope."""
+    user = request.user
+    scope = user_scope(user)
+    roles = _role_set(user)
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+        .select_related("institution__region")
+        .order_by("institution__name", "role")
+    )
+    context: dict[str, Any] = {
+        "memberships": memberships,
+        "roles": roles,
+        "Role": Role,
+        "no_scope": scope.is_empty,
+    }
+    clinical_institutions = [m.institution for m in memberships if m.role in
+                             (Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR)]
+    if clinical_institutions:
+        centres = covering_rescue_centres(
+            region_codes={i.region_id for i in clinical_institutions}
+        ).select_related("institution__region")
+        context["covering_centres"] = sorted(centres, key=lambda c: (c.rank, c.institution.name))
+    if Role.DUTY_DOCTOR in roles:
+        context["my_centres"] = list(
+            RescueCentre.objects.filter(
+                institution__in=[m.institution for m in memberships if m.role == Role.DUTY_DOCTOR]
+            ).prefetch_related("regions").select_related("institution")
+        )
+    if scope.areas or scope.everything:
+        institutions = visible_institutions(user)
+        kinds = Counter(institutions.values_list("kind", flat=True))
+        context["area_regions"] = (
+            Region.objects.filter(code__in=[code for _level, code in scope.areas]).order_by("code")
+            if not scope.everything else Region.objects.filter(level=Region.Level.PROVINCE)
+        )
+        context["kind_counts"] = [(label, kinds.get(value, 0)) for value, label in Institution.Kind.choices]
+        context["area_centres"] = visible_rescue_centres(user).order_by("institution__region_id")
+        context["staff_count"] = visible_memberships(user).filter(is_active=True).values("user").distinct().count()
+    context["can_review_access"] = user.has_perm("organisations.view_accesslog")
+    context["can_admin"] = user.is_staff
+    return render(request, "organisations/home.html", context)
+
+
+@login_required
+def record_history(request: HttpRequest, label: str, pk: str) -> HttpResponse:
+    """Who changed this record, when, what and why. Visible exactly when the record is."""
+    selector = history_selector(label)
+    if selector is None:
+        return render(request, "404.html", status=404)
+    obj = get_visible_or_404(selector(request.user), pk=pk)
+    entries = history_entries(obj)
+    return render(request, "organisations/history.html", {
+        "object": obj,
+        "model_name": obj._meta.verbose_name,
+        "entries": entries,
+    })
+
+
+def access_log(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("organisations.view_accesslog"):
+        raise PermissionDenied(_("Only MCH and bureau officers review the access log."))
+    queryset = visible_access_logs(request.user)
+    action = request.GET.get("action", "")
+    if action:
+        queryset = queryset.filter(action=action)
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(request, "organisations/access_log.html", {"page": page, "action": action})
+
+
+class ProfileView(LoginRequiredMixin, generic.TemplateView):
+    template_name = "organisations/profile.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["phone_masked"] = mask_phone(getattr(user, "phone", ""))
+        context["memberships"] = Membership.objects.filter(user=user).select_related("institution__region")
+        return context
+
+
+class OrganisationsApp(AnmuApplication):
+    title = gettext_lazy("Organisations")
+    icon = "account_tree"
+    app_name = "organisations"
+    menu_template_name = "organisations/app_menu.html"
+    viewsets = [InstitutionViewset(), RescueCentreViewset()]
+
+    access_log_path = path("access-log/", login_required(access_log), name="access_log")

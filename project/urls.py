@@ -1,0 +1,40 @@
+"""URLs: the viewflow Material site (home and applications), login, admin, API, language switch."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from viewflow.contrib.auth import AuthViewset
+from viewflow.urls import Site
+
+from cases.views import CasesApp
+from organisations import views as org_views
+
+admin.site.site_header = _("Anmu administration")
+admin.site.site_title = "安母 Anmu"
+admin.site.index_title = _("Administration")
+
+
+class AnmuSite(Site):
+    title = "安母 Anmu"
+    icon = "pregnant_woman"
+    primary_color = "#8e2453"
+    secondary_color = "#00796b"
+    index_path = path("", org_views.home, name="index")
+    history_path = path("history/<str:label>/<str:pk>/", org_views.record_history, name="history")
+    profile_path = path("profile/", org_views.ProfileView.as_view(), name="profile")
+
+
+site = AnmuSite(viewsets=[CasesApp(), org_views.OrganisationsApp()])
+
+urlpatterns = [
+    path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("organisations.api_urls")),
+    path("", site.urls),
+]

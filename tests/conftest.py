@@ -1,0 +1,14 @@
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Demo and persona users are hashed hundreds of times per run; PBKDF2 stays for production.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def personas(db):
+    from tests.personas import build_personas
+
+    return build_personas()
