@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -41,7 +43,8 @@ def woman_detail(request: HttpRequest, pk: str) -> HttpResponse:
     woman = get_visible_or_404(visible_women(request.user).select_related("residence_region", "registered_by"),
                                pk=pk)
     pregnancies = visible_pregnancies(request.user).filter(woman=woman).order_by("-booking_date")
-    access_record(user=request.user, action=AccessLog.Action.VIEW, obj=woman,
+    user: Any = request.user
+    access_record(user=user, action=AccessLog.Action.VIEW, obj=woman,
                   summary=f"{woman._meta.verbose_name} {woman.name}",
                   region=woman.residence_region, institution=woman.registered_by)
     return render(request, "cases/woman_detail.html", {"woman": woman, "pregnancies": pregnancies})

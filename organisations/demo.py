@@ -165,10 +165,10 @@ def seed_organisations() -> dict[str, int]:
             created["institutions"] += 1
         institutions[name] = institution
 
-    for host, level, area, phone, contacts in RESCUE_CENTRES:
+    for host, centre_level, area, phone, contacts in RESCUE_CENTRES:
         centre = RescueCentre.objects.filter(institution=institutions[host]).first()
         if centre is None:
-            centre = _save(RescueCentre(institution=institutions[host], level=level, duty_phone=phone,
+            centre = _save(RescueCentre(institution=institutions[host], level=centre_level, duty_phone=phone,
                                         contact_note=contacts))
             centre.regions.set([regions[c] for c in area])
             created["rescue_centres"] += 1

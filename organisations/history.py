@@ -49,7 +49,7 @@ def _display(model: type[models.Model], field_name: str, value: Any, masker: Cal
     if value is None or value == "":
         return "—"
     try:
-        field = model._meta.get_field(field_name)
+        field: Any = model._meta.get_field(field_name)
     except Exception:
         return str(value)
     if getattr(field, "choices", None):
@@ -94,7 +94,7 @@ def history_entries(obj: models.Model, *, masker: Callable[[str, Any], str] = _d
                 f.name for f in model._meta.concrete_fields}))
             for change in delta.changes:
                 try:
-                    verbose = str(model._meta.get_field(change.field).verbose_name)
+                    verbose = str(getattr(model._meta.get_field(change.field), "verbose_name", change.field))
                 except Exception:
                     verbose = change.field
                 changes.append(FieldChange(verbose, _display(model, change.field, change.old, masker),

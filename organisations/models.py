@@ -62,8 +62,8 @@ class Region(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        expected_parent = {self.Level.PROVINCE: None, self.Level.CITY: self.Level.PROVINCE,
-                           self.Level.COUNTY: self.Level.CITY}
+        expected_parent: dict[str, str | None] = {
+            self.Level.PROVINCE: None, self.Level.CITY: self.Level.PROVINCE, self.Level.COUNTY: self.Level.CITY}
         if self.level == self.Level.PROVINCE:
             if self.parent_id:
                 raise ValidationError({"parent": _("A province has no parent region.")})
@@ -73,6 +73,7 @@ class Region(models.Model):
             if not self.parent_id:
                 raise ValidationError({"parent": _("A city or county needs its parent region.")})
             parent = self.parent
+            assert parent is not None
             if parent.level != expected_parent.get(self.level):
                 raise ValidationError({"parent": _("A city sits in a province; a county sits in a city.")})
             if self.code and self.code[:2] != parent.code[:2]:
@@ -213,7 +214,7 @@ class User(AbstractUser):
                              help_text=_("Used for SMS when a critical alert is not acknowledged."))
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

@@ -72,7 +72,7 @@ def _role_set(user: Any) -> set[str]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """One page per role: what this person works with, from their memberships and scope."""
-    user = request.user
+    user: Any = request.user
     scope = user_scope(user)
     roles = _role_set(user)
     memberships = list(
@@ -145,7 +145,7 @@ class ProfileView(LoginRequiredMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        user = self.request.user
+        user: Any = self.request.user
         context["phone_masked"] = mask_phone(getattr(user, "phone", ""))
         context["memberships"] = Membership.objects.filter(user=user).select_related("institution__region")
         return context
