@@ -12,3 +12,6 @@ def personas(db):
     from tests.personas import build_personas
 
     return build_personas()
+
+
+from tests.browser import browser  # noqa: E402,F401  (fixture)

@@ -1,0 +1,103 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from cases.identity import validate_resident_id
+from cases.models import Pregnancy, Woman
+from organisations.demo import COUNTIES, DEMO_PASSWORD, ROLE_SLUG
+from organisations.models import Institution, Membership, Region, RescueCentre, Role, User
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_complete():
+    seed()
+    counts = (Region.objects.count(), Institution.objects.count(), RescueCentre.objects.count(),
+              User.objects.count(), Membership.objects.count())
+    output = seed()
+    assert "+0" in output and "+1" not in output
+    assert counts == (Region.objects.count(), Institution.objects.count(), RescueCentre.objects.count(),
+                      User.objects.count(), Membership.objects.count())
+    assert Region.objects.get(code="350000").name == "福建省"
+    assert Region.objects.filter(level=Region.Level.COUNTY).count() >= 4
+    assert Region.objects.filter(level=Region.Level.CITY).count() >= 2
+    for kind in Institution.Kind.values:
+        assert Institution.objects.filter(kind=kind).exists()
+    for level in (1, 2, 3):
+        assert Institution.objects.filter(level=level).exists()
+    assert set(RescueCentre.objects.values_list("level", flat=True)) == set(RescueCentre.Level.values)
+    assert all(centre.regions.exists() for centre in RescueCentre.objects.all())
+    for _code, _name, _city, slug in COUNTIES:
+        for role in Role:
+            user = User.objects.get(username=f"{slug}_{ROLE_SLUG[role]}")
+            assert user.check_password(DEMO_PASSWORD)
+            assert user.memberships.filter(role=role, is_active=True).exists()
+    row = Institution.objects.get(name="闽侯县医院").history.earliest()
+    assert row.history_change_reason == "演示数据"
+
+
+@pytest.mark.django_db
+def test_seed_demo_women_are_valid_and_have_history():
+    seed("--women", "30")
+    assert Woman.objects.count() == 30 and Pregnancy.objects.count() == 30
+    for woman in Woman.objects.all():
+        validate_resident_id(woman.id_number)
+        assert woman.history.count() == 1
+    seed("--women", "5")
+    assert Woman.objects.count() == 35
+
+
+@pytest.mark.django_db
+def test_demo_obstetrician_can_log_in(client):
+    seed()
+    response = client.post("/accounts/login/", {"username": "minhou_obstetrician", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "闽侯县医院" in home.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown", "hidden"),
+    [
+        ("obstetrician_a", ["home-covering-centres"], ["home-area", "home-oversight", "home-my-centre"]),
+        ("duty_a", ["home-my-centre", "home-covering-centres"], ["home-area"]),
+        ("mch_a", ["home-area", "home-oversight"], ["home-my-centre"]),
+        ("bureau_city", ["home-area", "home-oversight"], ["home-covering-centres"]),
+        ("outsider", [], ["home-area", "home-covering-centres", "home-oversight"]),
+    ],
+)
+def test_home_page_per_role(client, personas, persona, shown, hidden):
+    client.force_login(getattr(personas.users, persona))
+    body = client.get(reverse("index")).content.decode()
+    for testid in shown:
+        assert f'data-testid="{testid}"' in body
+    for testid in hidden:
+        assert f'data-testid="{testid}"' not in body
+
+
+def test_api_me_and_denials(client, personas):
+    assert client.get("/api/me/").status_code == 403
+    client.force_login(personas.users.mch_a)
+    me = client.get("/api/me/").json()
+    assert me["roles"] == ["mch_officer"] and me["areas"] == ["350121"]
+    missing = client.get("/api/institutions/00000000-0000-0000-0000-000000000000/")
+    hidden = client.get(f"/api/institutions/{personas.inst.hospital_b.pk}/")
+    assert missing.status_code == hidden.status_code == 404
+    assert missing.json() == hidden.json()
+    assert client.get("/api/institutions/not-a-uuid/").status_code == 404
+
+
+def test_api_docs_and_schema_are_served_locally(client, personas):
+    client.force_login(personas.users.mch_a)
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn" not in docs.lower() and "https://" not in docs
