@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # Registers the escalation deadline handler.
+        from notifications import services  # noqa: F401
+

@@ -311,3 +311,51 @@ class RoleDefaultGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.permission}"
+
+
+class DutyShift(models.Model):
+    """A person on the roster of an institution for a period: on duty (值班) or on call (二线备班).
+
+    Alerts to "the duty doctor" go to whoever is on duty at that moment; the on-call doctor is the
+    deputy that escalations reach first.
+    """
+
+    class Kind(models.TextChoices):
+        DUTY = "duty", _("On duty")
+        ON_CALL = "on_call", _("On call (deputy)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="shifts")
+    user = models.ForeignKey(User, verbose_name=_("doctor"), on_delete=models.PROTECT, related_name="shifts")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DUTY)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    handover_note = models.TextField(_("handover note"), blank=True,
+                                     help_text=_("What the next shift must know: women in the centre, "
+                                                 "referrals on the way, beds, equipment."))
+    handover_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["institution", "starts_at"]
+        verbose_name = _("duty shift")
+        verbose_name_plural = _("duty roster")
+        indexes = [models.Index(fields=["institution", "kind", "starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="shift_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("A shift ends after it starts.")})
+        if self.starts_at and self.ends_at and (self.ends_at - self.starts_at).total_seconds() > 72 * 3600:
+            raise ValidationError({"ends_at": _("A shift lasts at most 72 hours.")})
+        if self.user_id and self.institution_id and not Membership.objects.filter(
+            user_id=self.user_id, institution_id=self.institution_id, is_active=True
+        ).exists():
+            raise ValidationError({"user": _("Only staff of this institution can be on its roster.")})

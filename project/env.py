@@ -58,6 +58,6 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
         raise ImproperlyConfigured(
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got scheme {parsed.scheme!r}."
         )
-    if parsed.scheme.startswith("redis") and not parsed.hostname:
+    if (parsed.scheme.startswith("redis") or parsed.scheme.startswith("http")) and not parsed.hostname:
         raise ImproperlyConfigured(f"{name} has no host name.")
     return raw

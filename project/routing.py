@@ -1,3 +1,7 @@
-"""Websocket routes. The alert consumer arrives with the notifications issue."""
+"""Websocket routes."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from notifications.consumers import AlertConsumer
+
+websocket_urlpatterns = [path("ws/alerts/", AlertConsumer.as_asgi())]

@@ -232,6 +232,25 @@ SPECTACULAR_SETTINGS = {
 # --- Anmu -----------------------------------------------------------------------------------------
 ANMU_SITE_TITLE = "安母 Anmu"
 
+# The periodic sweep (deadlines, alert re-push, roster gaps). Embedded mode runs it inside the web
+# server process, so its alerts reach the in-memory channel layer; with Redis, run
+# `celery -A project beat` + `celery -A project worker` or `manage.py run_deadlines --loop` instead.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+SWEEP_IN_PROCESS = env_bool("SWEEP_IN_PROCESS", EMBEDDED)
+CELERY_BEAT_SCHEDULE = {
+    "anmu-sweep": {"task": "anmu.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+}
+
+# SMS for critical alerts still unacknowledged after escalation: "log" (default) or "http".
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "log")
+SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", schemes=("http", "https")) or ""
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
+if SMS_BACKEND not in ("log", "http") and "." not in SMS_BACKEND:
+    raise ImproperlyConfigured("SMS_BACKEND must be 'log', 'http' or a dotted path to a backend class.")
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL.")
+
 # --- Logging: personal data never reaches a log line (see organisations.logging) -------------------
 LOGGING = {
     "version": 1,

@@ -1,0 +1,90 @@
+"""Best-effort delivery: websocket pushes through the channel layer, and SMS.
+
+Nothing here may raise into a committed transition: every failure is logged (without personal data)
+and left to the sweep, which re-pushes what no browser has confirmed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db.models import F
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def user_group(user_id: Any) -> str:
+    return f"alerts.user.{user_id}"
+
+
+def _send(group: str, message: dict[str, Any]) -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception as exc:  # Redis down or slow: the table keeps the alert; the sweep retries
+        logger.warning("alert push to %s failed: %s", group, type(exc).__name__)
+        return False
+    return True
+
+
+def push_alerts(alert_ids: Iterable[Any]) -> int:
+    """Tell each recipient's open sockets that an alert arrived; the consumer loads it from the table."""
+    from notifications.models import Alert
+
+    ids = list(alert_ids)
+    sent = 0
+    try:
+        rows = list(Alert.objects.filter(pk__in=ids).values_list("pk", "recipient_id"))
+    except Exception as exc:
+        logger.warning("alert push lookup failed: %s", type(exc).__name__)
+        return 0
+    ok_ids = []
+    for pk, recipient_id in rows:
+        if _send(user_group(recipient_id), {"type": "alert.new", "id": str(pk)}):
+            ok_ids.append(pk)
+            sent += 1
+    try:
+        Alert.objects.filter(pk__in=[pk for pk, _r in rows]).update(push_attempts=F("push_attempts") + 1)
+        if ok_ids:
+            Alert.objects.filter(pk__in=ok_ids).update(pushed_at=timezone.now())
+    except Exception as exc:
+        logger.warning("alert push bookkeeping failed: %s", type(exc).__name__)
+    return sent
+
+
+def push_closed(alert_ids: Iterable[Any]) -> None:
+    """Tell every recipient of a chain that it was acknowledged (by whom comes from the table)."""
+    from notifications.models import Alert
+
+    try:
+        rows = list(Alert.objects.filter(pk__in=list(alert_ids)).values_list("pk", "recipient_id"))
+    except Exception as exc:
+        logger.warning("alert close lookup failed: %s", type(exc).__name__)
+        return
+    for pk, recipient_id in rows:
+        _send(user_group(recipient_id), {"type": "alert.closed", "id": str(pk)})
+
+
+def sms_for_alerts(alert_ids: Iterable[Any]) -> None:
+    """After commit, text the recipients of these alerts (through Celery when a broker is configured)."""
+    from django.db import transaction
+
+    ids = [str(pk) for pk in alert_ids]
+
+    def dispatch() -> None:
+        from notifications.tasks import send_alert_sms
+
+        try:
+            send_alert_sms.delay(ids)
+        except Exception as exc:  # broker down: send from here rather than not at all
+            logger.warning("SMS task could not be queued (%s); sending inline", type(exc).__name__)
+            send_alert_sms(ids)
+
+    transaction.on_commit(dispatch, robust=True)

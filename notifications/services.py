@@ -1,0 +1,262 @@
+"""Raising, acknowledging and escalating alerts. Every process raises its alerts through ``alert_raise``.
+
+``alert_raise`` writes the rows inside the caller's transaction (so a rolled-back transition leaves no
+alert) and pushes them to the websocket only after commit. Redis being down never turns a committed
+transition into an error: the push is best effort and the sweep re-pushes what was not delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from notifications import push
+from notifications.models import Alert, AlertPolicy
+from notifications.recipients import STEP_RESOLVERS, Target, resolve, to_step
+from organisations.http import ActionDenied
+from organisations.models import Institution, RescueCentre
+from workflows.deadlines import deadline_create, deadline_handler
+
+logger = logging.getLogger(__name__)
+
+ESCALATE = "alert.escalate"
+DEFAULT_POLICY = AlertPolicy(kind=AlertPolicy.WILDCARD, ack_minutes=5,
+                             chain=["on_call", "mch_officer", "bureau_officer"], sms_after_escalation=True)
+
+
+def policy_for(*, kind: str, institution: Institution | None) -> AlertPolicy:
+    """The province's policy for this kind, else its wildcard, else the national ones."""
+    province = institution.region.province_id if institution is not None else None
+    candidates = AlertPolicy.objects.filter(
+        Q(province_id=province) | Q(province__isnull=True), kind__in=[kind, AlertPolicy.WILDCARD]
+    )
+    best = sorted(candidates, key=lambda p: (p.province_id is None, p.kind == AlertPolicy.WILDCARD))
+    return best[0] if best else DEFAULT_POLICY
+
+
+def alert_raise(
+    *,
+    kind: str,
+    title: str,
+    to: Iterable[Target],
+    body: str = "",
+    params: dict[str, Any] | None = None,
+    priority: str = Alert.Priority.ROUTINE,
+    subject: models.Model | None = None,
+    link: str = "",
+    institution: Institution | None = None,
+    chain: uuid.UUID | None = None,
+    escalation_level: int = 0,
+    dedupe_key: str = "",
+    now: dt.datetime | None = None,
+) -> list[Alert]:
+    """Create one alert row per person the targets resolve to, in the current transaction.
+
+    ``title`` and ``body`` are message ids (mark them with ``gettext_noop``); ``params`` fill them in
+    the reader's language. A critical alert gets an escalation deadline from its policy. An open
+    alert with the same ``dedupe_key`` is not raised twice.
+    """
+    now = now or timezone.now()
+    targets = list(to)
+    institution = institution or next((t.institution for t in targets if t.institution is not None), None)
+    with transaction.atomic():
+        if dedupe_key:
+            existing = list(Alert.objects.filter(dedupe_key=dedupe_key, acknowledged_at__isnull=True))
+            if existing:
+                return existing
+        resolution = resolve(targets, now)
+        users = resolution.users
+        if not users and institution is not None:
+            # Never lose an alert: with nobody to receive it, it goes to the MCH officer, else the bureau.
+            users = STEP_RESOLVERS["mch_officer"](institution, now) or STEP_RESOLVERS["bureau_officer"](
+                institution, now)
+        if not users:
+            logger.error("alert %s has no recipient (institution %s)", kind, getattr(institution, "pk", None))
+            return []
+        group = uuid.uuid4()
+        subject_type = ContentType.objects.get_for_model(subject) if subject is not None else None
+        alerts = [
+            Alert(
+                group=group, chain=chain or group, recipient=user, kind=kind, priority=priority, title=title,
+                body=body, params=params or {}, link=link, subject_type=subject_type,
+                subject_id=str(subject.pk) if subject is not None else "",
+                institution=institution, region=institution.region if institution is not None else None,
+                role=next((t.role for t in targets if t.role), ""),
+                escalation_level=escalation_level, dedupe_key=dedupe_key, created_at=now,
+            )
+            for user in users
+        ]
+        for alert in alerts:
+            alert._change_reason = kind  # type: ignore[attr-defined]
+            alert.save()
+        if priority == Alert.Priority.CRITICAL:
+            policy = policy_for(kind=kind, institution=institution)
+            deadline_create(kind=ESCALATE, subject=alerts[0], due_at=now + dt.timedelta(minutes=policy.ack_minutes),
+                            payload={"group": str(group), "chain": str(chain or group)},
+                            reason="critical alert must be acknowledged")
+        ids = [a.pk for a in alerts]
+        transaction.on_commit(lambda: push.push_alerts(ids), robust=True)
+        for gap in resolution.roster_gaps:
+            roster_gap_raise(institution=gap, now=now)
+    return alerts
+
+
+def roster_gap_raise(*, institution: Institution, now: dt.datetime) -> list[Alert]:
+    """Nobody on duty at ``institution``: a critical alert to its MCH officer, once per open gap."""
+    return alert_raise(
+        kind="roster.gap",
+        title=gettext_noop("Nobody is on duty at %(institution)s"),
+        body=gettext_noop("Alerts to the duty doctor went to the deputy or to every duty doctor instead. "
+                "Put someone on the duty roster now."),
+        params={"institution": institution.name},
+        priority=Alert.Priority.CRITICAL,
+        to=[to_step("mch_officer", institution)],
+        institution=institution,
+        subject=institution,
+        dedupe_key=f"roster-gap:{institution.pk}",
+        now=now,
+    )
+
+
+def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:
+    """Acknowledge an alert addressed to ``by``; this closes every alert of its escalation chain for
+    everyone, names ``by`` on all of them and cancels the pending escalation. Idempotent: if someone
+    already acknowledged it, that acknowledgement is returned."""
+    from workflows.deadlines import deadline_cancel
+    from workflows.models import Deadline
+
+    with transaction.atomic():
+        try:
+            alert = Alert.objects.select_for_update().get(pk=alert_id)
+        except (Alert.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise ActionDenied(_("This alert is not addressed to you.")) from None
+        if alert.recipient_id != by.pk:
+            raise ActionDenied(_("This alert is not addressed to you."))
+        rows = list(Alert.objects.select_for_update().filter(chain=alert.chain).order_by("created_at", "pk"))
+        closed = next((row for row in rows if row.acknowledged_at is not None), None)
+        if closed is not None:
+            return Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
+        now = timezone.now()
+        for row in rows:
+            row.acknowledged_at = now
+            row.acknowledged_by = by
+            row._history_user = by  # type: ignore[attr-defined]
+            row._change_reason = "acknowledged"  # type: ignore[attr-defined]
+            row.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        for deadline in Deadline.objects.filter(kind=ESCALATE, state=Deadline.State.PENDING,
+                                                payload__chain=str(alert.chain)):
+            deadline_cancel(deadline=deadline, by=by, reason="alert acknowledged")
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: push.push_closed(ids), robust=True)
+    return Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
+
+
+def alerts_mark(*, user: Any, ids: Iterable[Any], field: str) -> int:
+    """Delivery bookkeeping (``delivered_at`` on the browser's receipt, ``read_at`` when opened)."""
+    if field not in ("delivered_at", "read_at"):
+        raise ValueError(field)
+    clean: list[uuid.UUID] = []
+    for value in ids:
+        try:
+            clean.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not clean:
+        return 0
+    return Alert.objects.filter(recipient=user, pk__in=clean, **{f"{field}__isnull": True}).update(
+        **{field: timezone.now()}
+    )
+
+
+@deadline_handler(ESCALATE)
+def alert_escalate(deadline: Any) -> None:
+    """A critical alert was not acknowledged in time: raise it to the next step of its policy's chain,
+    and send SMS to people who already failed to acknowledge an escalated alert."""
+    group = deadline.payload.get("group")
+    rows = list(Alert.objects.select_for_update().filter(group=group).select_related("institution__region"))
+    if not rows or Alert.objects.filter(chain=rows[0].chain, acknowledged_at__isnull=False).exists():
+        return
+    first = rows[0]
+    now = timezone.now()
+    for row in rows:
+        row.escalated_at = now
+        row._change_reason = "not acknowledged in time: escalated"  # type: ignore[attr-defined]
+        row.save(update_fields=["escalated_at"])
+    policy = policy_for(kind=first.kind, institution=first.institution)
+    if policy.sms_after_escalation and first.escalation_level >= 1:
+        push.sms_for_alerts([row.pk for row in rows])
+    already = set(Alert.objects.filter(chain=first.chain).values_list("recipient_id", flat=True))
+    if first.institution is None:
+        return
+    for index in range(first.escalation_level, len(policy.chain)):
+        step = policy.chain[index]
+        resolver = STEP_RESOLVERS.get(step)
+        if resolver is None:
+            continue
+        users = [u for u in resolver(first.institution, now) if u.pk not in already]
+        if users:
+            from notifications.recipients import to_user
+
+            alert_raise(
+                kind=first.kind, title=first.title, body=first.body, params=first.params,
+                priority=Alert.Priority.CRITICAL, to=[to_user(u) for u in users], link=first.link,
+                subject=_subject_of(first), institution=first.institution, chain=first.chain,
+                escalation_level=index + 1, now=now,
+            )
+            return
+    # The chain is exhausted and nobody acknowledged: text everyone who was alerted.
+    if policy.sms_after_escalation and first.escalation_level == 0:
+        push.sms_for_alerts([row.pk for row in rows])
+
+
+def _subject_of(alert: Alert) -> models.Model | None:
+    if alert.subject_type_id is None:
+        return None
+    model = alert.subject_type.model_class()
+    if model is None:
+        return None
+    return model._default_manager.filter(pk=alert.subject_id).first()
+
+
+def alerts_repush_undelivered(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Push again what no browser has confirmed, backing off per alert; returns how many were pushed."""
+    now = now or timezone.now()
+    candidates = Alert.objects.filter(
+        delivered_at__isnull=True, acknowledged_at__isnull=True, created_at__gte=now - dt.timedelta(days=1),
+    ).filter(Q(pushed_at__isnull=True) | Q(pushed_at__lte=now - dt.timedelta(seconds=20))).order_by("created_at")
+    due = []
+    for alert in candidates.only("pk", "pushed_at", "push_attempts")[:limit]:
+        backoff = min(20 * 2 ** min(alert.push_attempts, 5), 600)
+        if alert.pushed_at is None or alert.pushed_at <= now - dt.timedelta(seconds=backoff):
+            due.append(alert.pk)
+    if due:
+        push.push_alerts(due)
+    return len(due)
+
+
+def roster_gaps_check(*, now: dt.datetime | None = None) -> int:
+    """Every active rescue centre has someone on duty now; each one that does not is reported once."""
+    from organisations.models import DutyShift
+
+    now = now or timezone.now()
+    covered = DutyShift.objects.filter(kind=DutyShift.Kind.DUTY, starts_at__lte=now, ends_at__gt=now).values(
+        "institution_id"
+    )
+    raised = 0
+    for centre in RescueCentre.objects.filter(is_active=True, institution__is_active=True).exclude(
+        institution_id__in=covered
+    ).select_related("institution__region"):
+        if roster_gap_raise(institution=centre.institution, now=now):
+            raised += 1
+    return raised

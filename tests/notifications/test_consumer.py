@@ -1,0 +1,140 @@
+"""The alert websocket at the boundary: refusal, backlog, live push, receipts, acknowledgement.
+
+Runs on the in-memory layer always, and on the Redis layer too when REDIS_URL is set (CI's
+PostgreSQL + Redis leg)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from notifications.consumers import AlertConsumer
+from notifications.models import Alert
+from notifications.recipients import to_user
+from notifications.services import alert_raise
+from project.asgi import application
+
+TITLE = gettext_noop("Nobody is on duty at %(institution)s")
+LAYERS = ["memory"] + (["redis"] if settings.REDIS_URL else [])
+
+
+@pytest.fixture(params=LAYERS)
+def layer(request, settings):
+    if request.param == "redis":
+        settings.CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": "anmu-test"},
+        }}
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield request.param
+    channel_layers.backends.clear()
+
+
+def raise_for(user, **kwargs):  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    with transaction.atomic():
+        alerts = alert_raise(kind="test.note", title=TITLE, params={"institution": "闽侯县医院"},
+                             to=[to_user(user)], **kwargs)
+    return alerts[0]
+
+
+async def connect(user):  # type: ignore[no-untyped-def]
+    communicator = WebsocketCommunicator(AlertConsumer.as_asgi(), "/ws/alerts/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_anonymous_is_refused(layer):
+    from django.contrib.auth.models import AnonymousUser
+
+    communicator, connected, code = await connect(AnonymousUser())
+    assert not connected and code == 4401
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_inactive_user_is_refused(layer, personas):
+    user = personas.users.obstetrician_a
+    user.is_active = False
+    await sync_to_async(user.save)()
+    communicator, connected, _code = await connect(user)
+    assert not connected
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_backlog_live_push_receipt_and_ack(layer, personas):
+    me, other = personas.users.obstetrician_a, personas.users.obstetrician_b
+    old = await sync_to_async(raise_for)(me)
+    theirs = await sync_to_async(raise_for)(other)
+    communicator, connected, _code = await connect(me)
+    assert connected
+    backlog = await communicator.receive_json_from(timeout=5)
+    assert backlog["type"] == "backlog" and backlog["unread"] == 1
+    assert [a["id"] for a in backlog["alerts"]] == [str(old.pk)]
+    assert backlog["alerts"][0]["title"] == "闽侯县医院无人值班"
+
+    new = await sync_to_async(raise_for)(me)  # committed, so pushed now
+    live = await communicator.receive_json_from(timeout=5)
+    assert live["type"] == "alert" and live["alert"]["id"] == str(new.pk) and live["unread"] == 2
+
+    await communicator.send_json_to({"type": "receipt", "ids": [str(new.pk), str(theirs.pk)]})
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "pong"
+    assert (await Alert.objects.aget(pk=new.pk)).delivered_at is not None
+    assert (await Alert.objects.aget(pk=theirs.pk)).delivered_at is None
+
+    await communicator.send_json_to({"type": "ack", "id": str(theirs.pk)})
+    refused = await communicator.receive_json_from(timeout=5)
+    assert refused["type"] == "error" and refused["code"] == "not_yours"
+    assert (await Alert.objects.aget(pk=theirs.pk)).acknowledged_at is None
+
+    await communicator.send_json_to({"type": "ack", "id": str(old.pk)})
+    acked = await communicator.receive_json_from(timeout=5)
+    closed = await communicator.receive_json_from(timeout=5)
+    assert {acked["type"], closed["type"]} == {"acked", "closed"}
+    assert acked["alert"]["acknowledged_by"] == str(me)
+    assert (await Alert.objects.aget(pk=old.pk)).acknowledged_by_id == me.pk
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_never_receives_someone_elses_alert(layer, personas):
+    communicator, connected, _code = await connect(personas.users.obstetrician_a)
+    await communicator.receive_json_from(timeout=5)  # backlog
+    await sync_to_async(raise_for)(personas.users.obstetrician_b)
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.send_json_to({"type": "nonsense"})
+    assert (await communicator.receive_json_from(timeout=5))["code"] == "unknown_type"
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_full_stack_uses_the_session_and_checks_origin(layer, personas, client):
+    await sync_to_async(client.force_login)(personas.users.obstetrician_a)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    good = WebsocketCommunicator(application, "/ws/alerts/",
+                                 headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")])
+    connected, _ = await good.connect()
+    assert connected
+    assert (await good.receive_json_from(timeout=5))["type"] == "backlog"
+    await good.disconnect()
+    anonymous = WebsocketCommunicator(application, "/ws/alerts/", headers=[(b"origin", b"http://localhost")])
+    connected, code = await anonymous.connect()
+    assert not connected and code == 4401
+    foreign = WebsocketCommunicator(application, "/ws/alerts/",
+                                    headers=[(b"cookie", cookie.encode()), (b"origin", b"http://evil.example")])
+    connected, _ = await foreign.connect()
+    assert not connected
