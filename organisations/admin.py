@@ -10,7 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from organisations.models import AccessLog, Institution, Membership, Region, RescueCentre, User
+from organisations.models import AccessLog, DutyShift, Institution, Membership, Region, RescueCentre, User
 from organisations.scoping import forget_scope
 from organisations.selectors import (
     visible_access_logs,
@@ -162,3 +162,15 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(DutyShift)
+class DutyShiftAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
+    list_display = ("institution", "user", "kind", "starts_at", "ends_at")
+    list_filter = ("kind",)
+    date_hierarchy = "starts_at"
+    scoped_fk_selectors = {"institution": visible_institutions, "user": visible_users}
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return DutyShift.objects.filter(institution__in=visible_institutions(request.user)).select_related(
+            "institution", "user")

@@ -11,8 +11,9 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
-from organisations.models import Institution, Membership, Region, RescueCentre, Role, User
+from organisations.models import DutyShift, Institution, Membership, Region, RescueCentre, Role, User
 
 DEMO_PASSWORD = "anmu-demo-2026"  # noqa: S105  (documented demo password, demo data only)
 REASON = "演示数据"
@@ -187,7 +188,47 @@ def seed_organisations() -> dict[str, int]:
         if not Membership.objects.filter(user=user, institution=institution, role=demo.role).exists():
             _save(Membership(user=user, institution=institution, role=demo.role))
             created["memberships"] += 1
+    created["shifts"] = seed_roster()
     return created
+
+
+ROSTER_DAYS = 7
+# host institution → (on-duty username, on-call username or None)
+DEMO_ROSTER = {
+    "闽侯县医院": ("minhou_duty", "minhou_obstetrician"),
+    "厦门市第三医院": ("tongan_duty", "tongan_obstetrician"),
+    "福州市妇幼保健院": ("gulou_duty", None),
+    "厦门市妇幼保健院": ("siming_duty", None),
+    "福建省妇幼保健院": ("fujian_duty", None),
+}
+
+
+def seed_roster(*, now: dt.datetime | None = None) -> int:
+    """Keep every demo rescue centre staffed for the next week with 24-hour shifts from 08:00, so that
+    alerts to "the duty doctor" reach a demo login. Re-running extends the roster; it never overlaps."""
+    now = now or timezone.now()
+    made = 0
+    for host, usernames in DEMO_ROSTER.items():
+        institution = Institution.objects.filter(name=host).first()
+        if institution is None:
+            continue
+        for kind, username in zip((DutyShift.Kind.DUTY, DutyShift.Kind.ON_CALL), usernames, strict=True):
+            user = User.objects.filter(username=username).first() if username else None
+            if user is None:
+                continue
+            last = DutyShift.objects.filter(institution=institution, kind=kind).order_by("-ends_at").first()
+            local = timezone.localtime(now)
+            start = local.replace(hour=8, minute=0, second=0, microsecond=0)
+            if start > local:
+                start -= dt.timedelta(days=1)
+            if last is not None and last.ends_at > start:
+                start = last.ends_at
+            while start < now + dt.timedelta(days=ROSTER_DAYS):
+                _save(DutyShift(institution=institution, user=user, kind=kind, starts_at=start,
+                                ends_at=start + dt.timedelta(hours=24)))
+                start += dt.timedelta(hours=24)
+                made += 1
+    return made
 
 
 def seed_women(count: int, *, seed: int = 11) -> int:
