@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -131,3 +132,86 @@ class Pregnancy(models.Model):
             raise ValidationError({"parity": _("Parity counts earlier births, so it is below gravidity.")})
         if self.lmp and self.booking_date and self.lmp > self.booking_date:
             raise ValidationError({"lmp": _("The last menstrual period cannot be after the booking date.")})
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("Green (low risk)")
+    YELLOW = "yellow", _("Yellow (general risk)")
+    ORANGE = "orange", _("Orange (higher risk)")
+    RED = "red", _("Red (high risk)")
+    PURPLE = "purple", _("Purple (infectious disease)")
+
+
+SEVERITY = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.ORANGE: 2, Colour.RED: 3}
+
+
+class RuleSet(models.Model):
+    """One version of a pregnancy-risk colour table: the national 2017 table, or a province's.
+
+    A province's table is a full copy of the rows it applies (made from the national one and then
+    edited: rows added, removed or recoloured), so what a version says never changes behind it.
+    ``as_of`` picks the version of a code in force on a date.
+    """
+
+    class BmiBasis(models.TextChoices):
+        PRE_PREGNANCY = "pre_pregnancy", _("Pre-pregnancy weight")
+        BOOKING = "booking", _("Weight at booking")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=120)
+    province = models.ForeignKey(Region, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT,
+                                 limit_choices_to={"level": Region.Level.PROVINCE}, related_name="+",
+                                 help_text=_("Empty for the national table."))
+    based_on = models.ForeignKey("self", verbose_name=_("based on"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    effective_from = models.DateField(_("in force from"))
+    # The province's open choices (risk-table.md, "Open choices").
+    hbsag_carrier_purple = models.BooleanField(
+        _("HBsAg carriers are also purple"), default=False,
+        help_text=_("Y2.3 (carrier, normal liver function) also marks purple (P1)."))
+    std_purple = models.BooleanField(
+        _("Gonorrhoea and condyloma are also purple"), default=False,
+        help_text=_("Y2.9 also marks purple (P7)."))
+    bmi_basis = models.CharField(_("BMI is computed from"), max_length=16, choices=BmiBasis.choices,
+                                 default=BmiBasis.PRE_PREGNANCY)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("risk rule set")
+        verbose_name_plural = _("risk rule sets")
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="ruleset_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version}, {self.effective_from:%Y-%m-%d})"
+
+
+class RiskRule(models.Model):
+    """One row of a rule set's colour table, referred to by its code (Y1.2, O2.6.1, R1.1.1, P2)."""
+
+    ruleset = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.CASCADE, related_name="rules")
+    code = models.CharField(_("code"), max_length=16, validators=[
+        RegexValidator(r"^[YORP]\d+(\.\d+)*$", _("A code is Y, O, R or P followed by numbers, e.g. O2.6.1."))])
+    colour = models.CharField(_("colour"), max_length=8,
+                              choices=[c for c in Colour.choices if c[0] != Colour.GREEN])
+    text = models.CharField(_("text"), max_length=300)
+    text_en = models.CharField(_("text (English)"), max_length=300, blank=True)
+    section = models.CharField(_("section"), max_length=8, blank=True)
+    section_text = models.CharField(_("section title"), max_length=60, blank=True)
+    group = models.CharField(_("group"), max_length=16, blank=True)
+    group_text = models.CharField(_("group title"), max_length=120, blank=True)
+    source = models.CharField(_("source"), max_length=10, default="read",
+                              help_text=_("read: seen in the national text; recalled: reconstructed."))
+    order = models.PositiveIntegerField(_("order"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ruleset", "order"]
+        verbose_name = _("risk rule")
+        verbose_name_plural = _("risk rules")
+        constraints = [models.UniqueConstraint(fields=["ruleset", "code"], name="riskrule_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
