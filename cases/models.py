@@ -1,15 +1,21 @@
-"""Domain records: women and their pregnancies (the screening, case and referral records follow)."""
+"""Domain records: women, pregnancies, screenings, risk assessments, high-risk cases.
+
+State lives in django-fsm-2 fields changed only by named transitions; the services in
+``workflows/<process>/services.py`` call them inside a transaction with a row lock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.identity import id_birth_date, normalise_id_number, validate_resident_id
@@ -17,6 +23,17 @@ from organisations.models import Institution, Region
 from organisations.personal import mask_id_number, mask_phone, normalise_phone, validate_phone
 
 PREGNANCY_DAYS = 280
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("Green (low risk)")
+    YELLOW = "yellow", _("Yellow (general risk)")
+    ORANGE = "orange", _("Orange (higher risk)")
+    RED = "red", _("Red (high risk)")
+    PURPLE = "purple", _("Purple (infectious disease)")
+
+
+SEVERITY = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.ORANGE: 2, Colour.RED: 3}
 
 
 class Woman(models.Model):
@@ -40,12 +57,17 @@ class Woman(models.Model):
     registered_by = models.ForeignKey(Institution, verbose_name=_("registered by"), on_delete=models.PROTECT,
                                       related_name="+")
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    # A duplicate record merged into another keeps existing (for history) but is no longer used.
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="merged_records", editable=False)
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("woman")
         verbose_name_plural = _("women")
+        permissions = [("merge_woman", _("Can merge duplicate records of one woman"))]
         constraints = [
             # One woman per document number: a second booking finds her instead of duplicating her.
             models.UniqueConstraint(fields=["id_type", "id_number"], condition=~Q(id_number=""),
@@ -90,7 +112,14 @@ class Woman(models.Model):
             raise ValidationError(errors)
 
 
-class Pregnancy(models.Model):
+class Pregnancy(ConcurrentTransitionMixin, models.Model):
+    class Status(models.TextChoices):
+        ONGOING = "ongoing", _("Ongoing")
+        DELIVERED = "delivered", _("Delivered")
+        ENDED = "ended", _("Ended otherwise")
+        CLOSED = "closed", _("Postpartum care completed")
+        DIED = "died", _("Maternal death")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     woman = models.ForeignKey(Woman, verbose_name=_("woman"), on_delete=models.PROTECT,
                               related_name="pregnancies")
@@ -101,6 +130,11 @@ class Pregnancy(models.Model):
     booking_date = models.DateField(_("booking date"))
     booking_institution = models.ForeignKey(Institution, verbose_name=_("booked at"), on_delete=models.PROTECT,
                                             related_name="+")
+    status = FSMField(_("status"), default=Status.ONGOING, choices=Status.choices, editable=False)
+    # The colour of the latest valid assessment (or green after a negative screen): for worklists.
+    colour = models.CharField(_("risk colour"), max_length=8, choices=Colour.choices, blank=True, db_index=True)
+    purple = models.BooleanField(_("purple"), default=False)
+    colour_at = models.DateTimeField(_("graded at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -127,22 +161,27 @@ class Pregnancy(models.Model):
         days = (on - start).days
         return divmod(days, 7)
 
+    @transition(field=status, source=Status.ONGOING, target=Status.DELIVERED)
+    def deliver(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.ONGOING, target=Status.ENDED)
+    def end(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.DELIVERED, target=Status.CLOSED)
+    def close(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.ONGOING, Status.DELIVERED], target=Status.DIED)
+    def record_death(self) -> None:
+        pass
+
     def clean(self) -> None:
         if self.parity is not None and self.gravidity is not None and self.parity >= self.gravidity:
             raise ValidationError({"parity": _("Parity counts earlier births, so it is below gravidity.")})
         if self.lmp and self.booking_date and self.lmp > self.booking_date:
             raise ValidationError({"lmp": _("The last menstrual period cannot be after the booking date.")})
-
-
-class Colour(models.TextChoices):
-    GREEN = "green", _("Green (low risk)")
-    YELLOW = "yellow", _("Yellow (general risk)")
-    ORANGE = "orange", _("Orange (higher risk)")
-    RED = "red", _("Red (high risk)")
-    PURPLE = "purple", _("Purple (infectious disease)")
-
-
-SEVERITY = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.ORANGE: 2, Colour.RED: 3}
 
 
 class RuleSet(models.Model):
@@ -215,3 +254,307 @@ class RiskRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
+
+
+class ProvinceSettings(models.Model):
+    """The settings the national texts leave open (deadlines, intervals, optional screening items),
+    versioned by effective date: the national defaults (no province), and each province's own."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    province = models.ForeignKey(Region, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT,
+                                 limit_choices_to={"level": Region.Level.PROVINCE}, related_name="+",
+                                 help_text=_("Empty for the national defaults."))
+    effective_from = models.DateField(_("in force from"))
+    screening_optional_items = models.JSONField(
+        _("optional screening items"), default=list, blank=True,
+        help_text=_("Codes of screening-form items offered according to capacity (建议); all others must be asked."))
+    screen_positive_assess_days = models.PositiveSmallIntegerField(
+        _("days to assess a screen-positive woman"), default=14)
+    report_orange_hours = models.PositiveSmallIntegerField(_("hours to report an orange woman"), default=72)
+    report_red_hours = models.PositiveSmallIntegerField(_("hours to report a red woman"), default=24)
+    report_purple_hours = models.PositiveSmallIntegerField(_("hours to report a purple woman"), default=72)
+    continuation_evaluation_days = models.PositiveSmallIntegerField(
+        _("days for the tertiary evaluation of a red pregnancy"), default=7)
+    followup_days_yellow = models.PositiveSmallIntegerField(_("follow-up interval, yellow (days)"), default=28)
+    followup_days_orange = models.PositiveSmallIntegerField(_("follow-up interval, orange (days)"), default=14)
+    followup_days_red = models.PositiveSmallIntegerField(_("follow-up interval, red (days)"), default=7)
+    followup_days_purple = models.PositiveSmallIntegerField(_("follow-up interval, purple (days)"), default=14)
+    lost_after_missed_days = models.PositiveSmallIntegerField(
+        _("days after a missed visit before tracing starts"), default=7)
+    tracing_days = models.PositiveSmallIntegerField(_("days to trace a woman before she is marked lost"), default=7)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["province_id", "-effective_from"]
+        verbose_name = _("province settings")
+        verbose_name_plural = _("province settings")
+        constraints = [models.UniqueConstraint(fields=["province", "effective_from"], name="settings_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.province or _('national defaults')} · {self.effective_from:%Y-%m-%d}"
+
+    def report_hours(self, colour: str, purple: bool) -> int | None:
+        """Hours to report a woman of this grade to the county MCH institute (None: no report)."""
+        if colour == Colour.RED:
+            return self.report_red_hours
+        if colour == Colour.ORANGE:
+            return self.report_orange_hours
+        if purple:
+            return self.report_purple_hours
+        return None
+
+
+class WomanLink(models.Model):
+    """An institution that found this woman by her document number and may see her from then on."""
+
+    woman = models.ForeignKey(Woman, on_delete=models.CASCADE, related_name="links")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["woman", "institution"], name="womanlink_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.woman_id} ↔ {self.institution_id}"
+
+
+class Screening(models.Model):
+    """A screening at booking (孕产妇妊娠风险筛查表): every item answered yes/no, or not asked if optional."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
+                                  related_name="screenings")
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="+")
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("screened by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    screened_at = models.DateTimeField(_("screened at"))
+    answers = models.JSONField(_("answers"), default=dict)
+    positive = models.BooleanField(_("positive"), db_index=True)
+    positive_items = models.JSONField(_("positive items"), default=list)
+    note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-screened_at"]
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+
+    def __str__(self) -> str:
+        return f"{self.pregnancy} · {self.screened_at:%Y-%m-%d}"
+
+
+class Assessment(ConcurrentTransitionMixin, models.Model):
+    """One grading of a pregnancy (妊娠风险评估). Never overwritten: a wrong one is voided with a reason."""
+
+    class Stage(models.TextChoices):
+        FIRST = "first", _("First assessment")
+        DYNAMIC = "dynamic", _("Re-assessment at a visit")
+        POSTPARTUM = "postpartum", _("Postpartum visit")
+        DAY42 = "day42", _("42-day postpartum check")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        VOIDED = "voided", _("Voided")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
+                                  related_name="assessments")
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
+    assessed_at = models.DateTimeField(_("assessed at"), db_index=True)
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assessor"), on_delete=models.PROTECT,
+                                 related_name="+")
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="+")
+    ruleset = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.PROTECT, related_name="+")
+    inputs = models.JSONField(_("measurements and findings"), default=dict)
+    matched = models.JSONField(_("matched rows"), default=list)
+    computed_colour = models.CharField(_("colour by the table"), max_length=8, choices=Colour.choices)
+    computed_purple = models.BooleanField(_("purple by the table"), default=False)
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, db_index=True)
+    purple = models.BooleanField(_("purple"), default=False)
+    override_reason = models.TextField(_("why the grade differs from the table"), blank=True)
+    advice = models.TextField(_("advice given"), blank=True)
+    status = FSMField(_("status"), default=Status.VALID, choices=Status.choices, editable=False)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("voided by"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    void_reason = models.TextField(_("why voided"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-assessed_at"]
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} · {self.label} · {self.assessed_at:%Y-%m-%d}"
+
+    @property
+    def label(self) -> str:
+        if self.purple:
+            return "purple" if self.colour == Colour.GREEN else f"purple+{self.colour}"
+        return self.colour
+
+    @property
+    def overridden(self) -> bool:
+        return (self.colour, self.purple) != (self.computed_colour, self.computed_purple)
+
+    @transition(field=status, source=Status.VALID, target=Status.VOIDED)
+    def void(self, *, by, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.voided_by = by
+        self.void_reason = reason
+        self.voided_at = at
+
+
+class AssessmentReferral(ConcurrentTransitionMixin, models.Model):
+    """A screen-positive woman at primary care, referred for assessment at a secondary-or-higher facility
+    (妊娠风险筛查阳性孕产妇转诊) within the province's deadline."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting assessment")
+        ASSESSED = "assessed", _("Assessed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
+                                  related_name="assessment_referrals")
+    screening = models.OneToOneField(Screening, verbose_name=_("screening"), on_delete=models.PROTECT,
+                                     related_name="assessment_referral")
+    from_institution = models.ForeignKey(Institution, verbose_name=_("from"), on_delete=models.PROTECT,
+                                         related_name="+")
+    to_institution = models.ForeignKey(Institution, verbose_name=_("assess at"), on_delete=models.PROTECT,
+                                       related_name="+")
+    created_at = models.DateTimeField(_("referred at"))
+    due_at = models.DateTimeField(_("assess by"), db_index=True)
+    status = FSMField(_("status"), default=Status.OPEN, choices=Status.choices, editable=False)
+    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    overdue_alerted_at = models.DateTimeField(_("overdue reported at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("referral for assessment")
+        verbose_name_plural = _("referrals for assessment")
+
+    def __str__(self) -> str:
+        return f"{self.pregnancy.woman} → {self.to_institution}"
+
+    @transition(field=status, source=Status.OPEN, target=Status.ASSESSED)
+    def mark_assessed(self, *, assessment: Assessment) -> None:
+        self.assessment = assessment
+
+    @transition(field=status, source=Status.OPEN, target=Status.CANCELLED)
+    def cancel(self, *, reason: str) -> None:
+        self.cancel_reason = reason
+
+
+class ContinuationEvaluation(ConcurrentTransitionMixin, models.Model):
+    """For a red woman: a tertiary hospital evaluates whether the pregnancy can continue."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting evaluation")
+        DONE = "done", _("Evaluated")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", _("The pregnancy may continue")
+        TERMINATE = "terminate", _("Termination recommended")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
+                                  related_name="continuation_evaluations")
+    assessment = models.ForeignKey(Assessment, verbose_name=_("red assessment"), on_delete=models.PROTECT,
+                                   related_name="+")
+    institution = models.ForeignKey(Institution, verbose_name=_("tertiary hospital"), on_delete=models.PROTECT,
+                                    related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    due_at = models.DateTimeField(_("evaluate by"))
+    status = FSMField(_("status"), default=Status.OPEN, choices=Status.choices, editable=False)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("evaluated by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("continuation evaluation")
+        verbose_name_plural = _("continuation evaluations")
+
+    def __str__(self) -> str:
+        return f"{self.pregnancy.woman} · {self.institution}"
+
+    @transition(field=status, source=Status.OPEN, target=Status.DONE)
+    def record(self, *, decision: str, by, note: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.decision, self.evaluated_by, self.note, self.evaluated_at = decision, by, note, at
+
+    @transition(field=status, source=Status.OPEN, target=Status.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+
+class HighRiskCase(ConcurrentTransitionMixin, models.Model):
+    """高危孕产妇专案: one case per pregnancy, one responsible doctor, reported to the county MCH institute."""
+
+    class State(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        REPORTED = "reported", _("Reported to the MCH institute")
+        MANAGING = "managing", _("Under management")
+        DELIVERED = "delivered", _("Delivered")
+        POSTPARTUM = "postpartum", _("Postpartum follow-up")
+        CLOSED = "closed", _("Closed")
+        DIED = "died", _("Maternal death")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pregnancy = models.OneToOneField(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
+                                     related_name="highrisk_case")
+    institution = models.ForeignKey(Institution, verbose_name=_("managing institution"), on_delete=models.PROTECT,
+                                    related_name="+")
+    responsible_doctor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible doctor"),
+                                           on_delete=models.PROTECT, related_name="highrisk_cases")
+    region = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+",
+                               help_text=_("The county whose MCH institute manages the register."))
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, db_index=True)
+    purple = models.BooleanField(_("purple"), default=False, db_index=True)
+    state = FSMField(_("state"), default=State.OPENED, choices=State.choices, editable=False)
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    report_due_at = models.DateTimeField(_("report due"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    reported_to = models.ForeignKey(Institution, verbose_name=_("reported to"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    closure_proposed = models.BooleanField(
+        _("closure proposed"), default=False,
+        help_text=_("The latest assessment is below orange and not purple: the doctor may close the case."))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(_("closing reason"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("high-risk case")
+        verbose_name_plural = _("high-risk cases")
+        indexes = [
+            models.Index(fields=["region", "state", "colour"], name="case_register_idx"),
+            models.Index(fields=["responsible_doctor", "state"], name="case_doctor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pregnancy.woman} · {self.get_state_display()}"
+
+    @property
+    def label(self) -> str:
+        if self.purple:
+            return "purple" if self.colour == Colour.GREEN else f"purple+{self.colour}"
+        return self.colour
+
+    @transition(field=state, source=State.OPENED, target=State.REPORTED)
+    def report(self, *, to: Institution, at) -> None:  # type: ignore[no-untyped-def]
+        self.reported_to = to
+        self.reported_at = at

@@ -6,17 +6,33 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from cases.models import Pregnancy, Woman
+from cases.models import AssessmentReferral, ContinuationEvaluation, HighRiskCase, Pregnancy, Woman, WomanLink
 from organisations.scoping import scope_q, user_scope
 
 
 def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
-    """Pregnancies booked in the user's area, or at one of the user's institutions."""
-    if user_scope(user).is_empty:
+    """Pregnancies booked in the user's area; or that the user's institution booked, manages as a
+    high-risk case, or was asked to assess or evaluate."""
+    scope = user_scope(user)
+    if scope.is_empty:
         return Pregnancy.objects.none()
-    return Pregnancy.objects.filter(
-        scope_q(user, region_field="booking_institution__region", institution_fields=["booking_institution"])
-    ).select_related("woman", "booking_institution")
+    q = scope_q(user, region_field="booking_institution__region", institution_fields=["booking_institution"])
+    if scope.institution_ids and not scope.everything:
+        mine = scope.institution_ids
+        q |= Q(pk__in=AssessmentReferral.objects.filter(to_institution__in=mine).values("pregnancy_id"))
+        q |= Q(pk__in=HighRiskCase.objects.filter(institution__in=mine).values("pregnancy_id"))
+        q |= Q(pk__in=ContinuationEvaluation.objects.filter(institution__in=mine).values("pregnancy_id"))
+        q |= Q(region_q_for_cases(scope))
+    return Pregnancy.objects.filter(q).select_related("woman", "booking_institution")
+
+
+def region_q_for_cases(scope: Any) -> Q:
+    """Pregnancies whose high-risk case sits in one of the scope's areas (the case register's county)."""
+    if not scope.areas:
+        return Q(pk__in=[])
+    from organisations.scoping import area_q
+
+    return Q(pk__in=HighRiskCase.objects.filter(area_q(scope, "region")).values("pregnancy_id"))
 
 
 def visible_women(user: Any) -> QuerySet[Woman]:
@@ -28,4 +44,14 @@ def visible_women(user: Any) -> QuerySet[Woman]:
     if scope.everything:
         return Woman.objects.all()
     direct = scope_q(user, region_field="residence_region", institution_fields=["registered_by"])
-    return Woman.objects.filter(direct | Q(pk__in=visible_pregnancies(user).values("woman_id")))
+    linked = Q(pk__in=WomanLink.objects.filter(institution__in=scope.institution_ids).values("woman_id"))
+    return Woman.objects.filter(direct | linked | Q(pk__in=visible_pregnancies(user).values("woman_id")))
+
+
+def visible_highrisk_cases(user: Any) -> QuerySet[HighRiskCase]:
+    """Cases in the user's area (by the register's county), or managed at / booked at their institution."""
+    if user_scope(user).is_empty:
+        return HighRiskCase.objects.none()
+    return HighRiskCase.objects.filter(
+        scope_q(user, region_field="region", institution_fields=["institution", "pregnancy__booking_institution"])
+    ).select_related("pregnancy__woman", "institution", "responsible_doctor")

@@ -31,8 +31,11 @@ def render_message(msgid: str, params: dict[str, Any]) -> str:
     if not msgid:
         return ""
     text = gettext(msgid)
+    # Parameters that are message ids themselves (a colour, a status) are translated too; names and
+    # numbers pass through unchanged.
+    translated = {key: gettext(value) if isinstance(value, str) and value else value for key, value in params.items()}
     try:
-        return text % _SafeParams(params)
+        return text % _SafeParams(translated)
     except (TypeError, ValueError, KeyError):
         return text
 

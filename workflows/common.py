@@ -1,0 +1,33 @@
+"""Small helpers every process service uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from organisations.http import ActionDenied
+from organisations.models import Institution, Membership
+
+
+def save_with_history(obj: models.Model, *, by: Any, reason: str, update_fields: list[str] | None = None) -> None:
+    """Save with the history row's user and reason (simple-history reads these two attributes)."""
+    obj._history_user = by  # type: ignore[attr-defined]
+    obj._change_reason = reason[:100]  # type: ignore[attr-defined]
+    obj.save(update_fields=update_fields)
+
+
+def require_member(*, user: Any, institution: Institution, roles: set[str] | frozenset[str]) -> None:
+    """The user acts for ``institution`` in one of ``roles``, or is refused with a reason."""
+    if user.is_superuser:
+        return
+    if not Membership.objects.filter(user=user, institution=institution, role__in=roles, is_active=True,
+                                     institution__is_active=True).exists():
+        raise ActionDenied(_("You do not hold a role at %(institution)s that allows this.")
+                           % {"institution": institution.name})
+
+
+def require_perm(*, user: Any, perm: str, reason: str) -> None:
+    if not user.has_perm(perm):
+        raise ActionDenied(reason)
