@@ -13,7 +13,12 @@ from organisations.models import Institution, Region
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; its value is always ISO, whatever the language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:  # noqa: A002
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
 
 
 class InstitutionChoiceMixin:

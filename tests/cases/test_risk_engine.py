@@ -241,3 +241,23 @@ def test_command_as_a_process_exits_2_without_traceback(cli_database):
     good = subprocess.run([sys.executable, "manage.py", "evaluate_risk"], input='{"age_years": 41}', cwd=ROOT,
                           text=True, capture_output=True, env=env, timeout=60, check=False)
     assert good.returncode == 0 and json.loads(good.stdout)["colour"] == "orange"
+
+
+@pytest.mark.django_db
+def test_api_takes_and_returns_the_same_json(client, personas):
+    url = "/api/risk/evaluate/"
+    assert client.post(url, {"age_years": 41}, content_type="application/json").status_code == 403
+    client.force_login(personas.users.obstetrician_a)
+    ok = client.post(url, {"age_years": 36, "pa_pressure_mmhg": 55, "findings": ["P2"]},
+                     content_type="application/json")
+    assert ok.status_code == 200
+    body = ok.json()
+    assert body["label"] == "purple+red" and body["ruleset"] == "national"
+    assert set(body) == {"colour", "purple", "label", "matched", "not_assessed", "ruleset"}
+    bad = client.post(url, {"age_years": 5, "findings": ["Q1"], "extra": 1}, content_type="application/json")
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"age_years", "findings", "extra"}
+    malformed = client.post(url, "{not json", content_type="application/json")
+    assert malformed.status_code == 400
+    listed = client.post(url, [1, 2], content_type="application/json")
+    assert listed.status_code == 400 and "non_field_errors" in listed.json()
