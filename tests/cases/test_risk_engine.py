@@ -261,3 +261,24 @@ def test_api_takes_and_returns_the_same_json(client, personas):
     assert malformed.status_code == 400
     listed = client.post(url, [1, 2], content_type="application/json")
     assert listed.status_code == 400 and "non_field_errors" in listed.json()
+
+
+@pytest.mark.django_db
+def test_admin_copies_the_national_table_for_a_province_and_keeps_history(client):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", password="root-password-1")
+    client.force_login(root)
+    national = RuleSet.objects.get(code="national")
+    response = client.post("/admin/cases/ruleset/", {"action": "copy_as_new_version",
+                                                     "_selected_action": [str(national.pk)]})
+    assert response.status_code == 302
+    draft = RuleSet.objects.get(code="province-draft-1")
+    assert draft.based_on == national and draft.rules.count() == 116
+    assert RuleSet.objects.get(code="national").rules.count() == 116
+    rule = draft.rules.get(code="O1.1")
+    rule.colour = "red"
+    rule._change_reason = "本省高龄定为红色"
+    rule.save()
+    assert rule.history.latest().history_change_reason == "本省高龄定为红色"
+    assert risk_evaluate_json({"ruleset": "province-draft-1", "age_years": 41})["colour"] == "red"

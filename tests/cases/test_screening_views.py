@@ -115,8 +115,9 @@ def test_worklist_shows_overdue_first(client, personas):
         screening_record(pregnancy=pregnancy, institution=personas.inst.primary_a, by=personas.users.primary_a,
                          answers=answers, refer_to=personas.inst.hospital_a)
         women.append(woman)
-    from cases.models import AssessmentReferral
     from django.utils import timezone
+
+    from cases.models import AssessmentReferral
 
     AssessmentReferral.objects.filter(pregnancy__woman=women[1]).update(due_at=timezone.now() - dt.timedelta(days=1))
     client.force_login(personas.users.obstetrician_a)

@@ -1,0 +1,93 @@
+"""Admin: risk rule sets (the colour tables) and province settings are data, edited here with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases.models import ProvinceSettings, RiskRule, RuleSet
+from organisations.admin import ReasonAdminMixin
+from organisations.scoping import scope_q, user_scope
+from organisations.selectors import visible_regions
+
+
+class RiskRuleInline(admin.TabularInline):
+    model = RiskRule
+    extra = 0
+    fields = ("order", "code", "colour", "text", "text_en", "section", "group", "group_text", "source")
+    ordering = ("order",)
+
+
+def _province_scoped(qs: Any, request: Any) -> Any:
+    if user_scope(request.user).everything:
+        return qs
+    from django.db.models import Q
+
+    return qs.filter(scope_q(request.user, region_field="province") | Q(province__isnull=True))
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
+    list_display = ("code", "version", "name", "province", "effective_from", "hbsag_carrier_purple", "std_purple")
+    list_filter = ("code",)
+    inlines = [RiskRuleInline]
+    scoped_fk_selectors = {"province": visible_regions}
+    actions = ["copy_as_new_version"]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return _province_scoped(super().get_queryset(request), request)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.province_id is None and not request.user.is_superuser:
+            return False  # the national table is changed by a release, not by a province
+        return super().has_change_permission(request, obj)
+
+    @admin.action(description=gettext_lazy("Copy (the national table: as a province's draft; a province's: as its "
+                                           "next version)"))
+    def copy_as_new_version(self, request, queryset):  # type: ignore[no-untyped-def]
+        for source in queryset:
+            with transaction.atomic():
+                copy = RuleSet.objects.get(pk=source.pk)
+                copy.pk = None
+                copy.id = None
+                if source.province_id is None:
+                    # A province starts its own table from the national one, under a code of its own.
+                    number = RuleSet.objects.filter(code__startswith="province-draft").count() + 1
+                    copy.code, copy.version = f"province-draft-{number}", 1
+                    copy.name = _("Provincial table (draft, from %(name)s)") % {"name": source.name}
+                else:
+                    latest = RuleSet.objects.filter(code=source.code).order_by("-version").first()
+                    copy.version = (latest.version if latest else 0) + 1
+                copy.based_on = source
+                copy._history_user = request.user  # type: ignore[attr-defined]
+                copy._change_reason = f"copied from v{source.version}"  # type: ignore[attr-defined]
+                copy.save()
+                for rule in source.rules.all():
+                    rule.pk = None
+                    rule.ruleset = copy
+                    rule._history_user = request.user  # type: ignore[attr-defined]
+                    rule._change_reason = "copied"  # type: ignore[attr-defined]
+                    rule.save()
+            messages.success(request, _("Created %(code)s version %(version)s; set its province and date, then "
+                                        "add, remove or recolour rows.") % {"code": copy.code,
+                                                                            "version": copy.version})
+
+
+@admin.register(ProvinceSettings)
+class ProvinceSettingsAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
+    list_display = ("province", "effective_from", "screen_positive_assess_days", "report_orange_hours",
+                    "report_red_hours", "followup_days_red", "followup_days_orange")
+    scoped_fk_selectors = {"province": visible_regions}
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return _province_scoped(super().get_queryset(request), request)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.province_id is None and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
