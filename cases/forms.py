@@ -46,7 +46,7 @@ class WomanRegisterForm(InstitutionChoiceMixin, forms.Form):
 
     def __init__(self, *args: Any, regions: Any, institutions: list[Institution], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["residence_region"].queryset = regions
+        self.fields["residence_region"].queryset = regions  # type: ignore[attr-defined]
         self.set_institutions(institutions)
 
 
@@ -78,7 +78,7 @@ class ScreeningForm(InstitutionChoiceMixin, forms.Form):
                  hospitals: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_institutions(institutions)
-        self.fields["refer_to"].queryset = hospitals
+        self.fields["refer_to"].queryset = hospitals  # type: ignore[attr-defined]
         self.items = items
         for item in items:
             choices = ANSWER_CHOICES if not item.required else ANSWER_CHOICES[:2]
@@ -133,7 +133,8 @@ class AssessmentForm(InstitutionChoiceMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.set_institutions(institutions)
         self.rules = rules
-        self.fields["findings"].choices = [(rule.code, f"{rule.code} {rule.text}") for rule in rules]
+        self.fields["findings"].choices = [  # type: ignore[attr-defined]
+            (rule.code, f"{rule.code} {rule.text}") for rule in rules]
 
     def engine_inputs(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -221,7 +221,7 @@ def alert_escalate(deadline: Any) -> None:
 
 
 def _subject_of(alert: Alert) -> models.Model | None:
-    if alert.subject_type_id is None:
+    if alert.subject_type is None:
         return None
     model = alert.subject_type.model_class()
     if model is None:

@@ -87,12 +87,13 @@ def woman_register(
                                       summary=f"{woman._meta.verbose_name} {woman.name}（{_('found by document number')}）",
                                       region=woman.residence_region, institution=institution)
                         return woman, False
-                woman = Woman(name=name.strip(), id_type=id_type, id_number=number, no_id_reason=no_id_reason,
-                              date_of_birth=date_of_birth, phone=phone, residence_region=residence_region,
-                              registered_by=institution)
-                if woman.date_of_birth is None and id_type == Woman.IdType.RESIDENT_ID:
+                born = date_of_birth
+                if born is None and id_type == Woman.IdType.RESIDENT_ID:
                     with contextlib.suppress(ValueError):  # full_clean() names a bad ID number
-                        woman.date_of_birth = id_birth_date(number)
+                        born = id_birth_date(number)
+                woman = Woman(name=name.strip(), id_type=id_type, id_number=number, no_id_reason=no_id_reason,
+                              phone=phone, residence_region=residence_region, registered_by=institution)
+                woman.date_of_birth = born  # type: ignore[assignment]
                 woman.full_clean()
                 save_with_history(woman, by=by, reason="registered")
                 _link(woman=woman, institution=institution, by=by)
