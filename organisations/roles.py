@@ -35,6 +35,9 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_rescuecentre",
         "organisations.change_rescuecentre",
         "organisations.view_region",
+        # The duty roster of their own centre (organisations/roster.py checks which centre).
+        "organisations.view_dutyshift",
+        "organisations.add_dutyshift",
     ],
     Role.MCH_OFFICER: [
         "cases.view_woman",
@@ -45,6 +48,9 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_membership",
         "organisations.view_user",
         "organisations.view_accesslog",
+        # The duty rosters of the rescue centres in their area.
+        "organisations.view_dutyshift",
+        "organisations.add_dutyshift",
     ],
     Role.BUREAU_OFFICER: [
         "cases.view_woman",

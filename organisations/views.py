@@ -18,6 +18,7 @@ from django.views import generic
 from viewflow.urls import ReadonlyModelViewset
 from viewflow.views import DetailModelView
 
+from organisations import roster
 from organisations.history import history_entries, history_selector
 from organisations.http import get_visible_or_404
 from organisations.models import Institution, Membership, Region, RescueCentre, Role
@@ -159,3 +160,8 @@ class OrganisationsApp(AnmuApplication):
     viewsets = [InstitutionViewset(), RescueCentreViewset()]
 
     access_log_path = path("access-log/", login_required(access_log), name="access_log")
+    roster_path = path("roster/", roster.roster_index, name="roster")
+    roster_detail_path = path("roster/<uuid:pk>/", roster.roster_detail, name="roster_detail")
+    roster_shift_add_path = path("roster/<uuid:pk>/shifts/", roster.roster_shift_add, name="roster_shift_add")
+    roster_handover_path = path("roster/<uuid:pk>/shifts/<uuid:shift_pk>/handover/", roster.roster_handover,
+                                name="roster_handover")

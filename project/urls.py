@@ -9,6 +9,7 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
 from cases.views import CasesApp
+from notifications.views import AlertsApp
 from organisations import views as org_views
 
 admin.site.site_header = _("Anmu administration")
@@ -26,7 +27,7 @@ class AnmuSite(Site):
     profile_path = path("profile/", org_views.ProfileView.as_view(), name="profile")
 
 
-site = AnmuSite(viewsets=[CasesApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[CasesApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
