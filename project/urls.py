@@ -37,5 +37,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
+    path("api/", include("cases.api_urls")),
     path("", site.urls),
 ]
