@@ -184,7 +184,9 @@ def alert_escalate(deadline: Any) -> None:
     """A critical alert was not acknowledged in time: raise it to the next step of its policy's chain,
     and send SMS to people who already failed to acknowledge an escalated alert."""
     group = deadline.payload.get("group")
-    rows = list(Alert.objects.select_for_update().filter(group=group).select_related("institution__region"))
+    # Lock only the alert rows: FOR UPDATE cannot reach the nullable side of the joined institution.
+    rows = list(Alert.objects.select_for_update(of=("self",)).filter(group=group).select_related(
+        "institution__region"))
     if not rows or Alert.objects.filter(chain=rows[0].chain, acknowledged_at__isnull=False).exists():
         return
     first = rows[0]

@@ -6,8 +6,9 @@
   var MEASUREMENTS = ["age_years", "height_cm", "weight_kg", "hb_g_l", "platelets_1e9_l",
                       "pa_pressure_mmhg", "uterine_surgeries", "fetuses"];
   var INTEGERS = {age_years: true, uterine_surgeries: true, fetuses: true};
-  var t = window.gettext || function (s) { return s; };
-  var COLOURS = {green: t("Green"), yellow: t("Yellow"), orange: t("Orange"), red: t("Red")};
+  // Django's JavaScript catalogue defines gettext; makemessages -d djangojs extracts the calls below.
+  var gettext = window.gettext || function (s) { return s; };
+  var COLOURS = {green: gettext("Green"), yellow: gettext("Yellow"), orange: gettext("Orange"), red: gettext("Red")};
 
   function csrf(form) {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -37,7 +38,7 @@
     chip.textContent = COLOURS[result.colour] || result.colour;
     chip.dataset.colour = result.colour;
     purple.hidden = !result.purple;
-    status.textContent = result.not_assessed.length ? t("Not assessed:") + " " + result.not_assessed.join(", ") : "";
+    status.textContent = result.not_assessed.length ? gettext("Not assessed:") + " " + result.not_assessed.join(", ") : "";
     rows.innerHTML = "";
     result.matched.forEach(function (row) {
       var li = document.createElement("li");
@@ -74,7 +75,7 @@
         if (mine !== sequence) return;  // a newer request is on its way
         if (answer.ok) { show(form, answer.body); } else { showErrors(form, answer.body); }
       }).catch(function () {
-        form.querySelector("[data-live-status]").textContent = t("Offline: the colour is computed when you save.");
+        form.querySelector("[data-live-status]").textContent = gettext("Offline: the colour is computed when you save.");
       });
     }
     function later() { clearTimeout(timer); timer = setTimeout(evaluate, 200); }
