@@ -57,7 +57,7 @@ def highrisk_case_open(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        existing = HighRiskCase.objects.select_for_update().filter(pregnancy=pregnancy).first()
+        existing = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy=pregnancy).first()
         if existing is not None:
             return highrisk_case_regrade(case=existing, colour=colour, purple=purple, by=by, now=now)
         doctor = responsible_doctor or by
@@ -101,7 +101,7 @@ def highrisk_case_report(*, case: HighRiskCase, by: Any, now: dt.datetime | None
     """The responsible institution reports the case to the county MCH institute (报送)."""
     now = now or timezone.now()
     with transaction.atomic():
-        case = HighRiskCase.objects.select_for_update().select_related("institution__region", "pregnancy__woman").get(
+        case = HighRiskCase.objects.select_for_update(of=("self",)).select_related("institution__region", "pregnancy__woman").get(
             pk=case.pk)
         require_member(user=by, institution=case.institution, roles=CLINICAL_ROLES)
         if case.state != HighRiskCase.State.OPENED:

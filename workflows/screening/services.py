@@ -78,7 +78,7 @@ def woman_register(
         try:
             with transaction.atomic():
                 if number:
-                    existing = Woman.objects.select_for_update().filter(
+                    existing = Woman.objects.select_for_update(of=("self",)).filter(
                         id_type=id_type, id_number=number).select_related("merged_into").first()
                     if existing is not None:
                         woman = existing.merged_into or existing
@@ -115,7 +115,7 @@ def woman_merge(*, keep: Woman, duplicate: Woman, by: Any, reason: str) -> Woman
     if keep.pk == duplicate.pk:
         raise ValidationError({"duplicate": _("Choose two different records.")})
     with transaction.atomic():
-        women = {w.pk: w for w in visible_women(by).select_for_update().filter(pk__in=[keep.pk, duplicate.pk])}
+        women = {w.pk: w for w in visible_women(by).select_for_update(of=("self",)).filter(pk__in=[keep.pk, duplicate.pk])}
         if len(women) != 2:
             raise ActionDenied(_("Both records must be in your area."))
         keep, duplicate = women[keep.pk], women[duplicate.pk]
@@ -142,7 +142,7 @@ def pregnancy_book(
     require_perm(user=by, perm="cases.add_pregnancy", reason=_("Your role does not include booking pregnancies."))
     require_member(user=by, institution=institution, roles=BOOKING_ROLES)
     with transaction.atomic():
-        woman = visible_women(by).select_for_update().get(pk=woman.pk)
+        woman = visible_women(by).select_for_update(of=("self",)).get(pk=woman.pk)
         if woman.merged_into_id:
             raise ActionDenied(_("This record was merged into another; book on that one."))
         if Pregnancy.objects.filter(woman=woman, status=Pregnancy.Status.ONGOING).exists():
@@ -187,7 +187,7 @@ def screening_record(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        pregnancy = visible_pregnancies(by).select_for_update().get(pk=pregnancy.pk)
+        pregnancy = visible_pregnancies(by).select_for_update(of=("self",)).get(pk=pregnancy.pk)
         if pregnancy.status != Pregnancy.Status.ONGOING:
             raise ActionDenied(_("This pregnancy is no longer ongoing."))
         screening = Screening(pregnancy=pregnancy, institution=institution, screened_by=by, screened_at=now,
@@ -287,7 +287,7 @@ def assessment_record(
         raise ValidationError({"override_reason": _("Grading below the table needs a reason.")})
 
     with transaction.atomic():
-        pregnancy = visible_pregnancies(by).select_for_update().select_related(
+        pregnancy = visible_pregnancies(by).select_for_update(of=("self",)).select_related(
             "woman", "booking_institution__region").get(pk=pregnancy.pk)
         if pregnancy.status in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED):
             raise ActionDenied(_("This pregnancy's care is closed."))
@@ -302,7 +302,7 @@ def assessment_record(
         save_with_history(assessment, by=by, reason=f"assessed: {assessment.label}")
         _set_pregnancy_colour(pregnancy, final_colour, final_purple, by=by, at=now,
                               reason=f"assessment {assessment.label}")
-        for referral in AssessmentReferral.objects.select_for_update().filter(
+        for referral in AssessmentReferral.objects.select_for_update(of=("self",)).filter(
                 pregnancy=pregnancy, status=AssessmentReferral.Status.OPEN):
             referral.mark_assessed(assessment=assessment)
             save_with_history(referral, by=by, reason="assessed")
@@ -395,7 +395,7 @@ def continuation_evaluation_record(*, evaluation: ContinuationEvaluation, by: An
     if not note.strip():
         raise ValidationError({"note": _("Write down the reasons for the decision.")})
     with transaction.atomic():
-        evaluation = ContinuationEvaluation.objects.select_for_update().select_related("institution").get(
+        evaluation = ContinuationEvaluation.objects.select_for_update(of=("self",)).select_related("institution").get(
             pk=evaluation.pk)
         require_member(user=by, institution=evaluation.institution, roles=ASSESSING_ROLES)
         if evaluation.status != ContinuationEvaluation.Status.OPEN:
@@ -429,7 +429,7 @@ def assessment_void(*, assessment: Assessment, by: Any, reason: str) -> Assessme
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this assessment is wrong.")})
     with transaction.atomic():
-        assessment = Assessment.objects.select_for_update().select_related("pregnancy", "institution").get(
+        assessment = Assessment.objects.select_for_update(of=("self",)).select_related("pregnancy", "institution").get(
             pk=assessment.pk)
         require_member(user=by, institution=assessment.institution, roles=ASSESSING_ROLES)
         if assessment.status != Assessment.Status.VALID:
@@ -437,7 +437,7 @@ def assessment_void(*, assessment: Assessment, by: Any, reason: str) -> Assessme
         now = timezone.now()
         assessment.void(by=by, reason=reason.strip(), at=now)
         save_with_history(assessment, by=by, reason=f"voided: {reason.strip()}")
-        pregnancy = Pregnancy.objects.select_for_update().get(pk=assessment.pregnancy_id)
+        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=assessment.pregnancy_id)
         latest = pregnancy.assessments.filter(status=Assessment.Status.VALID).order_by("-assessed_at").first()
         if latest is not None:
             _set_pregnancy_colour(pregnancy, latest.colour, latest.purple, by=by, at=now, reason="assessment voided")
