@@ -21,6 +21,11 @@ class OrganisationsConfig(AppConfig):
         history_register(Membership, selectors.visible_memberships)
         history_register(User, selectors.visible_users)
 
+        from organisations.models import DutyShift
+        from organisations.roster import visible_duty_shifts
+
+        history_register(DutyShift, visible_duty_shifts)
+
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Create the role groups that are missing; groups already there keep their admin-edited permissions."""
