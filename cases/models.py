@@ -499,7 +499,12 @@ class ContinuationEvaluation(ConcurrentTransitionMixin, models.Model):
 
 
 class HighRiskCase(ConcurrentTransitionMixin, models.Model):
-    """高危孕产妇专案: one case per pregnancy, one responsible doctor, reported to the county MCH institute."""
+    """高危孕产妇专案: one case per pregnancy, one responsible doctor, reported to the county MCH institute.
+
+    opened → reported → managing (plans in place) → delivered → postpartum → closed; or closed early
+    (the pregnancy ended otherwise), lost to follow-up (and found again), or a maternal death.
+    A closed case may be reopened with a reason.
+    """
 
     class State(models.TextChoices):
         OPENED = "opened", _("Opened")
@@ -507,8 +512,21 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
         MANAGING = "managing", _("Under management")
         DELIVERED = "delivered", _("Delivered")
         POSTPARTUM = "postpartum", _("Postpartum follow-up")
+        LOST = "lost", _("Lost to follow-up")
         CLOSED = "closed", _("Closed")
         DIED = "died", _("Maternal death")
+
+    class CloseKind(models.TextChoices):
+        RECOVERED = "recovered", _("Recovered at the 42-day check")
+        ENDED = "ended", _("The pregnancy ended otherwise")
+        RISK_FELL = "risk_fell", _("The risk fell below orange")
+
+    class DeliveryMode(models.TextChoices):
+        VAGINAL = "vaginal", _("Vaginal")
+        ASSISTED = "assisted", _("Assisted vaginal")
+        CAESAREAN = "caesarean", _("Caesarean")
+
+    OPEN_STATES = (State.OPENED, State.REPORTED, State.MANAGING, State.DELIVERED, State.POSTPARTUM, State.LOST)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pregnancy = models.OneToOneField(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
@@ -532,8 +550,26 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
     closure_proposed = models.BooleanField(
         _("closure proposed"), default=False,
         help_text=_("The latest assessment is below orange and not purple: the doctor may close the case."))
+    # Where she is to deliver; checked against the level her colour needs.
+    planned_delivery_institution = models.ForeignKey(
+        Institution, verbose_name=_("planned delivery place"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+")
+    planned_delivery_reason = models.TextField(_("why this place although its level is lower"), blank=True)
+    # The next follow-up visit that is due (denormalised for the worklists).
+    next_visit_at = models.DateField(_("next visit"), null=True, blank=True, db_index=True)
+    delivered_at = models.DateField(_("delivery date"), null=True, blank=True)
+    delivery_institution = models.ForeignKey(Institution, verbose_name=_("delivery place"), null=True, blank=True,
+                                             on_delete=models.PROTECT, related_name="+")
+    delivery_mode = models.CharField(_("delivery mode"), max_length=10, choices=DeliveryMode.choices, blank=True)
+    delivery_outcome = models.TextField(_("outcome for mother and baby"), blank=True)
+    lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
+    died_at = models.DateTimeField(_("died at"), null=True, blank=True)
+    death_note = models.TextField(_("death: place and circumstances"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_kind = models.CharField(_("closed because"), max_length=12, choices=CloseKind.choices, blank=True)
     close_reason = models.TextField(_("closing reason"), blank=True)
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopen_reason = models.TextField(_("why reopened"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -543,6 +579,7 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["region", "state", "colour"], name="case_register_idx"),
             models.Index(fields=["responsible_doctor", "state"], name="case_doctor_idx"),
+            models.Index(fields=["institution", "state"], name="case_institution_idx"),
         ]
 
     def __str__(self) -> str:
@@ -554,7 +591,243 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
             return "purple" if self.colour == Colour.GREEN else f"purple+{self.colour}"
         return self.colour
 
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def danger_rank(self) -> int:
+        """Red first, then orange, then purple only (worklist order)."""
+        if self.colour == Colour.RED:
+            return 0
+        if self.colour == Colour.ORANGE:
+            return 1
+        return 2 if self.purple else 3
+
+    # Named transitions. Services check permission and conditions, lock the row and keep history.
+
     @transition(field=state, source=State.OPENED, target=State.REPORTED)
     def report(self, *, to: Institution, at) -> None:  # type: ignore[no-untyped-def]
         self.reported_to = to
         self.reported_at = at
+
+    @transition(field=state, source=State.REPORTED, target=State.MANAGING)
+    def start_management(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.OPENED, State.REPORTED, State.MANAGING, State.LOST],
+                target=State.DELIVERED)
+    def record_delivery(self, *, on, institution: Institution, mode: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
+        self.delivered_at, self.delivery_institution = on, institution
+        self.delivery_mode, self.delivery_outcome = mode, outcome
+
+    @transition(field=state, source=State.DELIVERED, target=State.POSTPARTUM)
+    def start_postpartum(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.REPORTED, State.MANAGING, State.POSTPARTUM], target=State.LOST)
+    def mark_lost(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.lost_at = at
+
+    @transition(field=state, source=State.LOST, target=State.MANAGING)
+    def mark_found(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.OPENED, State.REPORTED, State.MANAGING, State.DELIVERED,
+                                     State.POSTPARTUM, State.LOST], target=State.CLOSED)
+    def close(self, *, kind: str, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.close_kind, self.close_reason, self.closed_at = kind, reason, at
+
+    @transition(field=state, source=[State.OPENED, State.REPORTED, State.MANAGING, State.DELIVERED,
+                                     State.POSTPARTUM, State.LOST], target=State.DIED)
+    def record_death(self, *, at, note: str) -> None:  # type: ignore[no-untyped-def]
+        self.died_at, self.death_note = at, note
+
+    @transition(field=state, source=State.CLOSED, target=State.MANAGING)
+    def reopen(self, *, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.reopen_reason, self.reopened_at = reason, at
+        self.closed_at, self.close_kind, self.close_reason = None, "", ""
+
+
+class CasePlan(models.Model):
+    """A plan of a high-risk case, written as a document: a new version is a new row."""
+
+    class Kind(models.TextChoices):
+        MANAGEMENT = "management", _("Management plan")
+        TREATMENT = "treatment", _("Treatment plan")
+        EMERGENCY = "emergency", _("Emergency plan")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(HighRiskCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="plans")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    text = models.TextField(_("plan"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    written_at = models.DateTimeField(_("written at"))
+    rescue_centre = models.ForeignKey("organisations.RescueCentre", verbose_name=_("made with rescue centre"),
+                                      null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                      help_text=_("For orange and red women the emergency plan is made with the "
+                                                  "upper-level rescue centre."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-written_at"]
+        verbose_name = _("case plan")
+        verbose_name_plural = _("case plans")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.written_at:%Y-%m-%d}"
+
+
+class FollowUpVisit(ConcurrentTransitionMixin, models.Model):
+    """A scheduled follow-up visit of a high-risk case; each one is a deadline."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        DONE = "done", _("Done")
+        MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(HighRiskCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="visits")
+    due_on = models.DateField(_("due on"), db_index=True)
+    status = FSMField(_("status"), default=Status.SCHEDULED, choices=Status.choices, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("seen by"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField(_("findings"), blank=True)
+    assessment = models.ForeignKey(Assessment, verbose_name=_("re-assessment"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on"]
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
+
+    def __str__(self) -> str:
+        return f"{self.case} · {self.due_on:%Y-%m-%d}"
+
+    @transition(field=status, source=[Status.SCHEDULED, Status.MISSED], target=Status.DONE)
+    def complete(self, *, by, at, institution: Institution, findings: str) -> None:  # type: ignore[no-untyped-def]
+        self.done_by, self.done_at, self.institution, self.findings = by, at, institution, findings
+
+    @transition(field=status, source=Status.SCHEDULED, target=Status.MISSED)
+    def miss(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.SCHEDULED, Status.MISSED], target=Status.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+
+class Tracing(ConcurrentTransitionMixin, models.Model):
+    """Tracing a woman who missed a visit (失访追踪): attempts until found, or marked lost."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Tracing")
+        FOUND = "found", _("Found")
+        LOST = "lost", _("Lost to follow-up")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(HighRiskCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="tracings")
+    visit = models.ForeignKey(FollowUpVisit, verbose_name=_("missed visit"), on_delete=models.PROTECT,
+                              related_name="+")
+    opened_at = models.DateTimeField(_("opened at"))
+    due_at = models.DateTimeField(_("find her by"), db_index=True)
+    status = FSMField(_("status"), default=Status.OPEN, choices=Status.choices, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("tracing")
+        verbose_name_plural = _("tracings")
+
+    def __str__(self) -> str:
+        return f"{self.case} · {self.get_status_display()}"
+
+    @transition(field=status, source=Status.OPEN, target=Status.FOUND)
+    def found(self, *, at, outcome: str) -> None:  # type: ignore[no-untyped-def]
+        self.closed_at, self.outcome = at, outcome
+
+    @transition(field=status, source=Status.OPEN, target=Status.LOST)
+    def lost(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.closed_at = at
+
+
+class TracingAttempt(models.Model):
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        HOME_VISIT = "home_visit", _("Home visit")
+        PRIMARY_CARE = "primary_care", _("Through primary care")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tracing = models.ForeignKey(Tracing, verbose_name=_("tracing"), on_delete=models.PROTECT, related_name="attempts")
+    method = models.CharField(_("how"), max_length=14, choices=Method.choices)
+    at = models.DateTimeField(_("when"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
+                           related_name="+")
+    reached = models.BooleanField(_("reached her"), default=False)
+    note = models.TextField(_("result"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("tracing attempt")
+        verbose_name_plural = _("tracing attempts")
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseTransfer(ConcurrentTransitionMixin, models.Model):
+    """Moving a case to another institution (the woman moves, or is cared for elsewhere)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting the receiving institution")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(HighRiskCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="transfers")
+    from_institution = models.ForeignKey(Institution, verbose_name=_("from"), on_delete=models.PROTECT,
+                                         related_name="+")
+    to_institution = models.ForeignKey(Institution, verbose_name=_("to"), on_delete=models.PROTECT,
+                                       related_name="+")
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    status = FSMField(_("status"), default=Status.REQUESTED, choices=Status.choices, editable=False)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    new_responsible_doctor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("new responsible doctor"),
+                                               null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reject_reason = models.TextField(_("why rejected"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("case transfer")
+        verbose_name_plural = _("case transfers")
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.to_institution}"
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.ACCEPTED)
+    def accept(self, *, by, at, doctor) -> None:  # type: ignore[no-untyped-def]
+        self.decided_by, self.decided_at, self.new_responsible_doctor = by, at, doctor
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.REJECTED)
+    def reject(self, *, by, at, reason: str) -> None:  # type: ignore[no-untyped-def]
+        self.decided_by, self.decided_at, self.reject_reason = by, at, reason
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.CANCELLED)
+    def cancel(self, *, by, at) -> None:  # type: ignore[no-untyped-def]
+        self.decided_by, self.decided_at = by, at
