@@ -50,8 +50,17 @@ def visible_women(user: Any) -> QuerySet[Woman]:
 
 def visible_highrisk_cases(user: Any) -> QuerySet[HighRiskCase]:
     """Cases in the user's area (by the register's county), or managed at / booked at their institution."""
-    if user_scope(user).is_empty:
+    scope = user_scope(user)
+    if scope.is_empty:
         return HighRiskCase.objects.none()
-    return HighRiskCase.objects.filter(
-        scope_q(user, region_field="region", institution_fields=["institution", "pregnancy__booking_institution"])
-    ).select_related("pregnancy__woman", "institution", "responsible_doctor")
+    q = scope_q(user, region_field="region", institution_fields=["institution", "pregnancy__booking_institution"])
+    if scope.institution_ids and not scope.everything:
+        # The sending institution of a transfer keeps read access to the case it managed; the
+        # receiving one sees it while the transfer awaits its answer.
+        from cases.models import CaseTransfer
+
+        q |= Q(pk__in=CaseTransfer.objects.filter(
+            Q(from_institution__in=scope.institution_ids)
+            | Q(to_institution__in=scope.institution_ids, status=CaseTransfer.Status.REQUESTED)
+        ).values("case_id"))
+    return HighRiskCase.objects.filter(q).select_related("pregnancy__woman", "institution", "responsible_doctor")

@@ -1,7 +1,33 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self) -> None:
+        # Registers the deadline handlers of the processes.
+        # A decoupled concern: organisations do not know about cases, so a doctor leaving (user or
+        # membership deactivated) reaches the case register through these signals.
+        from organisations.models import Membership, User
+        from workflows.highrisk import services as highrisk  # noqa: F401
+        from workflows.screening import services as screening  # noqa: F401
+
+        post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
+        post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")
+
+
+def _doctor_changed(sender, instance, created, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    if not created and not instance.is_active:
+        from workflows.highrisk.services import orphaned_cases_alert
+
+        orphaned_cases_alert(doctor=instance)
+
+
+def _membership_changed(sender, instance, created, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    if not created and not instance.is_active:
+        from workflows.highrisk.services import orphaned_cases_alert
+
+        orphaned_cases_alert(doctor=instance.user)

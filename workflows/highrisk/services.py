@@ -687,3 +687,25 @@ def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str
         for hook in MATERNAL_DEATH_HOOKS:
             hook(case=case, by=by)
     return case
+
+
+def orphaned_cases_alert(*, doctor: Any) -> int:
+    """A doctor who can no longer act on their open cases (deactivated, or no longer at the institution):
+    the county MCH officer of each case is alerted to reassign it. Returns how many cases."""
+    cases = HighRiskCase.objects.filter(responsible_doctor=doctor, state__in=HighRiskCase.OPEN_STATES).select_related(
+        "institution__region", "pregnancy__woman")
+    count = 0
+    for case in cases:
+        still_there = doctor.is_active and Membership.objects.filter(
+            user=doctor, institution=case.institution, role__in=CASE_ROLES, is_active=True).exists()
+        if still_there:
+            continue
+        alert_raise(kind="highrisk.orphaned", priority=Alert.Priority.URGENT, subject=case, link=case_link(case),
+                    title=gettext_noop("Reassign %(woman)s: her responsible doctor %(doctor)s left"),
+                    body=gettext_noop("The case at %(institution)s has no active responsible doctor."),
+                    params={"woman": case.pregnancy.woman.name, "doctor": str(doctor),
+                            "institution": case.institution.name},
+                    to=[to_step("mch_officer", case.institution)], institution=case.institution,
+                    dedupe_key=f"orphaned:{case.pk}:{doctor.pk}")
+        count += 1
+    return count

@@ -1,0 +1,151 @@
+"""Forms of the high-risk case actions. None lists the case's state: it changes only through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.forms import DateInput
+from cases.models import CasePlan, HighRiskCase, TracingAttempt
+from organisations.models import Institution, RescueCentre, User
+
+
+class PlanForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=CasePlan.Kind.choices)
+    text = forms.CharField(label=_("Plan"), widget=forms.Textarea(attrs={"rows": 6}))
+    rescue_centre = forms.ModelChoiceField(label=_("Made with rescue centre"), queryset=RescueCentre.objects.none(),
+                                           required=False)
+
+    def __init__(self, *args: Any, centres: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rescue_centre"].queryset = centres  # type: ignore[attr-defined]
+
+
+class ReassignForm(forms.Form):
+    to = forms.ModelChoiceField(label=_("New responsible doctor"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, doctors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = doctors  # type: ignore[attr-defined]
+
+
+class DeliveryPlaceForm(forms.Form):
+    institution = forms.ModelChoiceField(label=_("Planned delivery place"), queryset=Institution.objects.none())
+    reason = forms.CharField(label=_("Reason, if its level is lower than her colour needs"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = places  # type: ignore[attr-defined]
+
+
+class VisitForm(forms.Form):
+    institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none())
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 3}))
+    reassess = forms.BooleanField(label=_("Re-assess the risk at this visit"), required=False)
+    age_years = forms.IntegerField(label=_("Age (completed years)"), required=False)
+    hb_g_l = forms.DecimalField(label=_("Haemoglobin (g/L)"), required=False, max_digits=5, decimal_places=1)
+    platelets_1e9_l = forms.DecimalField(label=_("Platelets (×10⁹/L)"), required=False, max_digits=6,
+                                         decimal_places=1)
+    pa_pressure_mmhg = forms.DecimalField(label=_("Pulmonary artery systolic pressure (mmHg)"), required=False,
+                                          max_digits=5, decimal_places=1)
+    findings_codes = forms.CharField(label=_("Row codes found (e.g. O2.2.1, P2)"), required=False)
+
+    def __init__(self, *args: Any, institutions: list[Institution], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[i.pk for i in institutions])
+        if institutions:
+            self.fields["institution"].initial = institutions[0].pk
+
+    def engine_inputs(self) -> dict[str, Any] | None:
+        if not self.cleaned_data.get("reassess"):
+            return None
+        data: dict[str, Any] = {}
+        for name in ("age_years", "hb_g_l", "platelets_1e9_l", "pa_pressure_mmhg"):
+            value = self.cleaned_data.get(name)
+            if value is not None:
+                data[name] = value if isinstance(value, int) else float(value)
+        codes = [c.strip() for c in (self.cleaned_data.get("findings_codes") or "").replace("，", ",").split(",")]
+        if any(codes):
+            data["findings"] = [c for c in codes if c]
+        return data
+
+
+class TracingAttemptForm(forms.Form):
+    method = forms.ChoiceField(label=_("How"), choices=TracingAttempt.Method.choices)
+    reached = forms.BooleanField(label=_("Reached her"), required=False)
+    note = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FoundForm(forms.Form):
+    outcome = forms.CharField(label=_("Where she is and what was agreed"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransferForm(forms.Form):
+    to_institution = forms.ModelChoiceField(label=_("Transfer to"), queryset=Institution.objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_institution"].queryset = places  # type: ignore[attr-defined]
+
+
+class TransferAcceptForm(forms.Form):
+    doctor = forms.ModelChoiceField(label=_("Responsible doctor here"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, doctors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["doctor"].queryset = doctors  # type: ignore[attr-defined]
+
+
+class TransferRejectForm(forms.Form):
+    reason = forms.CharField(label=_("Why rejected"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeliveryForm(forms.Form):
+    on = forms.DateField(label=_("Delivery date"), widget=DateInput)
+    institution = forms.ModelChoiceField(label=_("Delivery place"), queryset=Institution.objects.none())
+    mode = forms.ChoiceField(label=_("Mode"), choices=HighRiskCase.DeliveryMode.choices)
+    outcome = forms.CharField(label=_("Outcome for mother and baby"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = places  # type: ignore[attr-defined]
+
+
+class CloseForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Closed because"), choices=HighRiskCase.CloseKind.choices)
+    reason = forms.CharField(label=_("Closing reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why reopened"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeathForm(forms.Form):
+    at = forms.DateTimeField(label=_("Time of death"),
+                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    note = forms.CharField(label=_("Where and how she died"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class RegisterFilterForm(forms.Form):
+    colour = forms.ChoiceField(label=_("Colour"), required=False, choices=[
+        ("", _("All")), ("red", _("Red")), ("orange", _("Orange")), ("yellow", _("Yellow")), ("green", _("Green"))])
+    purple = forms.ChoiceField(label=_("Purple"), required=False, choices=[("", _("All")), ("yes", _("Yes")),
+                                                                           ("no", _("No"))])
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Open cases"))]
+                              + list(HighRiskCase.State.choices) + [("all", _("All"))])
+    institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none(), required=False)
+    q = forms.CharField(label=_("Name"), required=False)
+
+    def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]

@@ -1,0 +1,390 @@
+"""Pages of process 2 (high-risk case management): the case page with its timeline and actions, the
+doctor's worklists, and the county register with its xlsx export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases import highrisk_forms as f
+from cases.models import CaseTransfer, Colour, FollowUpVisit, HighRiskCase, Tracing
+from cases.selectors import visible_highrisk_cases
+from cases.views import acting_institutions, apply_errors
+from notifications.models import Alert
+from organisations.http import ActionDenied, get_visible_or_404
+from organisations.models import AccessLog, Institution, Membership, Region, User
+from organisations.scoping import scope_q, user_scope
+from organisations.selectors import covering_rescue_centres
+from organisations.services import access_record
+from organisations.shell import AnmuApplication
+from workflows.highrisk import services as hr
+
+DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
+
+
+def danger_ordered(qs: QuerySet[HighRiskCase], today: dt.date) -> QuerySet[HighRiskCase]:
+    """Red, then orange, then purple only; within each, overdue before due, then by due date."""
+    return qs.annotate(
+        danger=Case(When(colour=Colour.RED, then=Value(0)), When(colour=Colour.ORANGE, then=Value(1)),
+                    When(purple=True, then=Value(2)), default=Value(3), output_field=IntegerField()),
+        overdue=Case(When(next_visit_at__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()),
+    ).order_by("danger", "overdue", "next_visit_at", "opened_at")
+
+
+def _delivering_places(case: HighRiskCase) -> QuerySet[Institution]:
+    return Institution.objects.filter(is_active=True, kind__in=DELIVERING,
+                                      region__province_id=case.institution.region.province_id).order_by(
+        "-level", "region_id", "name")
+
+
+def _case_doctors(institution: Institution) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, memberships__institution=institution, memberships__is_active=True,
+                               memberships__role__in=hr.CASE_ROLES).distinct().order_by("name", "username")
+
+
+@dataclass
+class Action:
+    name: str
+    title: Any
+    form: Callable[..., Any]
+    run: Callable[..., Any]
+    allowed: Callable[[Any, HighRiskCase], bool]
+    danger: bool = False
+
+
+def _clinician(user: Any, case: HighRiskCase) -> bool:
+    return hr._is_case_clinician(user, case)
+
+
+def _open_clinician(user: Any, case: HighRiskCase) -> bool:
+    return case.is_open and _clinician(user, case)
+
+
+def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
+    transfer = case.transfers.filter(status=CaseTransfer.Status.REQUESTED).select_related("to_institution").first()
+    if transfer is None:
+        return None
+    is_member = Membership.objects.filter(user=user, institution=transfer.to_institution, role__in=hr.CASE_ROLES,
+                                          is_active=True).exists()
+    return transfer if is_member else None
+
+
+def _open_tracing(case: HighRiskCase) -> Tracing | None:
+    return case.tracings.filter(status=Tracing.Status.OPEN).first()
+
+
+def _due_visit(case: HighRiskCase) -> FollowUpVisit | None:
+    return case.visits.filter(status__in=[FollowUpVisit.Status.SCHEDULED, FollowUpVisit.Status.MISSED]).order_by(
+        "due_on").first()
+
+
+def _actions() -> dict[str, Action]:
+    S = HighRiskCase.State
+    return {a.name: a for a in [
+        Action("report", gettext_lazy("Report to the county MCH institute"), lambda case, user, **kw: f.EmptyForm(**kw),
+               lambda case, by, data: hr.highrisk_case_report(case=case, by=by),
+               lambda user, case: case.state == S.OPENED and _clinician(user, case)),
+        Action("plan", gettext_lazy("Write a plan"),
+               lambda case, user, **kw: f.PlanForm(centres=covering_rescue_centres(
+                   region_codes={case.institution.region_id}).select_related("institution"), **kw),
+               lambda case, by, data: hr.case_plan_add(case=case, by=by, kind=data["kind"], text=data["text"],
+                                                       rescue_centre=data["rescue_centre"]),
+               _open_clinician),
+        Action("visit", gettext_lazy("Record a follow-up visit"),
+               lambda case, user, **kw: f.VisitForm(institutions=acting_institutions(user, hr.CASE_ROLES), **kw),
+               lambda case, by, data, form=None: hr.followup_record(
+                   visit=_due_visit(case), by=by, institution=data["institution"], findings=data["findings"],
+                   inputs=form.engine_inputs() if form is not None else None),
+               lambda user, case: _open_clinician(user, case) and _due_visit(case) is not None),
+        Action("reassign", gettext_lazy("Hand over to another doctor"),
+               lambda case, user, **kw: f.ReassignForm(doctors=_case_doctors(case.institution).exclude(
+                   pk=case.responsible_doctor_id), **kw),
+               lambda case, by, data: hr.highrisk_case_reassign(case=case, to=data["to"], by=by, reason=data["reason"]),
+               lambda user, case: case.is_open and (_clinician(user, case) or hr._is_area_mch_officer(user, case))),
+        Action("delivery-place", gettext_lazy("Plan the delivery place"),
+               lambda case, user, **kw: f.DeliveryPlaceForm(places=_delivering_places(case), **kw),
+               lambda case, by, data: hr.case_plan_delivery(case=case, by=by, institution=data["institution"],
+                                                            reason=data["reason"]),
+               _open_clinician),
+        Action("tracing-attempt", gettext_lazy("Record a tracing attempt"), lambda case, user, **kw: f.TracingAttemptForm(**kw),
+               lambda case, by, data: hr.tracing_attempt_add(tracing=_open_tracing(case), by=by,
+                                                             method=data["method"], reached=data["reached"],
+                                                             note=data["note"]),
+               lambda user, case: _clinician(user, case) and _open_tracing(case) is not None),
+        Action("found", gettext_lazy("She was found"), lambda case, user, **kw: f.FoundForm(**kw),
+               lambda case, by, data: hr.tracing_found(tracing=_open_tracing(case), by=by, outcome=data["outcome"]),
+               lambda user, case: _clinician(user, case) and _open_tracing(case) is not None),
+        Action("transfer", gettext_lazy("Transfer to another institution"),
+               lambda case, user, **kw: f.TransferForm(places=_delivering_places(case).exclude(pk=case.institution_id), **kw),
+               lambda case, by, data: hr.case_transfer_request(case=case, by=by, to_institution=data["to_institution"],
+                                                               reason=data["reason"]),
+               lambda user, case: _open_clinician(user, case) and not case.transfers.filter(
+                   status=CaseTransfer.Status.REQUESTED).exists()),
+        Action("transfer-accept", gettext_lazy("Accept the transfer"),
+               lambda case, user, **kw: f.TransferAcceptForm(doctors=_case_doctors(
+                   case.transfers.filter(status=CaseTransfer.Status.REQUESTED).first().to_institution), **kw),
+               lambda case, by, data: hr.case_transfer_accept(transfer=_receiving(by, case), by=by, doctor=data["doctor"]),
+               lambda user, case: _receiving(user, case) is not None),
+        Action("transfer-reject", gettext_lazy("Reject the transfer"), lambda case, user, **kw: f.TransferRejectForm(**kw),
+               lambda case, by, data: hr.case_transfer_reject(transfer=_receiving(by, case), by=by,
+                                                              reason=data["reason"]),
+               lambda user, case: _receiving(user, case) is not None),
+        Action("delivery", gettext_lazy("Record the delivery"),
+               lambda case, user, **kw: f.DeliveryForm(places=_delivering_places(case), **kw),
+               lambda case, by, data: hr.case_record_delivery(case=case, by=by, on=data["on"],
+                                                              institution=data["institution"], mode=data["mode"],
+                                                              outcome=data["outcome"]),
+               lambda user, case: case.state in (S.OPENED, S.REPORTED, S.MANAGING, S.LOST) and _clinician(user, case)),
+        Action("postpartum", gettext_lazy("Start postpartum follow-up"), lambda case, user, **kw: f.EmptyForm(**kw),
+               lambda case, by, data: hr.case_start_postpartum(case=case, by=by),
+               lambda user, case: case.state == S.DELIVERED and _clinician(user, case)),
+        Action("close", gettext_lazy("Close the case"), lambda case, user, **kw: f.CloseForm(**kw),
+               lambda case, by, data: hr.case_close(case=case, by=by, kind=data["kind"], reason=data["reason"]),
+               _open_clinician),
+        Action("reopen", gettext_lazy("Reopen the case"), lambda case, user, **kw: f.ReopenForm(**kw),
+               lambda case, by, data: hr.case_reopen(case=case, by=by, reason=data["reason"]),
+               lambda user, case: case.state == S.CLOSED and (_clinician(user, case)
+                                                              or hr._is_area_mch_officer(user, case))),
+        Action("death", gettext_lazy("Record a maternal death"), lambda case, user, **kw: f.DeathForm(**kw),
+               lambda case, by, data: hr.case_record_death(case=case, by=by, at=data["at"], note=data["note"]),
+               _open_clinician, danger=True),
+    ]}
+
+
+def _case_for(request: HttpRequest, pk: Any) -> HighRiskCase:
+    return get_visible_or_404(visible_highrisk_cases(request.user).select_related(
+        "pregnancy__woman", "pregnancy__booking_institution", "institution__region", "responsible_doctor",
+        "planned_delivery_institution", "reported_to"), pk=pk)
+
+
+def _timeline(case: HighRiskCase) -> list[dict[str, Any]]:
+    """Assessments, visits, plans, transfers, tracing, alerts and transitions, newest first."""
+    events: list[dict[str, Any]] = []
+    for record in case.history.select_related("history_user").order_by("history_date"):
+        events.append({"at": record.history_date, "kind": "transition", "who": record.history_user,
+                       "what": record.get_state_display(), "why": record.history_change_reason or ""})
+    for a in case.pregnancy.assessments.select_related("assessor", "institution"):
+        events.append({"at": a.assessed_at, "kind": "assessment", "who": a.assessor, "what": a.get_stage_display(),
+                       "colour": a.colour, "purple": a.purple, "why": a.override_reason,
+                       "detail": "；".join(f"{row['code']} {row['text']}" for row in a.matched),
+                       "voided": a.status == "voided"})
+    for v in case.visits.select_related("done_by"):
+        if v.status == FollowUpVisit.Status.DONE:
+            events.append({"at": v.done_at, "kind": "visit", "who": v.done_by, "what": _("Visit"),
+                           "detail": v.findings})
+    for p in case.plans.select_related("author", "rescue_centre__institution"):
+        events.append({"at": p.written_at, "kind": "plan", "who": p.author, "what": p.get_kind_display(),
+                       "detail": p.text, "centre": p.rescue_centre})
+    for t in case.transfers.select_related("requested_by", "decided_by", "from_institution", "to_institution"):
+        events.append({"at": t.requested_at, "kind": "transfer", "who": t.requested_by,
+                       "what": f"{t.from_institution.name} → {t.to_institution.name}", "detail": t.reason,
+                       "why": t.get_status_display() + (f"：{t.reject_reason}" if t.reject_reason else "")})
+    for tracing in case.tracings.prefetch_related("attempts__by"):
+        for attempt in tracing.attempts.all():
+            events.append({"at": attempt.at, "kind": "tracing", "who": attempt.by, "what": attempt.get_method_display(),
+                           "detail": attempt.note})
+    alerts = Alert.objects.filter(subject_type=ContentType.objects.get_for_model(HighRiskCase), subject_id=str(case.pk))
+    seen: set[Any] = set()
+    for alert in alerts.select_related("recipient", "acknowledged_by").order_by("created_at"):
+        if alert.group in seen:
+            continue
+        seen.add(alert.group)
+        events.append({"at": alert.created_at, "kind": "alert", "what": alert.title_text,
+                       "who": alert.acknowledged_by, "why": alert.get_priority_display()})
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    case = _case_for(request, pk)
+    user: Any = request.user
+    available = [a for a in _actions().values() if a.allowed(user, case)]
+    access_record(user=user, action=AccessLog.Action.VIEW, obj=case,
+                  summary=f"{case._meta.verbose_name} {case.pregnancy.woman.name}", region=case.region,
+                  institution=case.institution)
+    return render(request, "cases/highrisk/case_detail.html", {
+        "case": case, "woman": case.pregnancy.woman, "actions": available, "timeline": _timeline(case),
+        "visits": case.visits.order_by("due_on"), "plans": case.plans.select_related("author", "rescue_centre"),
+        "today": timezone.localdate(),
+        "delivery_problem": hr.delivery_place_problem(case, case.planned_delivery_institution)
+        if case.planned_delivery_institution else None,
+    })
+
+
+@login_required
+def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    case = _case_for(request, pk)
+    user: Any = request.user
+    spec = _actions().get(action)
+    if spec is None:
+        raise Http404(_("Not found."))
+    if not spec.allowed(user, case):
+        raise ActionDenied(_("This action is not open to you on this case now."))
+    form = spec.form(case, user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if action == "visit":
+                spec.run(case, user, form.cleaned_data, form=form)
+            else:
+                spec.run(case, user, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": spec.title})
+            return redirect("highrisk:case_detail", pk=case.pk)
+    return render(request, "cases/highrisk/action.html", {"case": case, "form": form, "action": spec})
+
+
+@login_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The doctor's worklists: my cases, visits due today and this week, overdue, tracing, transfers to me."""
+    user: Any = request.user
+    today = timezone.localdate()
+    tab = request.GET.get("tab", "mine")
+    mine = visible_highrisk_cases(user).filter(responsible_doctor=user, state__in=HighRiskCase.OPEN_STATES)
+    my_institutions = acting_institutions(user, hr.CASE_ROLES)
+    institution_cases = visible_highrisk_cases(user).filter(institution__in=my_institutions,
+                                                            state__in=HighRiskCase.OPEN_STATES)
+    tabs: dict[str, QuerySet[HighRiskCase]] = {
+        "mine": mine,
+        "today": institution_cases.filter(next_visit_at=today),
+        "week": institution_cases.filter(next_visit_at__gte=today, next_visit_at__lte=today + dt.timedelta(days=7)),
+        "overdue": institution_cases.filter(next_visit_at__lt=today),
+        "tracing": institution_cases.filter(tracings__status=Tracing.Status.OPEN).distinct(),
+        "unreported": institution_cases.filter(state=HighRiskCase.State.OPENED),
+    }
+    if tab not in tabs and tab != "transfers":
+        tab = "mine"
+    transfers = CaseTransfer.objects.filter(status=CaseTransfer.Status.REQUESTED,
+                                            to_institution__in=my_institutions).select_related(
+        "case__pregnancy__woman", "from_institution")
+    rows = danger_ordered(tabs[tab], today)[:200] if tab != "transfers" else []
+    counts = {name: qs.count() for name, qs in tabs.items()}
+    counts["transfers"] = transfers.count()
+    orphaned = []
+    if user_scope(user).areas:
+        orphaned = list(danger_ordered(visible_highrisk_cases(user).filter(
+            state__in=HighRiskCase.OPEN_STATES, responsible_doctor__is_active=False), today)[:100])
+    return render(request, "cases/highrisk/worklist.html", {
+        "tab": tab, "rows": rows, "counts": counts, "transfers": transfers if tab == "transfers" else [],
+        "today": today, "orphaned": orphaned,
+        "tab_names": [(name, label, counts[name]) for name, label in [
+            ("mine", _("My cases")), ("today", _("Visits due today")), ("week", _("Due this week")),
+            ("overdue", _("Overdue")), ("tracing", _("Tracing")), ("unreported", _("Not yet reported")),
+            ("transfers", _("Transfers awaiting me"))]],
+    })
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is escaped with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _register_rows(request: HttpRequest) -> tuple[QuerySet[HighRiskCase], f.RegisterFilterForm]:
+    user: Any = request.user
+    if not user.has_perm("cases.view_highriskcase"):
+        raise ActionDenied(_("Your role does not include the high-risk register."))
+    institutions = Institution.objects.filter(
+        scope_q(user, region_field="region", institution_fields=["pk"]), kind__in=DELIVERING).order_by("name")
+    form = f.RegisterFilterForm(request.GET or None, institutions=institutions)
+    qs = visible_highrisk_cases(user).select_related(
+        "pregnancy__woman", "institution", "responsible_doctor", "region")
+    data = form.cleaned_data if form.is_valid() else {}
+    state = data.get("state") or ""
+    if state == "":
+        qs = qs.filter(state__in=HighRiskCase.OPEN_STATES)
+    elif state != "all":
+        qs = qs.filter(state=state)
+    if data.get("colour"):
+        qs = qs.filter(colour=data["colour"])
+    if data.get("purple") == "yes":
+        qs = qs.filter(purple=True)
+    elif data.get("purple") == "no":
+        qs = qs.filter(purple=False)
+    if data.get("institution"):
+        qs = qs.filter(institution=data["institution"])
+    if data.get("q"):
+        qs = qs.filter(pregnancy__woman__name__icontains=data["q"])
+    return danger_ordered(qs, timezone.localdate()), form
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    """专案登记册: every case of the user's area, with filters; ?export=xlsx downloads it (logged)."""
+    rows, form = _register_rows(request)
+    if request.GET.get("export") == "xlsx":
+        return _export(request, rows)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/highrisk/register.html", {"page": page, "form": form, "query": query.urlencode(),
+                                                            "today": timezone.localdate()})
+
+
+def _export(request: HttpRequest, rows: QuerySet[HighRiskCase]) -> HttpResponse:
+    from openpyxl import Workbook
+
+    user: Any = request.user
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("High-risk register"))
+    sheet.append([_("Name"), _("Document number"), _("Colour"), _("Purple"), _("State"), _("Institution"),
+                  _("Responsible doctor"), _("Opened"), _("Reported"), _("Next visit"), _("Due date")])
+    count = 0
+    for case in rows.iterator(chunk_size=2000):
+        woman = case.pregnancy.woman
+        sheet.append([spreadsheet_safe(v) for v in [
+            woman.name, woman.id_number_masked, case.get_colour_display(), _("yes") if case.purple else "",
+            case.get_state_display(), case.institution.name, str(case.responsible_doctor),
+            timezone.localtime(case.opened_at).strftime("%Y-%m-%d"),
+            timezone.localtime(case.reported_at).strftime("%Y-%m-%d") if case.reported_at else "",
+            case.next_visit_at.isoformat() if case.next_visit_at else "", case.pregnancy.edd.isoformat()]])
+        count += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    scope = user_scope(user)
+    region_code = next((code for _level, code in scope.areas), None)
+    access_record(user=user, action=AccessLog.Action.EXPORT, object_type="cases.highriskcase",
+                  summary=_("High-risk register export: %(count)s cases") % {"count": count},
+                  region=Region.objects.filter(code=region_code).first() if region_code else None)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="highrisk-register-{stamp}.xlsx"'
+    return response
+
+
+class HighRiskApp(AnmuApplication):
+    title = gettext_lazy("High-risk cases")
+    icon = "monitor_heart"
+    app_name = "highrisk"
+    menu_template_name = "cases/highrisk/app_menu.html"
+    permission = "cases.view_highriskcase"
+    denied_reason = gettext_lazy("Your role does not include high-risk case management.")
+
+    index_path = path("", worklist, name="index")
+    register_path = path("register/", register, name="register")
+    case_path = path("cases/<uuid:pk>/", case_detail, name="case_detail")
+    action_path = path("cases/<uuid:pk>/<slug:action>/", case_action, name="case_action")
+
