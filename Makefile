@@ -27,7 +27,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
-	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo --first-look
 	@echo "Anmu is starting on http://$(HOST):$(PORT)/  (demo logins: see README)"
 	$(RUN_ENV) $(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --workers 1
 

@@ -10,14 +10,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--women", type=int, default=0, help="Also add N synthetic pregnant women.")
+        parser.add_argument("--cases", type=int, default=0,
+                            help="Also grade M of the women at hospitals as orange, red or purple (high-risk cases).")
+        parser.add_argument("--first-look", action="store_true",
+                            help="When there are no women yet, add 150 women and 30 high-risk cases (make run).")
 
-    def handle(self, *args, women: int = 0, **options) -> None:  # type: ignore[no-untyped-def]
-        if women < 0:
-            self.stderr.write("--women must be zero or more")
+    def handle(self, *args, women: int = 0, cases: int = 0, first_look: bool = False,  # type: ignore[no-untyped-def]
+               **options) -> None:
+        if women < 0 or cases < 0:
+            self.stderr.write("--women and --cases must be zero or more")
             raise SystemExit(2)
         created = seed_organisations()
         summary = ", ".join(f"{key} +{value}" for key, value in created.items())
         self.stdout.write(f"Demo organisations ready ({summary}). Demo password: {DEMO_PASSWORD}")
+        from cases.models import Woman
+
+        if first_look and not Woman.objects.exists():
+            women, cases = 150, 30
         if women:
             made = seed_women(women)
             self.stdout.write(f"Added {made} synthetic pregnant women.")
+        if cases:
+            from cases.demo import seed_cases
+
+            opened = seed_cases(cases)
+            self.stdout.write(f"Opened {opened} high-risk cases.")
