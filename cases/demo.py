@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from django.db import transaction
 
@@ -12,7 +13,7 @@ from cases.models import Assessment, HighRiskCase, Pregnancy
 from organisations.models import Institution, Membership, Role
 
 # Inputs that grade orange, red or purple by the national table.
-GRADES = [
+GRADES: list[dict[str, Any]] = [
     {"age_years": 41},
     {"bmi": 29.3},
     {"hb_g_l": 55},
