@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.models import Alert, AlertPolicy
-from organisations.admin import ReasonAdminMixin
+from organisations.admin import ReadOnlyAdminMixin, ReasonAdminMixin
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import visible_regions
 
@@ -36,7 +36,7 @@ class AlertPolicyAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(SimpleHistoryAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("created_at", "priority", "kind", "recipient", "institution", "acknowledged_at",
                     "acknowledged_by", "escalation_level")
     list_filter = ("priority", "kind")
@@ -48,12 +48,3 @@ class AlertAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         return super().get_queryset(request).filter(scope_q(request.user, region_field="region"))
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -22,6 +22,19 @@ from organisations.selectors import (
 )
 
 
+class ReadOnlyAdminMixin:
+    """Records written by the system (alerts, deadlines, access log): shown, never edited here."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 class ReasonForm(forms.ModelForm):
     change_reason = forms.CharField(
         label=_("Reason for this change"), max_length=100, required=True,
@@ -146,22 +159,13 @@ class UserAdmin(ReasonAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "user", "action", "object_type", "summary", "region")
     list_filter = ("action", "object_type")
     date_hierarchy = "at"
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         return visible_access_logs(request.user)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(DutyShift)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from organisations.admin import ReasonAdminMixin
+from organisations.admin import ReadOnlyAdminMixin, ReasonAdminMixin
 from workflows.models import CalendarDay, Deadline
 
 
@@ -17,7 +17,7 @@ class CalendarDayAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(SimpleHistoryAdmin):
+class DeadlineAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("due_at", "kind", "state", "subject_type", "subject_id", "attempts", "last_error")
     list_filter = ("state", "kind")
     date_hierarchy = "due_at"
@@ -28,11 +28,3 @@ class DeadlineAdmin(SimpleHistoryAdmin):
     def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return request.user.is_superuser
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
