@@ -152,6 +152,20 @@ class AssessmentForm(InstitutionChoiceMixin, forms.Form):
         return True if value == "yes" else False if value == "no" else None
 
 
+class MergeForm(forms.Form):
+    duplicate = forms.ModelChoiceField(label=_("Duplicate record to merge into this one"),
+                                       queryset=Woman.objects.none())
+    reason = forms.CharField(label=_("Why these records are the same woman"),
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["duplicate"].queryset = candidates  # type: ignore[attr-defined]
+        self.fields["duplicate"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda w: f"{w.name} · {w.date_of_birth:%Y-%m-%d} · {w.id_number_masked or w.get_id_type_display()}"
+            f" · {w.registered_by.name}")
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
 

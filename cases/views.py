@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from cases.forms import (
     AssessmentForm,
     ContinuationForm,
+    MergeForm,
     PregnancyBookForm,
     ReasonForm,
     ScreeningForm,
@@ -127,8 +128,32 @@ def woman_detail(request: HttpRequest, pk: str) -> HttpResponse:
     can_book = (bool(acting_institutions(user, BOOKING_ROLES)) and user.has_perm("cases.add_pregnancy")
                 and not woman.merged_into_id
                 and not Pregnancy.objects.filter(woman=woman, status=Pregnancy.Status.ONGOING).exists())
-    return render(request, "cases/woman_detail.html", {"woman": woman, "pregnancies": pregnancies,
-                                                       "can_book": can_book})
+    return render(request, "cases/woman_detail.html", {
+        "woman": woman, "pregnancies": pregnancies, "can_book": can_book,
+        "can_merge": user.has_perm("cases.merge_woman") and not woman.merged_into_id})
+
+
+@login_required
+def woman_merge(request: HttpRequest, pk: str) -> HttpResponse:
+    """An MCH officer merges a duplicate record of the same woman into this one."""
+    if not request.user.has_perm("cases.merge_woman"):
+        raise ActionDenied(_("Only MCH officers merge women's records."))
+    woman = get_visible_or_404(visible_women(request.user).filter(merged_into__isnull=True), pk=pk)
+    candidates = visible_women(request.user).filter(merged_into__isnull=True).exclude(pk=woman.pk).filter(
+        Q(name=woman.name) | Q(date_of_birth=woman.date_of_birth)).select_related("registered_by").order_by("name")
+    form = MergeForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.woman_merge(keep=woman, duplicate=form.cleaned_data["duplicate"], by=request.user,
+                                 reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Merged: the duplicate's pregnancies are now on this record."))
+            return redirect("cases:woman_detail", pk=woman.pk)
+    return render(request, "cases/form.html", {"form": form, "submit": _("Merge"),
+                                               "title": _("Merge a duplicate record into %(name)s")
+                                               % {"name": woman.name}})
 
 
 @login_required
@@ -345,6 +370,7 @@ class CasesApp(AnmuApplication):
     register_path = path("women/new/", woman_register, name="woman_register")
     woman_detail_path = path("women/<uuid:pk>/", woman_detail, name="woman_detail")
     book_path = path("women/<uuid:pk>/book/", pregnancy_book, name="pregnancy_book")
+    merge_path = path("women/<uuid:pk>/merge/", woman_merge, name="woman_merge")
     pregnancy_path = path("pregnancies/<uuid:pk>/", pregnancy_detail, name="pregnancy_detail")
     screen_path = path("pregnancies/<uuid:pk>/screen/", screen, name="screen")
     assess_path = path("pregnancies/<uuid:pk>/assess/", assess, name="assess")

@@ -125,3 +125,29 @@ def test_worklist_shows_overdue_first(client, personas):
     assert body.index("候评1") < body.index("候评0")
     client.force_login(personas.users.obstetrician_b)
     assert "候评" not in client.get(reverse("cases:worklist")).content.decode()
+
+
+def test_mch_officer_merges_a_duplicate_through_the_page(client, personas):
+    import datetime as dt
+
+    from workflows.screening.services import pregnancy_book, woman_register
+
+    kept, _ = woman_register(by=personas.users.obstetrician_a, institution=personas.inst.hospital_a, name="重复者",
+                             id_type="resident_id", id_number=NUMBER, residence_region=personas.regions.county_a)
+    duplicate, _ = woman_register(by=personas.users.obstetrician_a, institution=personas.inst.hospital_a,
+                                  name="重复者", id_type="none", no_id_reason="当时未带证件",
+                                  date_of_birth=dt.date(1990, 6, 1), residence_region=personas.regions.county_a)
+    pregnancy = pregnancy_book(woman=duplicate, institution=personas.inst.hospital_a, by=personas.users.obstetrician_a,
+                               lmp=dt.date(2026, 9, 1), booking_date=dt.date(2026, 11, 1), gravidity=1, parity=0)
+    client.force_login(personas.users.obstetrician_a)
+    assert client.get(reverse("cases:woman_merge", args=[kept.pk])).status_code == 403
+    client.force_login(personas.users.mch_a)
+    page = client.get(reverse("cases:woman_merge", args=[kept.pk])).content.decode()
+    assert str(duplicate.pk) in page
+    missing_reason = client.post(reverse("cases:woman_merge", args=[kept.pk]), {"duplicate": duplicate.pk})
+    assert missing_reason.status_code == 200
+    done = client.post(reverse("cases:woman_merge", args=[kept.pk]), {"duplicate": duplicate.pk, "reason": "同一人"})
+    assert done.status_code == 302
+    assert Pregnancy.objects.get(pk=pregnancy.pk).woman_id == kept.pk
+    client.force_login(personas.users.mch_b)
+    assert client.get(reverse("cases:woman_merge", args=[kept.pk])).status_code == 404
