@@ -14,16 +14,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import highrisk_forms as f
-from cases.models import CaseTransfer, Colour, FollowUpVisit, HighRiskCase, Tracing
+from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, danger_rank_expression
 from cases.selectors import visible_highrisk_cases
 from cases.views import acting_institutions, apply_errors
 from notifications.models import Alert
@@ -39,12 +40,12 @@ DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUT
 
 
 def danger_ordered(qs: QuerySet[HighRiskCase], today: dt.date) -> QuerySet[HighRiskCase]:
-    """Red, then orange, then purple only; within each, overdue before due, then by due date."""
-    return qs.annotate(
-        danger=Case(When(colour=Colour.RED, then=Value(0)), When(colour=Colour.ORANGE, then=Value(1)),
-                    When(purple=True, then=Value(2)), default=Value(3), output_field=IntegerField()),
-        overdue=Case(When(next_visit_at__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()),
-    ).order_by("danger", "overdue", "next_visit_at", "opened_at")
+    """Red, then orange, then purple only; within each, overdue before due, then by due date.
+
+    Ordering by the due date puts the overdue (earlier) visits first without a term that depends on
+    ``today``, so the case_register_danger_idx and case_danger_idx indexes give the order."""
+    return qs.annotate(danger=danger_rank_expression()).order_by(
+        "danger", F("next_visit_at").asc(nulls_last=True), "opened_at")
 
 
 def _delivering_places(case: HighRiskCase) -> QuerySet[Institution]:
@@ -292,6 +293,21 @@ def worklist(request: HttpRequest) -> HttpResponse:
     })
 
 
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows: an exact count of a province's open cases costs more than the page."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        rows: Any = self.object_list
+        return rows.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
 FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -336,7 +352,7 @@ def register(request: HttpRequest) -> HttpResponse:
     rows, form = _register_rows(request)
     if request.GET.get("export") == "xlsx":
         return _export(request, rows)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/highrisk/register.html", {"page": page, "form": form, "query": query.urlencode(),

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -34,6 +34,13 @@ class Colour(models.TextChoices):
 
 
 SEVERITY = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.ORANGE: 2, Colour.RED: 3}
+
+
+def danger_rank_expression() -> Case:
+    """Red 0, orange 1, purple only 2, else 3: the worklist order in SQL, and in the indexes that serve it
+    (the query and the index must use the same expression)."""
+    return Case(When(colour=Colour.RED, then=Value(0)), When(colour=Colour.ORANGE, then=Value(1)),
+                When(purple=True, then=Value(2)), default=Value(3), output_field=models.IntegerField())
 
 
 class Woman(models.Model):
@@ -580,6 +587,11 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["region", "state", "colour"], name="case_register_idx"),
             models.Index(fields=["responsible_doctor", "state"], name="case_doctor_idx"),
             models.Index(fields=["institution", "state"], name="case_institution_idx"),
+            # The danger order (see cases.highrisk_views.danger_ordered): a county's register, and a
+            # city's or the province's, read their first page from an index instead of sorting every case.
+            models.Index(F("region"), danger_rank_expression(), F("next_visit_at"), F("opened_at"),
+                         name="case_register_danger_idx"),
+            models.Index(danger_rank_expression(), F("next_visit_at"), F("opened_at"), name="case_danger_idx"),
         ]
 
     def __str__(self) -> str:

@@ -53,8 +53,11 @@ def visible_highrisk_cases(user: Any) -> QuerySet[HighRiskCase]:
     scope = user_scope(user)
     if scope.is_empty:
         return HighRiskCase.objects.none()
-    q = scope_q(user, region_field="region", institution_fields=["institution", "pregnancy__booking_institution"])
+    q = scope_q(user, region_field="region", institution_fields=["institution"])
     if scope.institution_ids and not scope.everything:
+        # A subquery rather than a join: a join to pregnancies inside the OR makes PostgreSQL read every
+        # pregnancy for a worklist count (issue 5's benchmark).
+        q |= Q(pregnancy__in=Pregnancy.objects.filter(booking_institution__in=scope.institution_ids).values("pk"))
         # The sending institution of a transfer keeps read access to the case it managed; the
         # receiving one sees it while the transfer awaits its answer.
         from cases.models import CaseTransfer

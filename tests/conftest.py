@@ -10,6 +10,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def national_data(django_db_blocker):
+    """The national rule set, province settings and alert policy are migration data; a transactional
+    test's flush removes them, so transactional tests that need them load them again here."""
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        for module, function in (("cases.migrations.0003_national_ruleset", "load"),
+                                 ("cases.migrations.0005_national_settings", "national"),
+                                 ("notifications.migrations.0002_national_policy", "national_default")):
+            getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
 def personas(db):
     from tests.personas import build_personas
 

@@ -16,8 +16,7 @@ from tests.personas import UserFactory, book_woman
 from workflows.highrisk import services as hr
 from workflows.screening.services import assessment_record
 
-# serialized_rollback: the national rule set and settings are migration data that a flush would remove.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(*actions):  # type: ignore[no-untyped-def]
@@ -44,7 +43,7 @@ def race(*actions):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def case(personas):
+def case(national_data, personas):
     if connection.vendor != "postgresql":
         pytest.skip("Concurrent transitions need PostgreSQL (the CI PostgreSQL leg runs this).")
     woman = book_woman(at=personas.inst.hospital_a)
