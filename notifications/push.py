@@ -10,8 +10,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import asyncio
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,12 +25,18 @@ def user_group(user_id: Any) -> str:
     return f"alerts.user.{user_id}"
 
 
+async def _bounded_group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    # The layer has no read timeout (see project/settings.py), so the push is bounded here: a Redis
+    # that accepts connections but does not answer must not hold up a committed transition.
+    await asyncio.wait_for(layer.group_send(group, message), timeout=settings.REDIS_SOCKET_TIMEOUT)
+
+
 def _send(group: str, message: dict[str, Any]) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(_bounded_group_send)(layer, group, message)
     except Exception as exc:  # Redis down or slow: the table keeps the alert; the sweep retries
         logger.warning("alert push to %s failed: %s", group, type(exc).__name__)
         return False

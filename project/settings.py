@@ -108,6 +108,11 @@ if DATABASE_URL:
     }
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    # A connection pool (psycopg_pool): every consumer call otherwise opens a new connection, which
+    # is what kept alert latency high in benchmarks/alert_latency.py. 0 turns it off.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+    if DB_POOL_MAX_SIZE:
+        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
     EMBEDDED = False
 else:
     SQLITE_PATH = os.environ.get("SQLITE_PATH") or str(BASE_DIR / "anmu.sqlite3")
@@ -140,7 +145,11 @@ if REDIS_URL:
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                        # No read timeout: the layer's receive is a blocking 5 s BZPOPMIN, so a shorter
+                        # timeout kills idle sockets, and any timeout lets a closed socket's consumer
+                        # hang on (redis-py 8 defaults to 5 s, so say None). Pushes are bounded in
+                        # notifications/push.py instead.
+                        "socket_timeout": None,
                         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
                     }
                 ],
