@@ -6,11 +6,10 @@ and left to the sweep, which re-pushes what no browser has confirmed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
-
-import asyncio
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
