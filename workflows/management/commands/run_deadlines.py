@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
         pause = interval if interval is not None else settings.SWEEP_INTERVAL_SECONDS
         while True:
-            close_old_connections()
+            if loop:  # a long-running loop drops stale connections between passes
+                close_old_connections()
             result = sweep_once()
             if result["fired"] or result["repushed"] or not loop:
                 self.stdout.write(json.dumps(result))
