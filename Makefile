@@ -36,7 +36,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/mypy cases workflows notifications organisations
+	DEBUG=1 $(BIN)/mypy cases workflows notifications organisations
 	$(BIN)/python tools/check_translations.py
 
 checkmigrations: install-dev
