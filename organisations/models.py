@@ -152,6 +152,12 @@ class RescueCentre(models.Model):
     contact_note = models.CharField(_("duty contacts"), max_length=200, blank=True,
                                     help_text=_("Who answers the duty phone, and how to reach the deputy."))
     is_active = models.BooleanField(_("active"), default=True)
+    # Kept current by the centre's duty doctors; shown to a sender choosing where to refer.
+    icu_beds_available = models.PositiveSmallIntegerField(_("obstetric ICU beds free"), null=True, blank=True)
+    delivery_beds_available = models.PositiveSmallIntegerField(_("delivery beds free"), null=True, blank=True)
+    beds_updated_at = models.DateTimeField(_("beds updated at"), null=True, blank=True)
+    beds_updated_by = models.ForeignKey("User", verbose_name=_("beds updated by"), null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords(m2m_fields=[regions])
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -75,3 +76,39 @@ def visible_access_logs(user: Any) -> QuerySet[AccessLog]:
     return AccessLog.objects.filter(scope_q(user, region_field="region")).select_related(
         "user", "institution", "region"
     )
+
+
+@dataclass
+class CentreChoice:
+    """A rescue centre as a sender sees it when choosing where to refer a woman."""
+
+    centre: RescueCentre
+    on_duty: list[User]
+    on_call: list[User]
+
+    @property
+    def duty_phone(self) -> str:
+        return self.centre.duty_phone
+
+
+def referral_centre_choices(*, institution: Institution, at: Any = None) -> list[CentreChoice]:
+    """The rescue centres whose responsibility area covers ``institution``, lowest sufficient level first
+    (county, city, province), each with who is on duty and on call now and its free beds."""
+    from django.utils import timezone
+
+    from organisations.models import DutyShift
+
+    at = at or timezone.now()
+    centres = covering_rescue_centres(region_codes={institution.region_id}).select_related("institution__region")
+    ordered = sorted(centres, key=lambda c: (c.rank, c.institution.name))
+    shifts = DutyShift.objects.filter(institution__in=[c.institution_id for c in ordered], starts_at__lte=at,
+                                      ends_at__gt=at).select_related("user")
+    choices = []
+    for centre in ordered:
+        mine = [s for s in shifts if s.institution_id == centre.institution_id and s.user.is_active]
+        choices.append(CentreChoice(
+            centre=centre,
+            on_duty=[s.user for s in mine if s.kind == DutyShift.Kind.DUTY],
+            on_call=[s.user for s in mine if s.kind == DutyShift.Kind.ON_CALL],
+        ))
+    return choices

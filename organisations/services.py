@@ -73,3 +73,28 @@ def record_save(*, obj: models.Model, by: Any, reason: str) -> models.Model:
     obj._change_reason = reason  # type: ignore[attr-defined]
     obj.save()
     return obj
+
+
+def centre_beds_update(*, centre: Any, by: User, icu: int, delivery: int) -> Any:
+    """A duty doctor of the centre records how many obstetric ICU and delivery beds are free now."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from organisations.http import ActionDenied
+    from organisations.models import RescueCentre
+
+    errors = {name: [_("Enter a number from 0 to 500.")] for name, value in (("icu", icu), ("delivery", delivery))
+              if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 500}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        centre = RescueCentre.objects.select_for_update(of=("self",)).select_related("institution").get(pk=centre.pk)
+        if not by.is_superuser and not Membership.objects.filter(
+                user=by, institution_id=centre.institution_id, role=Role.DUTY_DOCTOR, is_active=True).exists():
+            raise ActionDenied(_("Only the duty doctors of %(centre)s update its beds.")
+                               % {"centre": centre.institution.name})
+        centre.icu_beds_available, centre.delivery_beds_available = icu, delivery
+        centre.beds_updated_at, centre.beds_updated_by = timezone.now(), by
+        record_save(obj=centre, by=by, reason="beds updated")
+    return centre

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
+from django.views.decorators.http import require_POST
 from viewflow.urls import ReadonlyModelViewset
 from viewflow.views import DetailModelView
 
@@ -25,12 +27,13 @@ from organisations.models import Institution, Membership, Region, RescueCentre, 
 from organisations.personal import mask_phone
 from organisations.scoping import user_scope
 from organisations.selectors import (
-    covering_rescue_centres,
+    referral_centre_choices,
     visible_access_logs,
     visible_institutions,
     visible_memberships,
     visible_rescue_centres,
 )
+from organisations.services import centre_beds_update
 from organisations.shell import AnmuApplication
 
 
@@ -90,10 +93,8 @@ def home(request: HttpRequest) -> HttpResponse:
     clinical_institutions = [m.institution for m in memberships if m.role in
                              (Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR)]
     if clinical_institutions:
-        centres = covering_rescue_centres(
-            region_codes={i.region_id for i in clinical_institutions}
-        ).select_related("institution__region")
-        context["covering_centres"] = sorted(centres, key=lambda c: (c.rank, c.institution.name))
+        # Where to refer a woman in danger: lowest sufficient level first, who is on duty now, free beds.
+        context["covering_centres"] = referral_centre_choices(institution=clinical_institutions[0])
     if Role.DUTY_DOCTOR in roles:
         context["my_centres"] = list(
             RescueCentre.objects.filter(
@@ -141,6 +142,24 @@ def access_log(request: HttpRequest) -> HttpResponse:
     return render(request, "organisations/access_log.html", {"page": page, "action": action})
 
 
+@require_POST
+def centre_beds(request: HttpRequest, pk: Any) -> HttpResponse:
+    """A duty doctor updates the free obstetric ICU and delivery beds of the centre."""
+    centre = get_visible_or_404(visible_rescue_centres(request.user), pk=pk)
+    try:
+        icu, delivery = int(request.POST.get("icu", "")), int(request.POST.get("delivery", ""))
+    except ValueError:
+        messages.error(request, _("Enter the number of free beds as whole numbers."))
+        return redirect("index")
+    try:
+        centre_beds_update(centre=centre, by=request.user, icu=icu, delivery=delivery)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Free beds updated."))
+    return redirect("index")
+
+
 class ProfileView(LoginRequiredMixin, generic.TemplateView):
     template_name = "organisations/profile.html"
 
@@ -160,6 +179,7 @@ class OrganisationsApp(AnmuApplication):
     viewsets = [InstitutionViewset(), RescueCentreViewset()]
 
     access_log_path = path("access-log/", login_required(access_log), name="access_log")
+    beds_path = path("centres/<uuid:pk>/beds/", login_required(centre_beds), name="centre_beds")
     roster_path = path("roster/", roster.roster_index, name="roster")
     roster_detail_path = path("roster/<uuid:pk>/", roster.roster_detail, name="roster_detail")
     roster_shift_add_path = path("roster/<uuid:pk>/shifts/", roster.roster_shift_add, name="roster_shift_add")
