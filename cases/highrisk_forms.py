@@ -106,6 +106,10 @@ class TransferRejectForm(forms.Form):
     reason = forms.CharField(label=_("Why rejected"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class TransferWithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Why withdrawn"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DeliveryForm(forms.Form):
     on = forms.DateField(label=_("Delivery date"), widget=DateInput)
     institution = forms.ModelChoiceField(label=_("Delivery place"), queryset=Institution.objects.none())

@@ -29,12 +29,13 @@ from cases.selectors import visible_highrisk_cases
 from cases.views import acting_institutions, apply_errors
 from notifications.models import Alert
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Institution, Membership, Region, User
+from organisations.models import AccessLog, Institution, Region, User
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import covering_rescue_centres
 from organisations.services import access_record
 from organisations.shell import AnmuApplication
 from workflows.highrisk import services as hr
+from workflows.highrisk.flows import transfers_awaiting
 
 DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
 
@@ -78,12 +79,12 @@ def _open_clinician(user: Any, case: HighRiskCase) -> bool:
 
 
 def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
-    transfer = case.transfers.filter(status=CaseTransfer.Status.REQUESTED).select_related("to_institution").first()
-    if transfer is None:
-        return None
-    is_member = Membership.objects.filter(user=user, institution=transfer.to_institution, role__in=hr.CASE_ROLES,
-                                          is_active=True).exists()
-    return transfer if is_member else None
+    """The transfer of this case whose open answer task is in ``user``'s inbox."""
+    return transfers_awaiting(user).filter(case=case).select_related("to_institution").first()
+
+
+def _pending_transfer(case: HighRiskCase) -> CaseTransfer | None:
+    return case.transfers.filter(status=CaseTransfer.Status.REQUESTED).first()
 
 
 def _open_tracing(case: HighRiskCase) -> Tracing | None:
@@ -146,6 +147,11 @@ def _actions() -> dict[str, Action]:
                lambda case, by, data: hr.case_transfer_reject(transfer=_receiving(by, case), by=by,
                                                               reason=data["reason"]),
                lambda user, case: _receiving(user, case) is not None),
+        Action("transfer-withdraw", gettext_lazy("Withdraw the transfer"),
+               lambda case, user, **kw: f.TransferWithdrawForm(**kw),
+               lambda case, by, data: hr.case_transfer_cancel(transfer=_pending_transfer(case), by=by,
+                                                              reason=data["reason"]),
+               lambda user, case: _clinician(user, case) and _pending_transfer(case) is not None),
         Action("delivery", gettext_lazy("Record the delivery"),
                lambda case, user, **kw: f.DeliveryForm(places=_delivering_places(case), **kw),
                lambda case, by, data: hr.case_record_delivery(case=case, by=by, on=data["on"],
@@ -273,9 +279,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     }
     if tab not in tabs and tab != "transfers":
         tab = "mine"
-    transfers = CaseTransfer.objects.filter(status=CaseTransfer.Status.REQUESTED,
-                                            to_institution__in=my_institutions).select_related(
-        "case__pregnancy__woman", "from_institution")
+    transfers = transfers_awaiting(user).select_related("case__pregnancy__woman", "from_institution")
     rows = danger_ordered(tabs[tab], today)[:200] if tab != "transfers" else []
     counts = {name: qs.count() for name, qs in tabs.items()}
     counts["transfers"] = transfers.count()

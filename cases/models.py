@@ -822,7 +822,11 @@ class CaseTransfer(ConcurrentTransitionMixin, models.Model):
     new_responsible_doctor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("new responsible doctor"),
                                                null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reject_reason = models.TextField(_("why rejected"), blank=True)
-    history = HistoricalRecords()
+    cancel_reason = models.TextField(_("why withdrawn"), blank=True)
+    # The viewflow process whose open task says the receiving institution has to answer.
+    process = models.OneToOneField("viewflow.Process", null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="case_transfer")
+    history = HistoricalRecords(excluded_fields=["process"])
 
     class Meta:
         ordering = ["-requested_at"]
@@ -841,5 +845,5 @@ class CaseTransfer(ConcurrentTransitionMixin, models.Model):
         self.decided_by, self.decided_at, self.reject_reason = by, at, reason
 
     @transition(field=status, source=Status.REQUESTED, target=Status.CANCELLED)
-    def cancel(self, *, by, at) -> None:  # type: ignore[no-untyped-def]
-        self.decided_by, self.decided_at = by, at
+    def cancel(self, *, by, at, reason: str) -> None:  # type: ignore[no-untyped-def]
+        self.decided_by, self.decided_at, self.cancel_reason = by, at, reason

@@ -12,6 +12,7 @@ class WorkflowsConfig(AppConfig):
         # A decoupled concern: organisations do not know about cases, so a doctor leaving (user or
         # membership deactivated) reaches the case register through these signals.
         from organisations.models import Membership, User
+        from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import services as highrisk  # noqa: F401
         from workflows.screening import services as screening  # noqa: F401
 

@@ -40,6 +40,7 @@ from organisations.models import CLINICAL_ROLES, Institution, Membership, Region
 from organisations.scoping import area_q, user_scope
 from workflows.common import require_member, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
+from workflows.flows import flow_cancel, flow_complete, flow_start
 
 REPORT_DUE = "highrisk.report_due"
 COLOUR_NAMES = {
@@ -488,6 +489,7 @@ def case_transfer_request(*, case: HighRiskCase, by: Any, to_institution: Instit
         transfer = CaseTransfer(case=case, from_institution=case.institution, to_institution=to_institution,
                                 reason=reason.strip(), requested_by=by, requested_at=timezone.now())
         save_with_history(transfer, by=by, reason="transfer requested")
+        flow_start(transfer)
         alert_raise(kind="highrisk.transfer_requested", priority=Alert.Priority.URGENT, subject=transfer,
                     link=case_link(case),
                     title=gettext_noop("Case transfer to you: %(woman)s (%(colour)s)"),
@@ -524,6 +526,7 @@ def case_transfer_accept(*, transfer: Any, by: Any, doctor: Any) -> Any:
         now = timezone.now()
         transfer.accept(by=by, at=now, doctor=doctor)
         save_with_history(transfer, by=by, reason="transfer accepted")
+        flow_complete(transfer, "answer")
         previous_doctor = case.responsible_doctor
         case.institution = transfer.to_institution
         case.region = transfer.to_institution.region
@@ -550,6 +553,7 @@ def case_transfer_reject(*, transfer: Any, by: Any, reason: str) -> Any:
         require_member(user=by, institution=transfer.to_institution, roles=CASE_ROLES)
         transfer.reject(by=by, at=timezone.now(), reason=reason.strip())
         save_with_history(transfer, by=by, reason="transfer rejected")
+        flow_complete(transfer, "answer")
         alert_raise(kind="highrisk.transfer_rejected", priority=Alert.Priority.URGENT, subject=transfer,
                     link=case_link(transfer.case),
                     title=gettext_noop("Transfer rejected: %(woman)s stays with you"),
@@ -558,6 +562,34 @@ def case_transfer_reject(*, transfer: Any, by: Any, reason: str) -> Any:
                             "reason": reason.strip()},
                     to=[to_user(transfer.requested_by)], institution=transfer.from_institution)
     return transfer
+
+
+def case_transfer_cancel(*, transfer: Any, by: Any, reason: str) -> Any:
+    """The sending side withdraws a transfer still awaiting its answer; the receiving side is told."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the transfer is withdrawn.")})
+    with transaction.atomic():
+        transfer = _locked_transfer(transfer)
+        require_case_clinician(by, transfer.case)
+        _transfer_withdraw(transfer, by=by, reason=reason.strip())
+    return transfer
+
+
+def _transfer_withdraw(transfer: Any, *, by: Any, reason: str) -> None:
+    transfer.cancel(by=by, at=timezone.now(), reason=reason)
+    save_with_history(transfer, by=by, reason="transfer withdrawn")
+    flow_cancel(transfer)
+    alert_raise(kind="highrisk.transfer_withdrawn", subject=transfer, link=case_link(transfer.case),
+                title=gettext_noop("Transfer withdrawn: %(woman)s"), body=gettext_noop("%(reason)s"),
+                params={"woman": transfer.case.pregnancy.woman.name, "reason": reason},
+                to=[to_role(transfer.to_institution, Role.OBSTETRICIAN)], institution=transfer.to_institution)
+
+
+def _pending_transfers_withdraw(case: HighRiskCase, *, by: Any, reason: str) -> None:
+    """A case that closes or ends in death takes its unanswered transfer with it."""
+    for transfer in CaseTransfer.objects.select_for_update(of=("self",)).select_related(
+            "to_institution", "case__pregnancy__woman").filter(case=case, status=CaseTransfer.Status.REQUESTED):
+        _transfer_withdraw(transfer, by=by, reason=reason)
 
 
 # --- Delivery, postpartum, closure, death ------------------------------------------------------------
@@ -623,6 +655,7 @@ def case_close(*, case: HighRiskCase, by: Any, kind: str, reason: str) -> HighRi
             save_with_history(visit, by=by, reason="case closed")
             deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="case closed")
         deadlines_cancel_for(case, by=by, reason="case closed")
+        _pending_transfers_withdraw(case, by=by, reason=_("The case was closed."))
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
         if kind == HighRiskCase.CloseKind.ENDED and pregnancy.status == Pregnancy.Status.ONGOING:
             pregnancy.end()
@@ -673,6 +706,7 @@ def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str
             save_with_history(visit, by=by, reason="maternal death")
             deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
         deadlines_cancel_for(case, by=by, reason="maternal death")
+        _pending_transfers_withdraw(case, by=by, reason=_("The woman died."))
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
         if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
             pregnancy.record_death()
