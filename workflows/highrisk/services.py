@@ -198,9 +198,11 @@ def require_case_clinician(user: Any, case: HighRiskCase) -> None:
 
 
 def _locked(case: HighRiskCase) -> HighRiskCase:
+    # Relations a transition changes (institution on transfer, responsible doctor on reassignment) are
+    # not joined: on PostgreSQL, joined columns of a row read after waiting for its lock keep the
+    # snapshot from before the wait, and a permission check would read the old institution.
     return HighRiskCase.objects.select_for_update(of=("self",)).select_related(
-        "institution__region", "pregnancy__woman", "pregnancy__booking_institution", "responsible_doctor").get(
-        pk=case.pk)
+        "pregnancy__woman", "pregnancy__booking_institution").get(pk=case.pk)
 
 
 def _require_open(case: HighRiskCase) -> None:
