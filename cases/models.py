@@ -142,6 +142,8 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
     colour = models.CharField(_("risk colour"), max_length=8, choices=Colour.choices, blank=True, db_index=True)
     purple = models.BooleanField(_("purple"), default=False)
     colour_at = models.DateTimeField(_("graded at"), null=True, blank=True)
+    # Set when a near-miss checklist first met a WHO criterion (危重孕产妇).
+    near_miss_at = models.DateTimeField(_("near miss since"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -289,6 +291,22 @@ class ProvinceSettings(models.Model):
     lost_after_missed_days = models.PositiveSmallIntegerField(
         _("days after a missed visit before tracing starts"), default=7)
     tracing_days = models.PositiveSmallIntegerField(_("days to trace a woman before she is marked lost"), default=7)
+    referral_response_minutes_emergency = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer an emergency referral"), default=10)
+    referral_response_minutes_urgent = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer an urgent referral"), default=60)
+    referral_response_minutes_planned = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer a planned referral"), default=24 * 60)
+    referral_feedback_days = models.PositiveSmallIntegerField(
+        _("days for the centre's feedback to the sending institution"), default=7)
+    consultation_response_minutes_emergency = models.PositiveSmallIntegerField(
+        _("minutes to answer an emergency consultation"), default=15)
+    consultation_response_minutes_urgent = models.PositiveSmallIntegerField(
+        _("minutes to answer an urgent consultation"), default=60)
+    consultation_response_minutes_planned = models.PositiveSmallIntegerField(
+        _("minutes to answer a planned consultation"), default=24 * 60)
+    ddi_target_minutes = models.PositiveSmallIntegerField(
+        _("emergency caesarean decision-to-delivery target (minutes)"), default=30)
     history = HistoricalRecords()
 
     class Meta:
@@ -847,3 +865,14 @@ class CaseTransfer(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=Status.REQUESTED, target=Status.CANCELLED)
     def cancel(self, *, by, at, reason: str) -> None:  # type: ignore[no-untyped-def]
         self.decided_by, self.decided_at, self.cancel_reason = by, at, reason
+
+
+# The referral-and-rescue records live in their own module; importing them here registers them.
+from cases.referral_models import (  # noqa: E402,F401
+    Consultation,
+    EmergencyCaesarean,
+    NearMiss,
+    Referral,
+    ReferralAttachment,
+    Urgency,
+)

@@ -6,7 +6,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from cases.models import AssessmentReferral, ContinuationEvaluation, HighRiskCase, Pregnancy, Woman, WomanLink
+from cases.models import (
+    AssessmentReferral,
+    Consultation,
+    ContinuationEvaluation,
+    HighRiskCase,
+    Pregnancy,
+    Referral,
+    Woman,
+    WomanLink,
+)
 from organisations.scoping import scope_q, user_scope
 
 
@@ -22,6 +31,9 @@ def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
         q |= Q(pk__in=AssessmentReferral.objects.filter(to_institution__in=mine).values("pregnancy_id"))
         q |= Q(pk__in=HighRiskCase.objects.filter(institution__in=mine).values("pregnancy_id"))
         q |= Q(pk__in=ContinuationEvaluation.objects.filter(institution__in=mine).values("pregnancy_id"))
+        q |= Q(pk__in=Referral.objects.filter(Q(to_centre__institution__in=mine) | Q(escalated_to__institution__in=mine)
+                                              ).values("pregnancy_id"))
+        q |= Q(pk__in=Consultation.objects.filter(to_centre__institution__in=mine).values("pregnancy_id"))
         q |= Q(region_q_for_cases(scope))
     return Pregnancy.objects.filter(q).select_related("woman", "booking_institution")
 
@@ -67,3 +79,32 @@ def visible_highrisk_cases(user: Any) -> QuerySet[HighRiskCase]:
             | Q(to_institution__in=scope.institution_ids, status=CaseTransfer.Status.REQUESTED)
         ).values("case_id"))
     return HighRiskCase.objects.filter(q).select_related("pregnancy__woman", "institution", "responsible_doctor")
+
+
+def visible_referrals(user: Any) -> QuerySet[Referral]:
+    """Referrals the user's institution sent, or that were addressed (or escalated) to a centre the user's
+    institution hosts; officers see those sent from or received in their area. A centre never sees a
+    referral addressed to another centre."""
+    scope = user_scope(user)
+    if scope.is_empty:
+        return Referral.objects.none()
+    q = scope_q(user, region_field="from_institution__region",
+                institution_fields=["from_institution", "to_centre__institution", "escalated_to__institution"])
+    if scope.areas and not scope.everything:
+        from organisations.scoping import area_q
+
+        q |= area_q(scope, "to_centre__institution__region")
+    return Referral.objects.filter(q).select_related(
+        "pregnancy__woman", "from_institution", "to_centre__institution", "requested_by", "answered_by")
+
+
+def visible_consultations(user: Any) -> QuerySet[Consultation]:
+    """Consultations the user's institution asked or was asked, those addressed to the user, and those of
+    the user's area."""
+    scope = user_scope(user)
+    if scope.is_empty:
+        return Consultation.objects.none()
+    q = scope_q(user, region_field="from_institution__region",
+                institution_fields=["from_institution", "to_centre__institution"]) | Q(to_expert=user)
+    return Consultation.objects.filter(q).select_related(
+        "pregnancy__woman", "from_institution", "to_centre__institution", "to_expert", "requested_by")

@@ -41,6 +41,7 @@ from organisations.scoping import region_codes_in_area, user_scope
 from organisations.services import access_record
 from organisations.shell import AnmuApplication
 from workflows.highrisk.services import highrisk_case_report
+from workflows.referral.services import SENDER_ROLES as REFERRING_ROLES
 from workflows.screening import services
 from workflows.screening.services import ASSESSING_ROLES, BOOKING_ROLES
 
@@ -207,6 +208,9 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "can_screen": ongoing and bool(booking) and user.has_perm("cases.add_screening"),
         "can_assess": pregnancy.status not in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED) and bool(assessing)
         and user.has_perm("cases.add_assessment"),
+        "can_refer": pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED)
+        and user.has_perm("cases.add_referral") and bool(acting_institutions(user, REFERRING_ROLES)),
+        "rescue_referrals": pregnancy.referrals.select_related("to_centre__institution").order_by("-requested_at"),
         "void_for": {a.pk for a in assessments if a.status == Assessment.Status.VALID and a.institution in assessing},
         "can_report": case_visible and case.state == HighRiskCase.State.OPENED and any(
             m.institution_id == case.institution_id for m in Membership.objects.filter(user=user, is_active=True)),

@@ -80,6 +80,10 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         if message is not None:
             await self.send_json({"type": "closed", "alert": message, "unread": await self._unread()})
 
+    async def referral_changed(self, event: dict[str, Any]) -> None:
+        """A referral this user's institution sent or receives changed: boards reload their rows."""
+        await self.send_json({"type": "referral", "id": event.get("id"), "state": event.get("state")})
+
     # Helpers -------------------------------------------------------------------------------------
 
     async def _error(self, code: str, message: str, **extra: Any) -> None:

@@ -80,6 +80,13 @@ def push_closed(alert_ids: Iterable[Any]) -> None:
         _send(user_group(recipient_id), {"type": "alert.closed", "id": str(pk)})
 
 
+def push_event(user_ids: Iterable[Any], event: dict[str, Any]) -> int:
+    """Tell these users' open sockets that something they watch changed (e.g. a referral on a command
+    board); the event carries ids only, never personal data: the page reloads what it shows through
+    its own scoped view. ``event["type"]`` names a consumer handler (``referral.changed``)."""
+    return sum(1 for user_id in set(user_ids) if _send(user_group(user_id), event))
+
+
 def sms_for_alerts(alert_ids: Iterable[Any]) -> None:
     """After commit, text the recipients of these alerts (through Celery when a broker is configured)."""
     from django.db import transaction

@@ -162,6 +162,33 @@ def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:
     return Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
 
 
+def alerts_close_for(*, subject: models.Model, kinds: Iterable[str], by: Any) -> int:
+    """Close the open alerts of ``kinds`` about ``subject`` because ``by`` has dealt with the matter
+    (e.g. a referral was answered): every recipient sees who did, escalations stop."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from workflows.deadlines import deadline_cancel
+    from workflows.models import Deadline
+
+    rows = list(Alert.objects.select_for_update().filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk), kind__in=list(kinds),
+        acknowledged_at__isnull=True))
+    if not rows:
+        return 0
+    now = timezone.now()
+    for row in rows:
+        row.acknowledged_at, row.acknowledged_by = now, by
+        row._history_user = by  # type: ignore[attr-defined]
+        row._change_reason = "dealt with"  # type: ignore[attr-defined]
+        row.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    chains = {str(row.chain) for row in rows}
+    for deadline in Deadline.objects.filter(kind=ESCALATE, state=Deadline.State.PENDING, payload__chain__in=chains):
+        deadline_cancel(deadline=deadline, by=by, reason="dealt with")
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: push.push_closed(ids), robust=True)
+    return len(rows)
+
+
 def alerts_mark(*, user: Any, ids: Iterable[Any], field: str) -> int:
     """Delivery bookkeeping (``delivered_at`` on the browser's receipt, ``read_at`` when opened)."""
     if field not in ("delivered_at", "read_at"):

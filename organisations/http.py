@@ -27,3 +27,8 @@ class ActionDenied(PermissionDenied):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class TransitionConflict(ActionDenied):
+    """The record is no longer in a state that allows this step (someone else acted first): 409 in the
+    API, the same explanatory page as a refusal in the UI."""

@@ -15,6 +15,14 @@ from organisations.models import Role
 # "app_label.codename" for each role. Later processes add their permissions here.
 ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     Role.OBSTETRICIAN: [
+        "cases.view_referral",
+        "cases.add_referral",
+        "cases.view_consultation",
+        "cases.add_consultation",
+        "cases.add_nearmiss",
+        "cases.view_nearmiss",
+        "cases.view_emergencycaesarean",
+        "cases.add_emergencycaesarean",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.add_woman",
@@ -29,6 +37,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_region",
     ],
     Role.PRIMARY_CARE: [
+        "cases.view_referral",
+        "cases.add_referral",
+        "cases.view_consultation",
+        "cases.add_consultation",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.add_woman",
@@ -41,6 +53,14 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_region",
     ],
     Role.DUTY_DOCTOR: [
+        "cases.view_referral",
+        "cases.add_referral",
+        "cases.view_consultation",
+        "cases.add_consultation",
+        "cases.add_nearmiss",
+        "cases.view_nearmiss",
+        "cases.view_emergencycaesarean",
+        "cases.add_emergencycaesarean",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.add_assessment",
@@ -56,6 +76,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_dutyshift",
     ],
     Role.MCH_OFFICER: [
+        "cases.view_referral",
+        "cases.view_consultation",
+        "cases.view_nearmiss",
+        "cases.view_emergencycaesarean",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.view_screening",
@@ -73,6 +97,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_dutyshift",
     ],
     Role.BUREAU_OFFICER: [
+        "cases.view_referral",
+        "cases.view_consultation",
+        "cases.view_nearmiss",
+        "cases.view_emergencycaesarean",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.view_highriskcase",
@@ -84,6 +112,7 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_accesslog",
     ],
     Role.EXPERT_REVIEWER: [
+        "cases.view_consultation",
         "cases.view_woman",
         "cases.view_pregnancy",
         "cases.view_assessment",

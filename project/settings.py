@@ -217,6 +217,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "/media/"
+# Referral attachments (notes, images) are served only through a scoped view; this caps each file.
+REFERRAL_ATTACHMENT_MAX_BYTES = env_int("REFERRAL_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

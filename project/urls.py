@@ -9,6 +9,7 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
 from cases.highrisk_views import HighRiskApp
+from cases.referral_views import ReferralsApp
 from cases.views import CasesApp
 from notifications.views import AlertsApp
 from organisations import views as org_views
@@ -28,7 +29,7 @@ class AnmuSite(Site):
     profile_path = path("profile/", org_views.ProfileView.as_view(), name="profile")
 
 
-site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),

@@ -14,6 +14,8 @@ class WorkflowsConfig(AppConfig):
         from organisations.models import Membership, User
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import services as highrisk  # noqa: F401
+        from workflows.referral import flows as referral_flows  # noqa: F401
+        from workflows.referral import services as referral  # noqa: F401
         from workflows.screening import services as screening  # noqa: F401
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")

@@ -174,6 +174,8 @@
   // --- Messages --------------------------------------------------------------------------------------
 
   function handle(message) {
+    // Pages that follow the socket (the referral boards) listen to every message.
+    document.dispatchEvent(new CustomEvent("anmu:message", { detail: message }));
     switch (message.type) {
       case "backlog":
         onBacklog(message.alerts || [], message.unread);
@@ -306,6 +308,7 @@
 
   function setStatus(status) {
     state.status = status;
+    document.dispatchEvent(new CustomEvent("anmu:status", { detail: { status: status } }));
     renderBell();
   }
 

@@ -1,0 +1,164 @@
+"""Forms of referral, consultation, near-miss and DDI steps. None lists a state: states change only
+through the services in workflows/referral/services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Consultation, Referral, Urgency
+from cases.nearmiss import CRITERIA
+from organisations.models import Institution, RescueCentre, User
+
+DateTimeLocal = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,.txt"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class CentreChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.institution.name}（{obj.get_level_display()}）"
+
+
+class ReferralForm(forms.Form):
+    from_institution = forms.ModelChoiceField(label=_("Sending institution"), queryset=Institution.objects.none())
+    to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(),
+                                  widget=forms.RadioSelect)
+    off_suggestion_reason = forms.CharField(
+        label=_("Why not the suggested centre"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when you choose another centre than the first suggested one."))
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason for referral"), widget=forms.Textarea(attrs={"rows": 2}))
+    diagnosis = forms.CharField(label=_("Diagnosis"), widget=forms.Textarea(attrs={"rows": 2}))
+    systolic_bp = forms.IntegerField(label=_("Systolic BP (mmHg)"), required=False, min_value=30, max_value=300)
+    diastolic_bp = forms.IntegerField(label=_("Diastolic BP (mmHg)"), required=False, min_value=10, max_value=200)
+    pulse = forms.IntegerField(label=_("Pulse (/min)"), required=False, min_value=10, max_value=250)
+    respiratory_rate = forms.IntegerField(label=_("Respiratory rate (/min)"), required=False, min_value=2,
+                                          max_value=80)
+    spo2 = forms.IntegerField(label=_("SpO₂ (%)"), required=False, min_value=30, max_value=100)
+    temperature = forms.DecimalField(label=_("Temperature (°C)"), required=False, min_value=30, max_value=45,
+                                     max_digits=3, decimal_places=1)
+    consciousness = forms.ChoiceField(label=_("Consciousness"), required=False,
+                                      choices=[("", "—"), *Referral.Consciousness.choices])
+    attachments = MultipleFileField(label=_("Notes and images"), required=False,
+                                    help_text=_("PDF, JPEG, PNG, WebP or text; each file within the size limit."))
+
+    def __init__(self, *args: Any, institutions: Any, centres: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_institution"].queryset = institutions  # type: ignore[attr-defined]
+        self.fields["to_centre"].queryset = centres  # type: ignore[attr-defined]
+
+    def vitals(self) -> dict[str, Any]:
+        from workflows.referral.services import VITAL_FIELDS
+
+        return {name: self.cleaned_data.get(name) for name in VITAL_FIELDS
+                if self.cleaned_data.get(name) not in (None, "")}
+
+
+class AcceptForm(forms.Form):
+    team = forms.CharField(label=_("Receiving team"), max_length=200,
+                           help_text=_("Who receives her: e.g. obstetric ICU, Dr Wang's team."))
+    expected_arrival_at = forms.DateTimeField(label=_("Expected arrival"), required=False, widget=DateTimeLocal)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RedirectForm(forms.Form):
+    to_centre = CentreChoiceField(label=_("Send on to"), queryset=RescueCentre.objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, centres: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_centre"].queryset = centres  # type: ignore[attr-defined]
+
+
+class DepartForm(forms.Form):
+    transport = forms.ChoiceField(label=_("Transport"), choices=Referral.Transport.choices, widget=forms.RadioSelect)
+    escort = forms.CharField(label=_("Escort"), max_length=200, required=False,
+                             help_text=_("Who travels with her (doctor, midwife, family)."))
+    at = forms.DateTimeField(label=_("Departure time"), required=False, widget=DateTimeLocal,
+                             help_text=_("Empty: now."))
+
+
+class ArriveForm(forms.Form):
+    at = forms.DateTimeField(label=_("Arrival time"), required=False, widget=DateTimeLocal,
+                             help_text=_("Empty: now."))
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Course and outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+    transferred_to = forms.ModelChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
+                                            required=False)
+    at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocal, help_text=_("Empty: now."))
+
+    def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["transferred_to"].queryset = institutions  # type: ignore[attr-defined]
+
+
+class FeedbackForm(forms.Form):
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
+    advice = forms.CharField(label=_("Advice to the sending institution"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("File"), widget=forms.ClearableFileInput(
+        attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,.txt"}))
+
+
+class NearMissForm(forms.Form):
+    criteria = forms.MultipleChoiceField(label=_("WHO near-miss criteria met"), required=False,
+                                         choices=[(c.code, f"{c.system} · {c.text}") for c in CRITERIA],
+                                         widget=forms.CheckboxSelectMultiple)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaesareanForm(forms.Form):
+    decision_at = forms.DateTimeField(label=_("Decision to operate"), widget=DateTimeLocal)
+    delivery_at = forms.DateTimeField(label=_("Delivery of the baby"), widget=DateTimeLocal)
+    note = forms.CharField(label=_("What delayed the delivery (if above target)"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConsultationForm(forms.Form):
+    from_institution = forms.ModelChoiceField(label=_("Requesting institution"), queryset=Institution.objects.none())
+    to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(), required=False)
+    to_expert = forms.ModelChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
+    mode = forms.ChoiceField(label=_("Mode"), choices=Consultation.Mode.choices, widget=forms.RadioSelect)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
+    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, institutions: Any, centres: Any, experts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_institution"].queryset = institutions  # type: ignore[attr-defined]
+        self.fields["to_centre"].queryset = centres  # type: ignore[attr-defined]
+        self.fields["to_expert"].queryset = experts  # type: ignore[attr-defined]
+
+
+class ConsultationAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 4}))
+    onsite_eta = forms.DateTimeField(label=_("Expected on site"), required=False, widget=DateTimeLocal,
+                                     help_text=_("For an on-site consultation."))

@@ -1,0 +1,478 @@
+"""Referral and rescue pages: the centre's live command board, the sender's matching page, the referral
+form with the suggested centres, the referral page with its timeline and the steps open to the user,
+the printable referral form (转诊单), attachments, consultations, near-miss checklist and DDI.
+
+Every read goes through ``visible_referrals`` / ``visible_consultations``; every change through the
+services in workflows/referral/services.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases import referral_forms as f
+from cases.models import Consultation, EmergencyCaesarean, Referral, Urgency
+from cases.nearmiss import BY_CODE
+from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
+from cases.views import acting_institutions, apply_errors
+from notifications.models import Alert
+from organisations.http import ActionDenied, get_visible_or_404
+from organisations.models import AccessLog, Institution, RescueCentre, Role, User
+from organisations.services import access_record
+from organisations.shell import AnmuApplication
+from workflows.referral import services as rs
+from workflows.referral.flows import CENTRE_ROLES, consultation_tasks_for, referral_tasks_for
+
+S = Referral.State
+
+
+def _centre_institutions(user: Any) -> list[Institution]:
+    """The rescue centres' host institutions where the user serves as duty doctor or obstetrician."""
+    return [i for i in acting_institutions(user, CENTRE_ROLES) if hasattr(i, "rescue_centre")]
+
+
+def _urgency_rank() -> Case:
+    return Case(When(urgency=Urgency.EMERGENCY, then=Value(0)), When(urgency=Urgency.URGENT, then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+
+
+def _state_rank() -> Case:
+    order = [S.REQUESTED, S.DECLINED, S.ACCEPTED, S.DEPARTED, S.ARRIVED, S.IN_TREATMENT, S.OUTCOME]
+    return Case(*[When(state=s, then=Value(i)) for i, s in enumerate(order)], default=Value(9),
+                output_field=IntegerField())
+
+
+def board_rows(user: Any, institutions: list[Institution]) -> QuerySet[Referral]:
+    """Open referrals to these centres (and those escalated to them, while unanswered): unanswered
+    first, emergencies first, then the soonest deadline or arrival."""
+    ids = [i.pk for i in institutions]
+    return visible_referrals(user).filter(
+        Q(to_centre__institution__in=ids, state__in=Referral.BOARD_STATES)
+        | Q(escalated_to__institution__in=ids, state=S.REQUESTED)
+    ).select_related("escalated_to__institution").annotate(
+        srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "response_due_at", "expected_arrival_at")
+
+
+def sent_rows(user: Any, institutions: list[Institution]) -> QuerySet[Referral]:
+    since = timezone.now() - dt.timedelta(days=7)
+    return visible_referrals(user).filter(
+        Q(state__in=Referral.OPEN_STATES) | Q(closed_at__gte=since), from_institution__in=[i.pk for i in institutions]
+    ).annotate(srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "-requested_at")
+
+
+def _board_context(request: HttpRequest, rows: QuerySet[Referral], side: str) -> dict[str, Any]:
+    rows_list = list(rows[:200])
+    return {"rows": rows_list, "side": side, "now": timezone.now(),
+            "counts": {"requested": sum(1 for r in rows_list if r.state == S.REQUESTED),
+                       "emergency": sum(1 for r in rows_list if r.urgency == Urgency.EMERGENCY and r.is_open)}}
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The rescue centre's command board (危重孕产妇救治指挥看板), live through the alert websocket."""
+    user: Any = request.user
+    institutions = _centre_institutions(user)
+    if not institutions:
+        return redirect("referrals:sent")
+    context = _board_context(request, board_rows(user, institutions), "centre")
+    context["institutions"] = institutions
+    context["centres"] = [i.rescue_centre for i in institutions]
+    context["feedback_due"] = list(visible_referrals(user).filter(
+        to_centre__institution__in=[i.pk for i in institutions], state=S.OUTCOME).order_by("feedback_due_at")[:50])
+    context["tasks"] = referral_tasks_for(user).count()
+    context["consultations"] = consultation_tasks_for(user).count()
+    template = "cases/referrals/board_rows.html" if request.GET.get("fragment") else "cases/referrals/board.html"
+    return render(request, template, context)
+
+
+@login_required
+def sent(request: HttpRequest) -> HttpResponse:
+    """The sender's matching page: what we sent, where it stands, live."""
+    user: Any = request.user
+    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    context = _board_context(request, sent_rows(user, institutions), "sender")
+    context["institutions"] = institutions
+    template = "cases/referrals/board_rows.html" if request.GET.get("fragment") else "cases/referrals/sent.html"
+    return render(request, template, context)
+
+
+# --- New referral ----------------------------------------------------------------------------------
+
+def _province_centres(institution: Institution) -> QuerySet[RescueCentre]:
+    return RescueCentre.objects.filter(is_active=True, institution__is_active=True,
+                                       institution__region__province_id=institution.region.province_id).exclude(
+        institution=institution).select_related("institution")
+
+
+@login_required
+def referral_new(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    pregnancy = get_visible_or_404(visible_pregnancies(user), pk=request.GET.get("pregnancy"))
+    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    if not institutions:
+        raise ActionDenied(_("You do not hold a clinical role that sends referrals."))
+    chosen = next((i for i in institutions if str(i.pk) == (request.POST.get("from_institution") or
+                                                           request.GET.get("from") or "")), institutions[0])
+    suggestions = rs.centre_suggestions(chosen)
+    form = f.ReferralForm(request.POST or None, request.FILES or None,
+                          institutions=Institution.objects.filter(pk__in=[i.pk for i in institutions]),
+                          centres=_province_centres(chosen),
+                          initial={"from_institution": chosen.pk,
+                                   "to_centre": suggestions[0].centre.pk if suggestions else None,
+                                   "urgency": Urgency.EMERGENCY})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = rs.referral_request(
+                pregnancy=pregnancy, by=user, from_institution=data["from_institution"], to_centre=data["to_centre"],
+                urgency=data["urgency"], reason=data["reason"], diagnosis=data["diagnosis"], vitals=form.vitals(),
+                off_suggestion_reason=data["off_suggestion_reason"], attachments=data["attachments"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Referral sent to %(centre)s. Its duty doctor has been alerted.")
+                             % {"centre": referral.to_centre.institution.name})
+            return redirect("referrals:detail", pk=referral.pk)
+    other = [c for c in _province_centres(chosen) if c.pk not in {s.centre.pk for s in suggestions}]
+    return render(request, "cases/referrals/new.html", {
+        "form": form, "pregnancy": pregnancy, "woman": pregnancy.woman, "suggestions": suggestions,
+        "other_centres": other, "from": chosen, "institutions": institutions,
+        "case": getattr(pregnancy, "highrisk_case", None)}, status=422 if form.errors else 200)
+
+
+# --- The referral page and its steps ---------------------------------------------------------------
+
+@dataclass
+class Step:
+    name: str
+    title: Any
+    form: Callable[..., Any]
+    run: Callable[..., Any]
+    allowed: Callable[[Any, Referral], bool]
+    danger: bool = False
+
+
+def _centre(user: Any, r: Referral) -> bool:
+    return rs.is_centre_member(user, r)
+
+
+def _sender(user: Any, r: Referral) -> bool:
+    return rs.is_sender(user, r)
+
+
+def _redirect_centres(r: Referral) -> QuerySet[RescueCentre]:
+    return _province_centres(r.from_institution).exclude(pk=r.to_centre_id)
+
+
+def _steps() -> dict[str, Step]:
+    return {s.name: s for s in [
+        Step("accept", gettext_lazy("Accept"), lambda r, u, **kw: f.AcceptForm(**kw),
+             lambda r, by, d: rs.referral_accept(referral=r, by=by, team=d["team"],
+                                                 expected_arrival_at=d["expected_arrival_at"]),
+             lambda u, r: r.state == S.REQUESTED and (_centre(u, r) or rs.is_escalated_centre_member(u, r))),
+        Step("redirect", gettext_lazy("Redirect to another centre"),
+             lambda r, u, **kw: f.RedirectForm(centres=_redirect_centres(r), **kw),
+             lambda r, by, d: rs.referral_redirect(referral=r, by=by, to_centre=d["to_centre"], reason=d["reason"]),
+             lambda u, r: (r.state == S.REQUESTED and (_centre(u, r) or _sender(u, r)))
+             or (r.state == S.DECLINED and _sender(u, r))),
+        Step("decline", gettext_lazy("Decline"), lambda r, u, **kw: f.ReasonForm(**kw),
+             lambda r, by, d: rs.referral_decline(referral=r, by=by, reason=d["reason"]),
+             lambda u, r: r.state == S.REQUESTED and _centre(u, r), danger=True),
+        Step("depart", gettext_lazy("Record the departure"), lambda r, u, **kw: f.DepartForm(**kw),
+             lambda r, by, d: rs.referral_depart(referral=r, by=by, transport=d["transport"], escort=d["escort"],
+                                                 at=d["at"]),
+             lambda u, r: r.state == S.ACCEPTED and (_sender(u, r) or _centre(u, r))),
+        Step("arrive", gettext_lazy("Record the arrival"), lambda r, u, **kw: f.ArriveForm(**kw),
+             lambda r, by, d: rs.referral_arrive(referral=r, by=by, at=d["at"]),
+             lambda u, r: r.state in (S.ACCEPTED, S.DEPARTED) and _centre(u, r)),
+        Step("start-treatment", gettext_lazy("Start treatment"), lambda r, u, **kw: f.EmptyForm(**kw),
+             lambda r, by, d: rs.referral_start_treatment(referral=r, by=by),
+             lambda u, r: r.state == S.ARRIVED and _centre(u, r)),
+        Step("outcome", gettext_lazy("Record the outcome"),
+             lambda r, u, **kw: f.OutcomeForm(institutions=Institution.objects.filter(
+                 is_active=True, region__province_id=r.to_centre.institution.region.province_id).exclude(
+                 pk=r.to_centre.institution_id).order_by("-level", "name"), **kw),
+             lambda r, by, d: rs.referral_outcome(referral=r, by=by, outcome=d["outcome"], note=d["note"],
+                                                  transferred_to=d["transferred_to"], at=d["at"]),
+             lambda u, r: r.state == S.IN_TREATMENT and _centre(u, r)),
+        Step("feedback", gettext_lazy("Give feedback to the sender"), lambda r, u, **kw: f.FeedbackForm(**kw),
+             lambda r, by, d: rs.referral_feedback(referral=r, by=by, summary=d["summary"], advice=d["advice"]),
+             lambda u, r: r.state == S.OUTCOME and _centre(u, r)),
+        Step("attach", gettext_lazy("Attach a note or image"), lambda r, u, **kw: f.AttachForm(**kw),
+             lambda r, by, d: rs.referral_attach(referral=r, by=by, upload=d["file"]),
+             lambda u, r: r.is_open and (_sender(u, r) or _centre(u, r))),
+        Step("near-miss", gettext_lazy("Near-miss checklist"), lambda r, u, **kw: f.NearMissForm(**kw),
+             lambda r, by, d: rs.near_miss_record(
+                 pregnancy=r.pregnancy, by=by, referral=r, criteria=d["criteria"], note=d["note"],
+                 institution=r.to_centre.institution if _centre(by, r) else r.from_institution),
+             lambda u, r: r.state != S.CANCELLED and (_sender(u, r) or _centre(u, r))),
+        Step("caesarean", gettext_lazy("Emergency caesarean (DDI)"), lambda r, u, **kw: f.CaesareanForm(**kw),
+             lambda r, by, d: rs.caesarean_record(
+                 pregnancy=r.pregnancy, by=by, referral=r, institution=r.to_centre.institution,
+                 decision_at=d["decision_at"], delivery_at=d["delivery_at"], note=d["note"]),
+             lambda u, r: r.state in (S.ARRIVED, S.IN_TREATMENT, S.OUTCOME) and _centre(u, r)),
+        Step("cancel", gettext_lazy("Cancel the referral"), lambda r, u, **kw: f.ReasonForm(**kw),
+             lambda r, by, d: rs.referral_cancel(referral=r, by=by, reason=d["reason"]),
+             lambda u, r: r.is_open and (_sender(u, r) or _centre(u, r)), danger=True),
+    ]}
+
+
+def _referral_for(request: HttpRequest, pk: Any) -> Referral:
+    return get_visible_or_404(visible_referrals(request.user).select_related(
+        "to_centre__institution__region", "from_institution__region", "escalated_to__institution", "case",
+        "transferred_to", "redirected_from__to_centre__institution"), pk=pk)
+
+
+def _timeline(referral: Referral) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for h in referral.history.select_related("history_user").order_by("history_date"):
+        events.append({"at": h.history_date, "kind": "transition", "who": h.history_user,
+                       "what": Referral.State(h.state).label, "why": h.history_change_reason or ""})
+    alerts = Alert.objects.filter(subject_type=ContentType.objects.get_for_model(Referral), subject_id=str(referral.pk))
+    seen: set[Any] = set()
+    for alert in alerts.select_related("acknowledged_by").order_by("created_at"):
+        if alert.group in seen:
+            continue
+        seen.add(alert.group)
+        events.append({"at": alert.created_at, "kind": "alert", "what": alert.title_text,
+                       "who": alert.acknowledged_by, "why": alert.get_priority_display()})
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events
+
+
+@login_required
+def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    referral = _referral_for(request, pk)
+    user: Any = request.user
+    access_record(user=user, action=AccessLog.Action.VIEW, obj=referral,
+                  summary=f"{referral._meta.verbose_name} {referral.pregnancy.woman.name}",
+                  region=referral.from_institution.region, institution=referral.from_institution)
+    steps = [s for s in _steps().values() if s.allowed(user, referral)]
+    checks = list(referral.pregnancy.near_miss_checks.select_related("recorded_by", "institution"))
+    return render(request, "cases/referrals/detail.html", {
+        "referral": referral, "woman": referral.pregnancy.woman, "steps": steps, "timeline": _timeline(referral),
+        "attachments": referral.attachments.select_related("uploaded_by"),
+        "near_miss": [{"check": c, "criteria": [BY_CODE[code] for code in c.criteria if code in BY_CODE]}
+                      for c in checks],
+        "caesareans": referral.emergency_caesareans.select_related("recorded_by"),
+        "consultations": referral.consultations.select_related("to_centre__institution", "to_expert"),
+        "chain": _redirect_chain(referral), "now": timezone.now(),
+        "can_consult": rs.is_sender(user, referral) or rs.is_centre_member(user, referral),
+    })
+
+
+def _redirect_chain(referral: Referral) -> list[Referral]:
+    """Earlier referrals this one was redirected from, oldest first, then any it was redirected to."""
+    chain, seen = [], {referral.pk}
+    current = referral.redirected_from
+    while current is not None and current.pk not in seen:
+        chain.insert(0, current)
+        seen.add(current.pk)
+        current = current.redirected_from
+    following = Referral.objects.filter(redirected_from=referral).first()
+    while following is not None and following.pk not in seen:
+        chain.append(following)
+        seen.add(following.pk)
+        following = Referral.objects.filter(redirected_from=following).first()
+    return chain
+
+
+@login_required
+def referral_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    referral = _referral_for(request, pk)
+    user: Any = request.user
+    step = _steps().get(action)
+    if step is None:
+        raise Http404(_("Not found."))
+    if not step.allowed(user, referral):
+        done_by = f" ({referral.answered_by})" if referral.answered_by_id else ""
+        raise ActionDenied(_("This step is not open to you now: the referral is %(state)s%(by)s.")
+                           % {"state": referral.get_state_display(), "by": done_by})
+    form = step.form(referral, user, data=request.POST or None, files=request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = step.run(referral, user, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Done: %(step)s.") % {"step": step.title})
+            target = result if isinstance(result, Referral) else referral
+            return redirect("referrals:detail", pk=target.pk)
+    return render(request, "cases/referrals/action.html", {"referral": referral, "form": form, "step": step},
+                  status=422 if form.errors else 200)
+
+
+@login_required
+def referral_print(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The referral form (转诊单) printed for the ambulance crew."""
+    referral = _referral_for(request, pk)
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=referral,
+                  summary=f"转诊单 {referral.pregnancy.woman.name}", region=referral.from_institution.region,
+                  institution=referral.from_institution)
+    pregnancy = referral.pregnancy
+    today = timezone.localdate()
+    weeks, days = pregnancy.gestational_age(today)
+    born = pregnancy.woman.date_of_birth
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return render(request, "cases/referrals/print.html", {
+        "referral": referral, "woman": pregnancy.woman, "pregnancy": pregnancy, "ga": f"{weeks}+{days}", "age": age,
+        "printed_at": timezone.now(), "duty": rs.centre_suggestions(referral.from_institution),
+    })
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> HttpResponse:
+    referral = _referral_for(request, pk)
+    attachment = get_visible_or_404(referral.attachments.all(), pk=file_pk)
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=referral,
+                  summary=f"{attachment._meta.verbose_name} {referral.pregnancy.woman.name}",
+                  region=referral.from_institution.region, institution=referral.from_institution)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=not attachment.content_type.startswith("image/"),
+                            filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@login_required
+def caesarean_list(request: HttpRequest) -> HttpResponse:
+    """The centre's emergency caesareans with their DDI, those above target flagged."""
+    user: Any = request.user
+    institutions = _centre_institutions(user) or acting_institutions(user, CENTRE_ROLES)
+    rows = EmergencyCaesarean.objects.filter(
+        Q(institution__in=[i.pk for i in institutions]) | Q(referral__in=visible_referrals(user))
+    ).select_related("pregnancy__woman", "institution", "recorded_by").distinct().order_by("-decision_at")[:300]
+    return render(request, "cases/referrals/caesareans.html", {"rows": rows, "institutions": institutions})
+
+
+# --- Consultations ---------------------------------------------------------------------------------
+
+@login_required
+def consultation_list(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    open_tasks = consultation_tasks_for(user).values("process_id")
+    asked_of_me = visible_consultations(user).filter(process__in=open_tasks)
+    rows = visible_consultations(user).order_by("-requested_at")[:200]
+    return render(request, "cases/referrals/consultations.html", {"asked_of_me": asked_of_me, "rows": rows,
+                                                                  "now": timezone.now()})
+
+
+def _experts() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, memberships__is_active=True, memberships__role__in=[
+        Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTETRICIAN]).distinct().order_by("name", "username")
+
+
+@login_required
+def consultation_new(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    pregnancy = get_visible_or_404(visible_pregnancies(user), pk=request.GET.get("pregnancy"))
+    referral = None
+    if request.GET.get("referral"):
+        referral = get_visible_or_404(visible_referrals(user), pk=request.GET.get("referral"))
+    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    if not institutions:
+        raise ActionDenied(_("You do not hold a clinical role that asks for consultations."))
+    province = institutions[0].region.province_id
+    form = f.ConsultationForm(
+        request.POST or None, institutions=Institution.objects.filter(pk__in=[i.pk for i in institutions]),
+        centres=RescueCentre.objects.filter(is_active=True, institution__region__province_id=province).select_related(
+            "institution"),
+        experts=_experts().filter(memberships__institution__region__province_id=province).exclude(pk=user.pk),
+        initial={"from_institution": institutions[0].pk, "mode": Consultation.Mode.REMOTE, "urgency": Urgency.URGENT})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            consultation = rs.consultation_request(
+                pregnancy=pregnancy, by=user, from_institution=d["from_institution"], mode=d["mode"],
+                urgency=d["urgency"], question=d["question"], to_centre=d["to_centre"], to_expert=d["to_expert"],
+                referral=referral)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Consultation requested."))
+            return redirect("referrals:consultation", pk=consultation.pk)
+    return render(request, "cases/referrals/consultation_new.html",
+                  {"form": form, "pregnancy": pregnancy, "woman": pregnancy.woman, "referral": referral},
+                  status=422 if form.errors else 200)
+
+
+def _consultation_for(request: HttpRequest, pk: Any) -> Consultation:
+    return get_visible_or_404(visible_consultations(request.user), pk=pk)
+
+
+@login_required
+def consultation_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    consultation = _consultation_for(request, pk)
+    user: Any = request.user
+    open_ = consultation.state == Consultation.State.REQUESTED
+    return render(request, "cases/referrals/consultation.html", {
+        "c": consultation, "woman": consultation.pregnancy.woman,
+        "can_answer": open_ and rs._may_answer(user, consultation),
+        "can_cancel": open_ and rs._is_member(user, consultation.from_institution_id, rs.SENDER_ROLES),
+        "history": consultation.history.select_related("history_user").order_by("-history_date"),
+    })
+
+
+@login_required
+def consultation_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    consultation = _consultation_for(request, pk)
+    user: Any = request.user
+    forms_by_action: dict[str, Any] = {"answer": f.ConsultationAnswerForm, "cancel": f.ReasonForm}
+    if action not in forms_by_action:
+        raise Http404(_("Not found."))
+    form = forms_by_action[action](request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if action == "answer":
+                rs.consultation_answer(consultation=consultation, by=user, answer=d["answer"],
+                                       onsite_eta=d["onsite_eta"])
+            else:
+                rs.consultation_cancel(consultation=consultation, by=user, reason=d["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Done."))
+            return redirect("referrals:consultation", pk=consultation.pk)
+    return render(request, "cases/referrals/consultation_action.html",
+                  {"c": consultation, "form": form, "action": action}, status=422 if form.errors else 200)
+
+
+class ReferralsApp(AnmuApplication):
+    title = gettext_lazy("Referral and rescue")
+    icon = "emergency"
+    app_name = "referrals"
+    menu_template_name = "cases/referrals/app_menu.html"
+    permission = "cases.view_referral"
+    denied_reason = gettext_lazy("Your role does not include critical-case referral.")
+
+    index_path = path("", board, name="index")
+    sent_path = path("sent/", sent, name="sent")
+    new_path = path("new/", referral_new, name="new")
+    caesareans_path = path("caesareans/", caesarean_list, name="caesareans")
+    consultations_path = path("consultations/", consultation_list, name="consultations")
+    consultation_new_path = path("consultations/new/", consultation_new, name="consultation_new")
+    consultation_path = path("consultations/<uuid:pk>/", consultation_detail, name="consultation")
+    consultation_action_path = path("consultations/<uuid:pk>/<slug:action>/", consultation_action,
+                                    name="consultation_action")
+    detail_path = path("<uuid:pk>/", referral_detail, name="detail")
+    print_path = path("<uuid:pk>/print/", referral_print, name="print")
+    attachment_path = path("<uuid:pk>/files/<uuid:file_pk>/", attachment_download, name="attachment")
+    action_path = path("<uuid:pk>/<slug:action>/", referral_action, name="action")
+

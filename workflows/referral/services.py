@@ -1,0 +1,837 @@
+"""Critical-case referral and rescue (危急重症转诊救治).
+
+Every function is a named step: it checks who may act and from which state, locks the referral row
+(``select_for_update`` on PostgreSQL), runs the record's django-fsm transition, writes history with the
+user and a reason, completes the referral's viewflow task (the flow takes ``select_for_update_lock``
+on its process row), sets or cancels deadlines and raises alerts, all in one transaction. The UI and
+the API call these functions and nothing else.
+
+A transition asked from a state that no longer allows it raises ``TransitionConflict`` naming who
+acted (409 in the API); a user without the role raises ``ActionDenied`` (403); bad input raises
+``ValidationError`` with field errors (400).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.models import (
+    Colour,
+    Consultation,
+    EmergencyCaesarean,
+    FollowUpVisit,
+    HighRiskCase,
+    NearMiss,
+    Pregnancy,
+    Referral,
+    ReferralAttachment,
+    Urgency,
+)
+from cases.nearmiss import BY_CODE
+from cases.rules import settings_for
+from notifications import push
+from notifications.models import Alert
+from notifications.recipients import on_roster, register_step, role_members, to_duty, to_step, to_user
+from notifications.services import alert_raise, alerts_close_for
+from organisations.http import ActionDenied, TransitionConflict
+from organisations.models import DutyShift, Institution, Membership, RescueCentre, Role, User
+from organisations.selectors import covering_rescue_centres, referral_centre_choices
+from workflows.common import save_with_history
+from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
+from workflows.flows import flow_cancel, flow_complete, flow_start
+from workflows.referral.flows import CENTRE_ROLES
+
+SENDER_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE})
+RESPONSE_DUE = "referral.response_due"
+FEEDBACK_DUE = "referral.feedback_due"
+CONSULTATION_DUE = "consultation.response_due"
+# Alert kinds that ask the centre to answer; closed for everyone once someone has.
+ASKING_KINDS = ("referral.requested", "referral.escalated")
+URGENCY_NAMES = {Urgency.EMERGENCY: gettext_noop("Emergency"), Urgency.URGENT: gettext_noop("Urgent"),
+                 Urgency.PLANNED: gettext_noop("Planned")}
+
+
+def referral_link(referral: Referral) -> str:
+    return reverse("referrals:detail", args=[referral.pk])
+
+
+def _shared_diagnosis(referral: Referral) -> str:
+    """What alerts and boards may show: never an infectious diagnosis (purple shows as a colour only)."""
+    return referral.diagnosis if referral.shows_diagnosis_on_shared_screens else gettext_noop("(purple)")
+
+
+# --- Who may act -----------------------------------------------------------------------------------
+
+def _is_member(user: Any, institution_id: Any, roles: Iterable[str]) -> bool:
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(user=user, institution_id=institution_id, role__in=list(roles), is_active=True,
+                                     institution__is_active=True).exists()
+
+
+def is_centre_member(user: Any, referral: Referral) -> bool:
+    return _is_member(user, referral.to_centre.institution_id, CENTRE_ROLES)
+
+
+def is_escalated_centre_member(user: Any, referral: Referral) -> bool:
+    return referral.escalated_to_id is not None and _is_member(
+        user, referral.escalated_to.institution_id, CENTRE_ROLES)  # type: ignore[union-attr]
+
+
+def is_sender(user: Any, referral: Referral) -> bool:
+    return _is_member(user, referral.from_institution_id, SENDER_ROLES)
+
+
+def _require_centre(user: Any, referral: Referral) -> None:
+    if not is_centre_member(user, referral):
+        raise ActionDenied(_("Only the duty doctors of %(centre)s act on this referral.")
+                           % {"centre": referral.to_centre.institution.name})
+
+
+def _require_sender(user: Any, referral: Referral) -> None:
+    if not is_sender(user, referral):
+        raise ActionDenied(_("Only the doctors of %(institution)s act on this referral.")
+                           % {"institution": referral.from_institution.name})
+
+
+def _require_state(referral: Referral, *states: str) -> None:
+    """Refuse with a conflict, naming who answered and when, if the referral has moved on."""
+    if referral.state in states:
+        return
+    if referral.answered_by_id is not None and referral.answered_at is not None:
+        raise TransitionConflict(
+            _("Not possible now: the referral is %(state)s (answered by %(who)s at %(at)s).") % {
+                "state": referral.get_state_display(), "who": referral.answered_by,
+                "at": timezone.localtime(referral.answered_at).strftime("%H:%M")})
+    raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
+                             % {"state": referral.get_state_display()})
+
+
+def _locked(referral: Referral) -> Referral:
+    # Only relations that no transition changes are joined: on PostgreSQL a row read after waiting for
+    # the lock is re-checked, but columns joined from other tables keep the snapshot from before the
+    # wait (a competing acceptance's answered_by would read as nobody).
+    return Referral.objects.select_for_update(of=("self",)).select_related(
+        "from_institution__region", "pregnancy__woman", "requested_by").get(pk=referral.pk)
+
+
+def _board_users(referral: Referral) -> list[Any]:
+    institutions = [referral.from_institution_id, referral.to_centre.institution_id]
+    if referral.escalated_to_id:
+        institutions.append(referral.escalated_to.institution_id)  # type: ignore[union-attr]
+    return list(Membership.objects.filter(institution_id__in=institutions, is_active=True,
+                                          user__is_active=True).values_list("user_id", flat=True).distinct())
+
+
+def _board_push(referral: Referral) -> None:
+    """After commit, tell the open boards of both sides that this referral changed."""
+    users = _board_users(referral)
+    event = {"type": "referral.changed", "id": str(referral.pk), "state": referral.state}
+    transaction.on_commit(lambda: push.push_event(users, event), robust=True)
+
+
+def _params(referral: Referral, **extra: Any) -> dict[str, Any]:
+    return {"woman": referral.pregnancy.woman.name, "from": referral.from_institution.name,
+            "centre": referral.to_centre.institution.name, "urgency": URGENCY_NAMES[Urgency(referral.urgency)],
+            "diagnosis": _shared_diagnosis(referral), **extra}
+
+
+def _notify_sender(referral: Referral, *, kind: str, title: str, body: str, priority: str = Alert.Priority.URGENT,
+                   **extra: Any) -> None:
+    alert_raise(kind=kind, priority=priority, subject=referral, link=referral_link(referral), title=title, body=body,
+                params=_params(referral, **extra), to=[to_user(referral.requested_by)],
+                institution=referral.from_institution)
+
+
+def _notify_centre(referral: Referral, *, kind: str, title: str, body: str, priority: str = Alert.Priority.URGENT,
+                   **extra: Any) -> None:
+    alert_raise(kind=kind, priority=priority, subject=referral, link=referral_link(referral), title=title, body=body,
+                params=_params(referral, **extra), to=[to_duty(referral.to_centre.institution)],
+                institution=referral.to_centre.institution)
+
+
+# --- Choosing the centre ----------------------------------------------------------------------------
+
+def centre_suggestions(institution: Institution, at: dt.datetime | None = None) -> list[Any]:
+    """The covering centres lowest sufficient level first, without the sending institution itself."""
+    return [c for c in referral_centre_choices(institution=institution, at=at)
+            if c.centre.institution_id != institution.pk]
+
+
+def next_level_centre(centre: RescueCentre) -> RescueCentre | None:
+    """The lowest-level active centre above ``centre`` whose responsibility area covers it."""
+    above = [c for c in covering_rescue_centres(region_codes={centre.institution.region_id}).select_related(
+        "institution") if c.rank > centre.rank and c.pk != centre.pk]
+    return min(above, key=lambda c: (c.rank, c.institution.name)) if above else None
+
+
+def _next_level_duty(institution: Institution, at: dt.datetime) -> list[User]:
+    """Alert-chain step "next_level_centre": who is on duty (else the duty doctors) at the centre above
+    the one hosted by ``institution``."""
+    centre = RescueCentre.objects.filter(institution=institution, is_active=True).select_related(
+        "institution__region").first()
+    upper = next_level_centre(centre) if centre else None
+    if upper is None:
+        return []
+    return on_roster(upper.institution, DutyShift.Kind.DUTY, at) or role_members(upper.institution, Role.DUTY_DOCTOR)
+
+
+register_step("next_level_centre", _next_level_duty)
+
+
+def response_minutes(institution: Institution, urgency: str) -> int:
+    rules = settings_for(institution)
+    return int(getattr(rules, f"referral_response_minutes_{Urgency(urgency).value}"))
+
+
+# --- Request, answer, redirect ----------------------------------------------------------------------
+
+VITAL_FIELDS = ("systolic_bp", "diastolic_bp", "pulse", "respiratory_rate", "spo2", "temperature", "consciousness")
+
+
+def referral_request(*, pregnancy: Pregnancy, by: Any, from_institution: Institution, to_centre: RescueCentre,
+                     urgency: str, reason: str, diagnosis: str, vitals: dict[str, Any] | None = None,
+                     off_suggestion_reason: str = "", attachments: Iterable[Any] = (),
+                     redirected_from: Referral | None = None, now: dt.datetime | None = None) -> Referral:
+    """Send a woman to a rescue centre. The centre's duty doctor is alerted at once (critical for an
+    emergency) and must answer before the province's response deadline for this urgency."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if urgency not in Urgency.values:
+        errors["urgency"] = [_("Choose emergency, urgent or planned.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why she is referred.")]
+    if not (diagnosis or "").strip():
+        errors["diagnosis"] = [_("Write the diagnosis.")]
+    if not to_centre.is_active or not to_centre.institution.is_active:
+        errors["to_centre"] = [_("This rescue centre is not active.")]
+    elif to_centre.institution_id == from_institution.pk:
+        errors["to_centre"] = [_("A woman is referred to another institution than the sending one.")]
+    if redirected_from is None and "to_centre" not in errors:
+        suggestions = centre_suggestions(from_institution, now)
+        if suggestions and suggestions[0].centre.pk != to_centre.pk and not off_suggestion_reason.strip():
+            errors["off_suggestion_reason"] = [
+                _("%(centre)s is the suggested centre for %(institution)s; say why you choose another.")
+                % {"centre": suggestions[0].centre.institution.name, "institution": from_institution.name}]
+    referral = Referral(
+        pregnancy=pregnancy, case=HighRiskCase.objects.filter(pregnancy=pregnancy).first(),
+        from_institution=from_institution, requested_by=by, requested_at=now, to_centre=to_centre,
+        off_suggestion_reason=off_suggestion_reason.strip(), redirected_from=redirected_from, urgency=urgency,
+        reason=(reason or "").strip(), diagnosis=(diagnosis or "").strip(), colour=pregnancy.colour,
+        purple=pregnancy.purple or pregnancy.colour == Colour.PURPLE,
+        response_due_at=now, **{k: v for k, v in (vitals or {}).items() if k in VITAL_FIELDS},
+    )
+    try:
+        referral.full_clean(exclude=["response_due_at", "pregnancy", "case", "from_institution", "requested_by",
+                                     "to_centre", "redirected_from", "urgency", "reason", "diagnosis", "colour"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    attachments = list(attachments)
+    for upload in attachments:
+        try:
+            ReferralAttachment._meta.get_field("file").run_validators(upload)
+        except ValidationError as exc:
+            errors.setdefault("attachments", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).select_related("woman").get(pk=pregnancy.pk)
+        if not (by.is_superuser or Membership.objects.filter(user=by, institution=from_institution,
+                                                              role__in=SENDER_ROLES, is_active=True).exists()):
+            raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
+                               % {"institution": from_institution.name})
+        if pregnancy.status not in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
+            raise TransitionConflict(_("This pregnancy is closed: %(status)s.")
+                                     % {"status": pregnancy.get_status_display()})
+        open_one = Referral.objects.filter(pregnancy=pregnancy, state__in=Referral.OPEN_STATES).exclude(
+            pk=getattr(redirected_from, "pk", None)).first()
+        if open_one is not None:
+            raise TransitionConflict(_("She already has an open referral to %(centre)s (%(state)s).")
+                                     % {"centre": open_one.to_centre.institution.name,
+                                        "state": open_one.get_state_display()})
+        minutes = response_minutes(from_institution, urgency)
+        referral.pregnancy = pregnancy
+        referral.response_due_at = now + dt.timedelta(minutes=minutes)
+        save_with_history(referral, by=by, reason="redirected" if redirected_from else "referral requested")
+        for upload in attachments:
+            _attachment_save(referral, upload, by=by, at=now)
+        flow_start(referral)
+        deadline_create(kind=RESPONSE_DUE, due_at=referral.response_due_at, subject=referral, payload={"level": 1},
+                        reason="referral response deadline")
+        emergency = urgency == Urgency.EMERGENCY
+        alert_raise(
+            kind="referral.requested", subject=referral, link=referral_link(referral),
+            priority=Alert.Priority.CRITICAL if emergency else Alert.Priority.URGENT,
+            title=gettext_noop("%(urgency)s referral: %(woman)s from %(from)s"),
+            body=gettext_noop("%(diagnosis)s. Answer within %(minutes)s minutes: accept, redirect or decline."),
+            params=_params(referral, minutes=minutes), to=[to_duty(to_centre.institution)],
+            institution=to_centre.institution, now=now)
+        _board_push(referral)
+    return referral
+
+
+def _attachment_save(referral: Referral, upload: Any, *, by: Any, at: dt.datetime) -> ReferralAttachment:
+    from pathlib import PurePosixPath
+
+    from cases.referral_models import ATTACHMENT_TYPES
+
+    suffix = PurePosixPath(upload.name).suffix.lower()
+    attachment = ReferralAttachment(referral=referral, file=upload, name=PurePosixPath(upload.name).name[:200],
+                                    content_type=ATTACHMENT_TYPES[suffix], size=upload.size, uploaded_by=by,
+                                    uploaded_at=at)
+    save_with_history(attachment, by=by, reason="attached")
+    return attachment
+
+
+def referral_attach(*, referral: Referral, by: Any, upload: Any) -> ReferralAttachment:
+    """Add a note or image to an open referral (either side)."""
+    ReferralAttachment._meta.get_field("file").run_validators(upload)
+    with transaction.atomic():
+        referral = _locked(referral)
+        if not (is_sender(by, referral) or is_centre_member(by, referral)):
+            raise ActionDenied(_("Only the sending institution and the receiving centre add files."))
+        if not referral.is_open:
+            raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
+                                     % {"state": referral.get_state_display()})
+        attachment = _attachment_save(referral, upload, by=by, at=timezone.now())
+    return attachment
+
+
+def _answered(referral: Referral, *, by: Any) -> None:
+    """The centre has answered: its response deadlines stop and the asking alerts close for everyone."""
+    deadlines_cancel_for(referral, kind=RESPONSE_DUE, by=by, reason="answered")
+    alerts_close_for(subject=referral, kinds=ASKING_KINDS, by=by)
+
+
+def referral_accept(*, referral: Referral, by: Any, team: str, expected_arrival_at: dt.datetime | None = None) -> Referral:
+    """A duty doctor of the receiving centre (or of the next-level centre it was escalated to) accepts,
+    naming the receiving team and the expected arrival. Two doctors pressing at once: the row lock lets
+    exactly one through; the other is told who accepted."""
+    if not (team or "").strip():
+        raise ValidationError({"team": _("Name the receiving team.")})
+    now = timezone.now()
+    if expected_arrival_at is not None and expected_arrival_at < now - dt.timedelta(minutes=5):
+        raise ValidationError({"expected_arrival_at": _("The expected arrival cannot be in the past.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        if is_centre_member(by, referral):
+            centre = referral.to_centre
+        elif is_escalated_centre_member(by, referral):
+            centre = referral.escalated_to  # type: ignore[assignment]
+        else:
+            raise ActionDenied(_("Only the duty doctors of %(centre)s act on this referral.")
+                               % {"centre": referral.to_centre.institution.name})
+        _require_state(referral, Referral.State.REQUESTED)
+        took_over = centre.pk != referral.to_centre_id
+        referral.accept(by=by, at=now, team=team.strip(), expected_arrival_at=expected_arrival_at, centre=centre)
+        save_with_history(referral, by=by, reason="accepted by the next-level centre" if took_over else "accepted")
+        flow_complete(referral, "respond")
+        _answered(referral, by=by)
+        eta = timezone.localtime(expected_arrival_at).strftime("%H:%M") if expected_arrival_at else "—"
+        _notify_sender(referral, kind="referral.accepted", title=gettext_noop("Accepted: %(woman)s → %(centre)s"),
+                       body=gettext_noop("Accepted by %(who)s; team %(team)s; expected arrival %(eta)s. "
+                                         "Record the departure when she leaves."),
+                       priority=Alert.Priority.CRITICAL if referral.urgency == Urgency.EMERGENCY
+                       else Alert.Priority.URGENT, who=str(by), team=team.strip(), eta=eta)
+        _board_push(referral)
+    return referral
+
+
+def referral_decline(*, referral: Referral, by: Any, reason: str) -> Referral:
+    """The centre cannot take her (reason required); the sender must redirect at once."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the referral is declined.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        _require_centre(by, referral)
+        _require_state(referral, Referral.State.REQUESTED)
+        referral.decline(by=by, at=timezone.now(), reason=reason.strip())
+        save_with_history(referral, by=by, reason="declined")
+        flow_complete(referral, "respond")
+        _answered(referral, by=by)
+        _notify_sender(referral, kind="referral.declined", priority=Alert.Priority.CRITICAL,
+                       title=gettext_noop("Declined: %(woman)s — redirect now"),
+                       body=gettext_noop("%(centre)s declined: %(reason)s. Choose another centre."),
+                       reason=reason.strip())
+        _board_push(referral)
+    return referral
+
+
+def referral_redirect(*, referral: Referral, by: Any, to_centre: RescueCentre, reason: str) -> Referral:
+    """Send the referral on to another centre with a reason: by the receiving centre while it is asked, or
+    by the sender while waiting or after a decline. The new centre receives a new referral as requested
+    (with its own deadline and flow); this one ends as redirected. Returns the new referral."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the referral goes elsewhere.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        centre_side = is_centre_member(by, referral)
+        if not (centre_side or is_sender(by, referral)):
+            raise ActionDenied(_("Only the receiving centre or the sending institution redirects a referral."))
+        _require_state(referral, *((Referral.State.REQUESTED,) if centre_side and not is_sender(by, referral)
+                                   else (Referral.State.REQUESTED, Referral.State.DECLINED)))
+        if to_centre.pk == referral.to_centre_id:
+            raise ValidationError({"to_centre": _("Choose another centre than %(centre)s.")
+                                   % {"centre": referral.to_centre.institution.name}})
+        was = referral.state
+        referral.redirect(by=by, at=timezone.now(), reason=reason.strip())
+        save_with_history(referral, by=by, reason="redirected")
+        flow_complete(referral, "respond" if was == Referral.State.REQUESTED else "reroute")
+        _answered(referral, by=by)
+        vitals = {name: getattr(referral, name) for name in VITAL_FIELDS}
+        new = referral_request(
+            pregnancy=referral.pregnancy, by=referral.requested_by, from_institution=referral.from_institution,
+            to_centre=to_centre, urgency=referral.urgency, reason=referral.reason, diagnosis=referral.diagnosis,
+            vitals=vitals, redirected_from=referral)
+        for attachment in referral.attachments.all():
+            ReferralAttachment.objects.create(referral=new, file=attachment.file.name, name=attachment.name,
+                                              content_type=attachment.content_type, size=attachment.size,
+                                              uploaded_by=attachment.uploaded_by, uploaded_at=attachment.uploaded_at)
+        if centre_side:
+            _notify_sender(referral, kind="referral.redirected",
+                           title=gettext_noop("Redirected: %(woman)s → %(to)s"),
+                           body=gettext_noop("%(centre)s sent the referral on to %(to)s: %(reason)s"),
+                           to=to_centre.institution.name, reason=reason.strip())
+        _board_push(referral)
+    return new
+
+
+# --- After acceptance ------------------------------------------------------------------------------
+
+def referral_depart(*, referral: Referral, by: Any, transport: str, escort: str = "",
+                    at: dt.datetime | None = None) -> Referral:
+    if transport not in Referral.Transport.values:
+        raise ValidationError({"transport": _("Choose how she travels.")})
+    at = at or timezone.now()
+    if at > timezone.now() + dt.timedelta(minutes=1):
+        raise ValidationError({"at": _("The departure time cannot be in the future.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        if not (is_sender(by, referral) or is_centre_member(by, referral)):
+            raise ActionDenied(_("Only the sending institution or the receiving centre records the departure."))
+        _require_state(referral, Referral.State.ACCEPTED)
+        referral.depart(at=at, transport=transport, escort=(escort or "").strip())
+        save_with_history(referral, by=by, reason="departed")
+        flow_complete(referral, "depart")
+        eta = timezone.localtime(referral.expected_arrival_at).strftime("%H:%M") if referral.expected_arrival_at else "—"
+        _notify_centre(referral, kind="referral.departed", title=gettext_noop("En route: %(woman)s from %(from)s"),
+                       body=gettext_noop("%(transport)s left at %(at)s; expected arrival %(eta)s."),
+                       priority=Alert.Priority.CRITICAL if referral.urgency == Urgency.EMERGENCY
+                       else Alert.Priority.URGENT,
+                       transport=str(referral.get_transport_display()), at=timezone.localtime(at).strftime("%H:%M"),
+                       eta=eta)
+        _board_push(referral)
+    return referral
+
+
+def referral_arrive(*, referral: Referral, by: Any, at: dt.datetime | None = None) -> Referral:
+    at = at or timezone.now()
+    if at > timezone.now() + dt.timedelta(minutes=1):
+        raise ValidationError({"at": _("The arrival time cannot be in the future.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        _require_centre(by, referral)
+        _require_state(referral, Referral.State.ACCEPTED, Referral.State.DEPARTED)
+        if referral.departed_at and at < referral.departed_at:
+            raise ValidationError({"at": _("She cannot arrive before she left.")})
+        was = referral.state
+        referral.arrive(at=at)
+        save_with_history(referral, by=by, reason="arrived")
+        if was == Referral.State.ACCEPTED:
+            flow_complete(referral, "depart")
+        flow_complete(referral, "arrive")
+        _notify_sender(referral, kind="referral.arrived", priority=Alert.Priority.ROUTINE,
+                       title=gettext_noop("Arrived: %(woman)s at %(centre)s"),
+                       body=gettext_noop("Arrived at %(at)s."), at=timezone.localtime(at).strftime("%H:%M"))
+        _board_push(referral)
+    return referral
+
+
+def referral_start_treatment(*, referral: Referral, by: Any) -> Referral:
+    with transaction.atomic():
+        referral = _locked(referral)
+        _require_centre(by, referral)
+        _require_state(referral, Referral.State.ARRIVED)
+        referral.start_treatment(at=timezone.now())
+        save_with_history(referral, by=by, reason="treatment started")
+        flow_complete(referral, "treat")
+        _board_push(referral)
+    return referral
+
+
+# The maternal-death issue registers here the function that starts the death report; each hook runs in
+# the transaction that records the death, with (pregnancy=, case=, by=, source=).
+REFERRAL_DEATH_HOOKS: list[Any] = []
+
+
+def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
+                     transferred_to: Institution | None = None, at: dt.datetime | None = None) -> Referral:
+    """Recovered and discharged, transferred on (naming where), or died (which records the maternal
+    death and starts the death report). The feedback to the sender is then due within the province's
+    days."""
+    errors = {}
+    if outcome not in Referral.Outcome.values:
+        errors["outcome"] = [_("Choose the outcome.")]
+    if not (note or "").strip():
+        errors["note"] = [_("Summarise the course and the outcome.")]
+    if outcome == Referral.Outcome.TRANSFERRED and transferred_to is None:
+        errors["transferred_to"] = [_("Name where she was transferred.")]
+    at = at or timezone.now()
+    if at > timezone.now() + dt.timedelta(minutes=1):
+        errors["at"] = [_("The outcome time cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        referral = _locked(referral)
+        _require_centre(by, referral)
+        _require_state(referral, Referral.State.IN_TREATMENT)
+        days = settings_for(referral.from_institution).referral_feedback_days
+        due = at + dt.timedelta(days=days)
+        referral.record_outcome(at=at, outcome=outcome, note=note.strip(),
+                                transferred_to=transferred_to if outcome == Referral.Outcome.TRANSFERRED else None,
+                                feedback_due_at=due)
+        save_with_history(referral, by=by, reason=f"outcome: {outcome}")
+        flow_complete(referral, "outcome")
+        deadline_create(kind=FEEDBACK_DUE, due_at=due, subject=referral, reason="feedback to the sender")
+        if outcome == Referral.Outcome.DIED:
+            _maternal_death(referral, by=by, at=at, note=note.strip())
+        _notify_sender(referral, kind="referral.outcome",
+                       priority=Alert.Priority.CRITICAL if outcome == Referral.Outcome.DIED else Alert.Priority.ROUTINE,
+                       title=gettext_noop("Outcome: %(woman)s — %(outcome)s"),
+                       body=gettext_noop("%(centre)s recorded the outcome; its feedback follows."),
+                       outcome=str(referral.get_outcome_display()))
+        _board_push(referral)
+    return referral
+
+
+def _maternal_death(referral: Referral, *, by: Any, at: dt.datetime, note: str) -> None:
+    from workflows.deadlines import deadlines_cancel_for as cancel_for
+    from workflows.highrisk.services import VISIT_MISSED
+
+    pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=referral.pregnancy_id)
+    if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
+        pregnancy.record_death()
+        save_with_history(pregnancy, by=by, reason="maternal death at the rescue centre")
+    case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy_id=referral.pregnancy_id).first()
+    if case is not None and case.state in HighRiskCase.OPEN_STATES:
+        case.record_death(at=at, note=note)
+        case.next_visit_at = None
+        save_with_history(case, by=by, reason="maternal death at the rescue centre")
+        for visit in case.visits.filter(status=FollowUpVisit.Status.SCHEDULED):
+            visit.cancel()
+            save_with_history(visit, by=by, reason="maternal death")
+            cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
+        cancel_for(case, by=by, reason="maternal death")
+    alert_raise(kind="referral.death", priority=Alert.Priority.CRITICAL, subject=referral,
+                link=referral_link(referral), title=gettext_noop("Maternal death: %(woman)s"),
+                body=gettext_noop("Died at %(centre)s after referral from %(from)s. The death report is due within "
+                                  "the legal deadline."),
+                params=_params(referral), to=[to_step("mch_officer", referral.from_institution),
+                                              to_step("bureau_officer", referral.from_institution),
+                                              to_user(referral.requested_by)],
+                institution=referral.from_institution)
+    for hook in REFERRAL_DEATH_HOOKS:
+        hook(pregnancy=pregnancy, case=case, by=by, source=referral)
+
+
+def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str) -> Referral:
+    """The centre's feedback closes the loop: a summary and advice to the sending institution."""
+    errors = {}
+    if not (summary or "").strip():
+        errors["summary"] = [_("Write the summary for the sending institution.")]
+    if not (advice or "").strip():
+        errors["advice"] = [_("Write your advice to the sending institution.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        referral = _locked(referral)
+        _require_centre(by, referral)
+        _require_state(referral, Referral.State.OUTCOME)
+        referral.give_feedback(at=timezone.now(), summary=summary.strip(), advice=advice.strip())
+        save_with_history(referral, by=by, reason="feedback given")
+        flow_complete(referral, "feedback")
+        deadlines_cancel_for(referral, kind=FEEDBACK_DUE, by=by, reason="feedback given")
+        alerts_close_for(subject=referral, kinds=("referral.feedback_overdue",), by=by)
+        _notify_sender(referral, kind="referral.feedback", priority=Alert.Priority.ROUTINE,
+                       title=gettext_noop("Feedback from %(centre)s: %(woman)s"),
+                       body=gettext_noop("Read the summary and advice on the referral page."))
+        _board_push(referral)
+    return referral
+
+
+def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
+    """Either side cancels an open referral with a reason; the other side is told."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the referral is cancelled.")})
+    with transaction.atomic():
+        referral = _locked(referral)
+        sender, centre = is_sender(by, referral), is_centre_member(by, referral)
+        if not (sender or centre):
+            raise ActionDenied(_("Only the sending institution or the receiving centre cancels a referral."))
+        _require_state(referral, *Referral.OPEN_STATES)
+        referral.cancel(at=timezone.now(), reason=reason.strip())
+        save_with_history(referral, by=by, reason="cancelled")
+        flow_cancel(referral)
+        deadlines_cancel_for(referral, by=by, reason="cancelled")
+        alerts_close_for(subject=referral, kinds=ASKING_KINDS, by=by)
+        kwargs = {"kind": "referral.cancelled", "title": gettext_noop("Cancelled: referral of %(woman)s"),
+                  "body": gettext_noop("%(reason)s"), "reason": reason.strip()}
+        if sender:
+            _notify_centre(referral, **kwargs)  # type: ignore[arg-type]
+        else:
+            _notify_sender(referral, **kwargs)  # type: ignore[arg-type]
+        _board_push(referral)
+    return referral
+
+
+# --- Deadlines -------------------------------------------------------------------------------------
+
+@deadline_handler(RESPONSE_DUE)
+def referral_response_overdue(deadline: Any) -> None:
+    """Unanswered in time. Level 1: a critical alert to the centre's on-call deputy (and the sender is
+    told). Level 2, one response window later: the next-level centre's duty doctors (who may then accept
+    her themselves) and the bureau. Each escalation is recorded on the referral."""
+    referral = Referral.objects.select_for_update(of=("self",)).select_related(
+        "to_centre__institution__region", "from_institution__region", "pregnancy__woman", "requested_by").filter(
+        pk=deadline.subject_id).first()
+    if referral is None or referral.state != Referral.State.REQUESTED:
+        return
+    level = int(deadline.payload.get("level", 1))
+    now = timezone.now()
+    minutes = response_minutes(referral.from_institution, referral.urgency)
+    referral.escalation_level = level
+    if level == 1:
+        save_with_history(referral, by=None, reason="escalated: no answer in time, the deputy is alerted")
+        alert_raise(kind="referral.escalated", priority=Alert.Priority.CRITICAL, subject=referral,
+                    link=referral_link(referral), title=gettext_noop("No answer: %(urgency)s referral of %(woman)s"),
+                    body=gettext_noop("%(centre)s has not answered for %(minutes)s minutes. Answer now."),
+                    params=_params(referral, minutes=minutes), to=[to_step("on_call", referral.to_centre.institution)],
+                    institution=referral.to_centre.institution, now=now)
+        _notify_sender(referral, kind="referral.unanswered", priority=Alert.Priority.URGENT,
+                       title=gettext_noop("Still unanswered: %(woman)s → %(centre)s"),
+                       body=gettext_noop("The centre's deputy has been alerted. You may redirect to another centre."))
+        deadline_create(kind=RESPONSE_DUE, due_at=now + dt.timedelta(minutes=minutes), subject=referral,
+                        payload={"level": 2}, reason="second escalation")
+    else:
+        upper = next_level_centre(referral.to_centre)
+        referral.escalated_to = upper
+        save_with_history(referral, by=None, reason="escalated: the next-level centre and the bureau are alerted")
+        targets = [to_step("bureau_officer", referral.from_institution)]
+        if upper is not None:
+            targets.append(to_duty(upper.institution))
+        alert_raise(kind="referral.escalated", priority=Alert.Priority.CRITICAL, subject=referral,
+                    link=referral_link(referral),
+                    title=gettext_noop("Escalated: %(centre)s has not answered the referral of %(woman)s"),
+                    body=gettext_noop("%(urgency)s referral from %(from)s, unanswered. %(upper)s may accept her."),
+                    params=_params(referral, upper=upper.institution.name if upper else "—"), to=targets,
+                    institution=referral.from_institution, now=now)
+    _board_push(referral)
+
+
+@deadline_handler(FEEDBACK_DUE)
+def referral_feedback_overdue(deadline: Any) -> None:
+    referral = Referral.objects.select_related("to_centre__institution", "from_institution", "pregnancy__woman").filter(
+        pk=deadline.subject_id).first()
+    if referral is None or referral.state != Referral.State.OUTCOME:
+        return
+    _notify_centre(referral, kind="referral.feedback_overdue",
+                   title=gettext_noop("Feedback overdue: %(woman)s"),
+                   body=gettext_noop("%(from)s is waiting for the summary and advice on the woman it referred."))
+
+
+# --- Consultation (会诊) -----------------------------------------------------------------------------
+
+def consultation_request(*, pregnancy: Pregnancy, by: Any, from_institution: Institution, mode: str, urgency: str,
+                         question: str, to_centre: RescueCentre | None = None, to_expert: Any = None,
+                         referral: Referral | None = None) -> Consultation:
+    """Ask a centre or a named expert for a remote or on-site consultation, answered under the
+    province's deadline for this urgency; unanswered, it escalates like a referral."""
+    errors: dict[str, list[str]] = {}
+    if mode not in Consultation.Mode.values:
+        errors["mode"] = [_("Choose remote or on site.")]
+    if urgency not in Urgency.values:
+        errors["urgency"] = [_("Choose emergency, urgent or planned.")]
+    if not (question or "").strip():
+        errors["question"] = [_("Write the question.")]
+    if (to_centre is None) == (to_expert is None):
+        errors["to_centre"] = [_("Ask either a rescue centre or a named expert.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        if not _is_member(by, from_institution.pk, SENDER_ROLES):
+            raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
+                               % {"institution": from_institution.name})
+        rules = settings_for(from_institution)
+        minutes = int(getattr(rules, f"consultation_response_minutes_{urgency}"))
+        consultation = Consultation(
+            pregnancy=pregnancy, case=HighRiskCase.objects.filter(pregnancy=pregnancy).first(), referral=referral,
+            from_institution=from_institution, requested_by=by, requested_at=now, to_centre=to_centre,
+            to_expert=to_expert, mode=mode, urgency=urgency, question=question.strip(),
+            response_due_at=now + dt.timedelta(minutes=minutes))
+        save_with_history(consultation, by=by, reason="consultation requested")
+        flow_start(consultation)
+        deadline_create(kind=CONSULTATION_DUE, due_at=consultation.response_due_at, subject=consultation,
+                        payload={"level": 1}, reason="consultation response deadline")
+        alert_raise(kind="consultation.requested", subject=consultation, link=consultation_link(consultation),
+                    priority=Alert.Priority.CRITICAL if urgency == Urgency.EMERGENCY else Alert.Priority.URGENT,
+                    title=gettext_noop("Consultation (%(mode)s) asked by %(from)s: %(woman)s"),
+                    body=gettext_noop("Answer within %(minutes)s minutes."),
+                    params={"mode": str(consultation.get_mode_display()), "from": from_institution.name,
+                            "woman": pregnancy.woman.name, "minutes": minutes},
+                    to=[to_user(to_expert)] if to_expert is not None else [to_duty(to_centre.institution)],  # type: ignore[union-attr]
+                    institution=to_centre.institution if to_centre is not None else from_institution)
+    return consultation
+
+
+def consultation_link(consultation: Consultation) -> str:
+    return reverse("referrals:consultation", args=[consultation.pk])
+
+
+def _may_answer(user: Any, consultation: Consultation) -> bool:
+    if consultation.to_expert_id is not None:
+        return bool(consultation.to_expert_id == user.pk)
+    return _is_member(user, consultation.to_centre.institution_id, CENTRE_ROLES)  # type: ignore[union-attr]
+
+
+def consultation_answer(*, consultation: Consultation, by: Any, answer: str,
+                        onsite_eta: dt.datetime | None = None) -> Consultation:
+    if not (answer or "").strip():
+        raise ValidationError({"answer": _("Write the answer.")})
+    with transaction.atomic():
+        consultation = Consultation.objects.select_for_update(of=("self",)).select_related(
+            "pregnancy__woman", "requested_by", "from_institution").get(pk=consultation.pk)
+        if not _may_answer(by, consultation):
+            raise ActionDenied(_("This consultation is not addressed to you."))
+        if consultation.state != Consultation.State.REQUESTED:
+            raise TransitionConflict(_("Already %(state)s (by %(who)s).") % {
+                "state": consultation.get_state_display(), "who": consultation.answered_by or "—"})
+        if consultation.mode == Consultation.Mode.ONSITE and onsite_eta is None:
+            raise ValidationError({"onsite_eta": _("Say when you will be on site.")})
+        consultation.record_answer(by=by, at=timezone.now(), answer=answer.strip(), onsite_eta=onsite_eta)
+        save_with_history(consultation, by=by, reason="answered")
+        flow_complete(consultation, "answer")
+        deadlines_cancel_for(consultation, kind=CONSULTATION_DUE, by=by, reason="answered")
+        alerts_close_for(subject=consultation, kinds=("consultation.requested", "consultation.escalated"), by=by)
+        alert_raise(kind="consultation.answered", subject=consultation, link=consultation_link(consultation),
+                    title=gettext_noop("Consultation answered: %(woman)s"), body=gettext_noop("By %(who)s."),
+                    params={"woman": consultation.pregnancy.woman.name, "who": str(by)},
+                    to=[to_user(consultation.requested_by)], institution=consultation.from_institution)
+    return consultation
+
+
+def consultation_cancel(*, consultation: Consultation, by: Any, reason: str) -> Consultation:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the consultation is cancelled.")})
+    with transaction.atomic():
+        consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk)
+        if not _is_member(by, consultation.from_institution_id, SENDER_ROLES):
+            raise ActionDenied(_("Only the requesting institution cancels a consultation."))
+        if consultation.state != Consultation.State.REQUESTED:
+            raise TransitionConflict(_("Already %(state)s.") % {"state": consultation.get_state_display()})
+        consultation.cancel(reason=reason.strip())
+        save_with_history(consultation, by=by, reason="cancelled")
+        flow_cancel(consultation)
+        deadlines_cancel_for(consultation, by=by, reason="cancelled")
+        alerts_close_for(subject=consultation, kinds=("consultation.requested", "consultation.escalated"), by=by)
+    return consultation
+
+
+@deadline_handler(CONSULTATION_DUE)
+def consultation_overdue(deadline: Any) -> None:
+    """Unanswered: the centre's deputy (or, for a named expert, the expert's institution's duty doctor),
+    then the requesting area's MCH officer — the same path as a referral."""
+    consultation = Consultation.objects.select_for_update(of=("self",)).select_related(
+        "to_centre__institution", "to_expert", "from_institution__region", "pregnancy__woman").filter(
+        pk=deadline.subject_id).first()
+    if consultation is None or consultation.state != Consultation.State.REQUESTED:
+        return
+    level = int(deadline.payload.get("level", 1))
+    consultation.escalation_level = level
+    save_with_history(consultation, by=None, reason=f"escalated (level {level}): no answer in time")
+    if consultation.to_centre is not None:
+        host = consultation.to_centre.institution
+    else:
+        membership = Membership.objects.filter(user=consultation.to_expert, is_active=True).select_related(
+            "institution").first()
+        host = membership.institution if membership else consultation.from_institution
+    targets = [to_step("on_call", host)] if level == 1 else [to_step("mch_officer", consultation.from_institution)]
+    alert_raise(kind="consultation.escalated", priority=Alert.Priority.CRITICAL, subject=consultation,
+                link=consultation_link(consultation), title=gettext_noop("Consultation unanswered: %(woman)s"),
+                body=gettext_noop("Asked by %(from)s; no answer in time."),
+                params={"woman": consultation.pregnancy.woman.name, "from": consultation.from_institution.name},
+                to=targets, institution=host)
+    if level == 1:
+        minutes = (consultation.response_due_at - consultation.requested_at).total_seconds() / 60
+        deadline_create(kind=CONSULTATION_DUE, due_at=timezone.now() + dt.timedelta(minutes=minutes),
+                        subject=consultation, payload={"level": 2}, reason="second escalation")
+
+
+# --- Near miss and DDI -----------------------------------------------------------------------------
+
+def near_miss_record(*, pregnancy: Pregnancy, by: Any, institution: Institution, criteria: Iterable[str],
+                     note: str = "", referral: Referral | None = None) -> NearMiss:
+    """File the WHO near-miss checklist. Any criterion met marks the pregnancy a near miss (危重孕产妇)
+    and alerts the county MCH officer; it then counts in the indicators."""
+    codes = sorted(set(criteria))
+    unknown = [c for c in codes if c not in BY_CODE]
+    if unknown:
+        raise ValidationError({"criteria": _("Unknown criteria: %(codes)s") % {"codes": ", ".join(unknown)}})
+    with transaction.atomic():
+        if not _is_member(by, institution.pk, SENDER_ROLES):
+            raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
+                               % {"institution": institution.name})
+        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).select_related("woman").get(pk=pregnancy.pk)
+        now = timezone.now()
+        record = NearMiss(pregnancy=pregnancy, referral=referral, institution=institution, criteria=codes,
+                          note=(note or "").strip(), recorded_by=by, recorded_at=now,
+                          case=HighRiskCase.objects.filter(pregnancy=pregnancy).first())
+        save_with_history(record, by=by, reason="near-miss checklist")
+        if codes and pregnancy.near_miss_at is None:
+            pregnancy.near_miss_at = now
+            save_with_history(pregnancy, by=by, reason="near miss", update_fields=["near_miss_at"])
+            county = pregnancy.highrisk_case.institution if hasattr(pregnancy, "highrisk_case") else \
+                pregnancy.booking_institution
+            alert_raise(kind="nearmiss.marked", priority=Alert.Priority.URGENT, subject=pregnancy,
+                        link=reverse("cases:pregnancy_detail", args=[pregnancy.pk]),
+                        title=gettext_noop("Near miss: %(woman)s"),
+                        body=gettext_noop("%(institution)s recorded %(count)s WHO near-miss criteria."),
+                        params={"woman": pregnancy.woman.name, "institution": institution.name, "count": len(codes)},
+                        to=[to_step("mch_officer", county)], institution=county)
+    return record
+
+
+def caesarean_record(*, pregnancy: Pregnancy, by: Any, institution: Institution, decision_at: dt.datetime,
+                     delivery_at: dt.datetime, note: str = "", referral: Referral | None = None) -> EmergencyCaesarean:
+    """Record an emergency caesarean: the decision-to-delivery interval is computed and flagged above the
+    province's target (30 minutes by default)."""
+    errors = {}
+    now = timezone.now()
+    if delivery_at < decision_at:
+        errors["delivery_at"] = [_("The baby cannot be delivered before the decision to operate.")]
+    if delivery_at > now + dt.timedelta(minutes=1):
+        errors["delivery_at"] = [_("The delivery time cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if not _is_member(by, institution.pk, CENTRE_ROLES):
+            raise ActionDenied(_("You do not hold an obstetric role at %(institution)s.")
+                               % {"institution": institution.name})
+        target = settings_for(institution).ddi_target_minutes
+        minutes = int((delivery_at - decision_at).total_seconds() // 60)
+        record = EmergencyCaesarean(pregnancy=pregnancy, referral=referral, institution=institution,
+                                    decision_at=decision_at, delivery_at=delivery_at, ddi_minutes=minutes,
+                                    target_minutes=target, over_target=minutes > target, note=(note or "").strip(),
+                                    recorded_by=by, recorded_at=now)
+        save_with_history(record, by=by, reason="emergency caesarean")
+    return record
