@@ -56,3 +56,47 @@ def seed_cases(count: int, *, seed: int = 5) -> int:
     for case in HighRiskCase.objects.filter(next_visit_at__isnull=False).order_by("opened_at")[:count]:
         HighRiskCase.objects.filter(pk=case.pk).update(next_visit_at=today + dt.timedelta(days=rng.randint(-5, 10)))
     return opened
+
+
+DEMO_REFERRALS = [
+    # (urgency, reason, diagnosis, vitals, how far it has gone)
+    ("urgent", "重度子痫前期，血压控制不佳", "重度子痫前期，孕 34 周", {"systolic_bp": 168, "diastolic_bp": 112, "pulse": 96},
+     "requested"),
+    ("emergency", "产后出血，宫缩乏力，药物处理无效", "产后出血 1500 mL", {"systolic_bp": 84, "pulse": 126, "spo2": 95},
+     "departed"),
+    ("urgent", "妊娠合并心脏病，心功能 III 级", "围产期心肌病", {"systolic_bp": 102, "pulse": 118, "respiratory_rate": 28},
+     "in_treatment"),
+]
+
+
+def seed_referrals() -> int:
+    """A few referrals from 闽侯县医院 to the Fuzhou city centre, at different steps, so that a first look
+    shows a command board (gulou_duty) and a page of sent referrals (minhou_obstetrician). Idempotent:
+    does nothing when referrals exist."""
+    from cases.models import Referral
+    from organisations.models import RescueCentre, User
+    from workflows.referral import services as rs
+
+    if Referral.objects.exists():
+        return 0
+    sender = User.objects.filter(username="minhou_obstetrician").first()
+    receiver = User.objects.filter(username="gulou_duty").first()
+    hospital = Institution.objects.filter(name="闽侯县医院").first()
+    centre = RescueCentre.objects.filter(institution__name="福州市妇幼保健院").first()
+    if not (sender and receiver and hospital and centre):
+        return 0
+    pregnancies = list(Pregnancy.objects.filter(booking_institution=hospital, status=Pregnancy.Status.ONGOING)
+                       .exclude(referrals__isnull=False).order_by("booking_date")[:len(DEMO_REFERRALS)])
+    made = 0
+    for pregnancy, (urgency, reason, diagnosis, vitals, stage) in zip(pregnancies, DEMO_REFERRALS, strict=False):
+        referral = rs.referral_request(pregnancy=pregnancy, by=sender, from_institution=hospital, to_centre=centre,
+                                       urgency=urgency, reason=reason, diagnosis=diagnosis, vitals=vitals)
+        if stage in ("departed", "in_treatment"):
+            rs.referral_accept(referral=referral, by=receiver, team="产科 ICU 值班组",
+                               expected_arrival_at=referral.requested_at + dt.timedelta(minutes=50))
+            rs.referral_depart(referral=referral, by=sender, transport="ambulance", escort="助产士、麻醉医师")
+        if stage == "in_treatment":
+            rs.referral_arrive(referral=referral, by=receiver)
+            rs.referral_start_treatment(referral=referral, by=receiver)
+        made += 1
+    return made

@@ -278,7 +278,8 @@ def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 def _redirect_chain(referral: Referral) -> list[Referral]:
     """Earlier referrals this one was redirected from, oldest first, then any it was redirected to."""
-    chain, seen = [], {referral.pk}
+    chain: list[Referral] = []
+    seen = {referral.pk}
     current = referral.redirected_from
     while current is not None and current.pk not in seen:
         chain.insert(0, current)
@@ -321,7 +322,8 @@ def referral_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
 def referral_print(request: HttpRequest, pk: Any) -> HttpResponse:
     """The referral form (转诊单) printed for the ambulance crew."""
     referral = _referral_for(request, pk)
-    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=referral,
+    user: Any = request.user
+    access_record(user=user, action=AccessLog.Action.EXPORT, obj=referral,
                   summary=f"转诊单 {referral.pregnancy.woman.name}", region=referral.from_institution.region,
                   institution=referral.from_institution)
     pregnancy = referral.pregnancy
@@ -336,10 +338,11 @@ def referral_print(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResponse:
     referral = _referral_for(request, pk)
     attachment = get_visible_or_404(referral.attachments.all(), pk=file_pk)
-    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=referral,
+    user: Any = request.user
+    access_record(user=user, action=AccessLog.Action.EXPORT, obj=referral,
                   summary=f"{attachment._meta.verbose_name} {referral.pregnancy.woman.name}",
                   region=referral.from_institution.region, institution=referral.from_institution)
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,

@@ -55,6 +55,20 @@ def test_seed_demo_women_are_valid_and_have_history():
 
 
 @pytest.mark.django_db
+def test_first_look_seeds_referrals_on_the_city_board(client):
+    from cases.models import Referral
+
+    seed("--first-look")
+    states = sorted(Referral.objects.values_list("state", flat=True))
+    assert states == ["departed", "in_treatment", "requested"]
+    assert "Sent 3 demo referrals" not in seed("--first-look")  # idempotent
+    assert Referral.objects.count() == 3
+    client.force_login(User.objects.get(username="gulou_duty"))
+    board = client.get(reverse("referrals:index")).content.decode()
+    assert all(str(pk) in board for pk in Referral.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
 def test_demo_obstetrician_can_log_in(client):
     seed()
     response = client.post("/accounts/login/", {"username": "minhou_obstetrician", "password": DEMO_PASSWORD})

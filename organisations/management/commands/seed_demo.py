@@ -35,3 +35,9 @@ class Command(BaseCommand):
 
             opened = seed_cases(cases)
             self.stdout.write(f"Opened {opened} high-risk cases.")
+        if first_look:
+            from cases.demo import seed_referrals
+
+            sent = seed_referrals()
+            if sent:
+                self.stdout.write(f"Sent {sent} demo referrals to the Fuzhou city rescue centre.")
