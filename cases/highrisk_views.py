@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from cases import highrisk_forms as f
 from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, danger_rank_expression
+from cases.referral_forms import NearMissForm
 from cases.selectors import visible_highrisk_cases
 from cases.views import acting_institutions, apply_errors
 from notifications.models import Alert
@@ -36,6 +37,7 @@ from organisations.services import access_record
 from organisations.shell import AnmuApplication
 from workflows.highrisk import services as hr
 from workflows.highrisk.flows import transfers_awaiting
+from workflows.referral.services import near_miss_record
 
 DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
 
@@ -168,6 +170,10 @@ def _actions() -> dict[str, Action]:
                lambda case, by, data: hr.case_reopen(case=case, by=by, reason=data["reason"]),
                lambda user, case: case.state == S.CLOSED and (_clinician(user, case)
                                                               or hr._is_area_mch_officer(user, case))),
+        Action("near-miss", gettext_lazy("Near-miss checklist"), lambda case, user, **kw: NearMissForm(**kw),
+               lambda case, by, data: near_miss_record(pregnancy=case.pregnancy, by=by, institution=case.institution,
+                                                       criteria=data["criteria"], note=data["note"]),
+               lambda user, case: _clinician(user, case)),
         Action("death", gettext_lazy("Record a maternal death"), lambda case, user, **kw: f.DeathForm(**kw),
                lambda case, by, data: hr.case_record_death(case=case, by=by, at=data["at"], note=data["note"]),
                _open_clinician, danger=True),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import referral_forms as f
-from cases.models import Consultation, EmergencyCaesarean, Referral, Urgency
+from cases.models import Consultation, EmergencyCaesarean, NearMiss, Referral, Urgency
 from cases.nearmiss import BY_CODE
 from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
 from cases.views import acting_institutions, apply_errors
@@ -364,6 +364,22 @@ def caesarean_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/referrals/caesareans.html", {"rows": rows, "institutions": institutions})
 
 
+@login_required
+def near_miss_register(request: HttpRequest) -> HttpResponse:
+    """The near-miss register (危重孕产妇): women marked by a checklist that met a WHO criterion, newest
+    first, scoped like every pregnancy read."""
+    user: Any = request.user
+    pregnancies = list(visible_pregnancies(user).filter(near_miss_at__isnull=False).order_by("-near_miss_at")[:300])
+    checks: dict[Any, Any] = {}
+    for check in NearMiss.objects.filter(pregnancy__in=pregnancies).exclude(criteria=[]).select_related(
+            "institution").order_by("recorded_at"):
+        checks[check.pregnancy_id] = check
+    rows = [{"pregnancy": p, "check": checks.get(p.pk),
+             "criteria": [BY_CODE[c] for c in (checks[p.pk].criteria if p.pk in checks else []) if c in BY_CODE]}
+            for p in pregnancies]
+    return render(request, "cases/referrals/near_misses.html", {"rows": rows})
+
+
 # --- Consultations ---------------------------------------------------------------------------------
 
 @login_required
@@ -469,6 +485,7 @@ class ReferralsApp(AnmuApplication):
     sent_path = path("sent/", sent, name="sent")
     new_path = path("new/", referral_new, name="new")
     caesareans_path = path("caesareans/", caesarean_list, name="caesareans")
+    near_misses_path = path("near-misses/", near_miss_register, name="near_misses")
     consultations_path = path("consultations/", consultation_list, name="consultations")
     consultation_new_path = path("consultations/new/", consultation_new, name="consultation_new")
     consultation_path = path("consultations/<uuid:pk>/", consultation_detail, name="consultation")

@@ -183,3 +183,22 @@ def test_consultation_pages(client, personas, staff):
     assert "建议终止妊娠" in client.get(consultation_url).content.decode()
     client.force_login(personas.users.duty_b)
     assert client.get(consultation_url).status_code == 404
+
+
+def test_near_miss_register_and_the_case_page_checklist(client, personas, staff):
+    from tests.workflows.test_highrisk import open_case
+
+    case = open_case(personas)
+    client.force_login(personas.users.obstetrician_a)
+    url = reverse("highrisk:case_action", args=[case.pk, "near-miss"])
+    assert client.post(url, {"criteria": ["neuro_fits"], "note": "子痫抽搐不止"}).status_code == 302
+    other = refer(personas)
+    rs.near_miss_record(pregnancy=other.pregnancy, by=staff.city1, institution=personas.inst.mch_city,
+                        criteria=[], referral=other)  # checked, nothing met: not a near miss
+    _, html = page(client, personas.users.mch_a, reverse("referrals:near_misses"))
+    assert html.count('data-testid="near-miss-row"') == 1
+    assert case.pregnancy.woman.name in html and other.pregnancy.woman.name not in html
+    _, html = page(client, personas.users.mch_b, reverse("referrals:near_misses"))
+    assert case.pregnancy.woman.name not in html
+    client.force_login(personas.users.obstetrician_b)
+    assert client.post(url, {"criteria": ["neuro_fits"]}).status_code == 404
