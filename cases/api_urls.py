@@ -1,5 +1,10 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from cases import api
+from cases import api, referral_api
 
-urlpatterns = [path("risk/evaluate/", api.risk_evaluate_view, name="api-risk-evaluate")]
+# SimpleRouter: organisations.api_urls' DefaultRouter already serves the API root at /api/.
+router = SimpleRouter()
+router.register("referrals", referral_api.ReferralViewSet, basename="api-referral")
+
+urlpatterns = [path("risk/evaluate/", api.risk_evaluate_view, name="api-risk-evaluate"), *router.urls]

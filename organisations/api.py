@@ -11,7 +11,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, serializers, viewsets
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,8 +23,25 @@ from organisations.scoping import user_scope
 from organisations.selectors import visible_institutions, visible_rescue_centres
 
 
+class Conflict(exceptions.APIException):
+    """409: the record moved on (someone else acted first); the detail says who or what."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Someone else changed this record at the same moment; reload it and try again.")
+    default_code = "conflict"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    from django_fsm import ConcurrentTransition
+    from viewflow.workflow.exceptions import FlowLockFailed
+
+    from organisations.http import TransitionConflict
+
+    if isinstance(exc, TransitionConflict):
+        exc = Conflict(detail=exc.reason)
+    elif isinstance(exc, (ConcurrentTransition, FlowLockFailed)):
+        exc = Conflict()
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, Http404):
