@@ -35,6 +35,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("resp_cyanosis", RESP, CLINICAL, _("Acute cyanosis")),
     Criterion("resp_gasping", RESP, CLINICAL, _("Gasping")),
     Criterion("resp_rate", RESP, CLINICAL, _("Respiratory rate > 40 or < 6 /min")),
+    # xgettext:no-python-format
     Criterion("resp_spo2", RESP, LAB, _("SpO₂ < 90% for ≥ 60 min")),
     Criterion("resp_pf_ratio", RESP, LAB, _("PaO₂/FiO₂ < 200 mmHg")),
     Criterion("resp_ventilation", RESP, MANAGEMENT, _("Intubation and ventilation not related to anaesthesia")),
