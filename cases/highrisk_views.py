@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import highrisk_forms as f
+from cases.actions import Action
 from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, danger_rank_expression
 from cases.referral_forms import NearMissForm
 from cases.selectors import visible_highrisk_cases
@@ -62,14 +61,6 @@ def _case_doctors(institution: Institution) -> QuerySet[User]:
                                memberships__role__in=hr.CASE_ROLES).distinct().order_by("name", "username")
 
 
-@dataclass
-class Action:
-    name: str
-    title: Any
-    form: Callable[..., Any]
-    run: Callable[..., Any]
-    allowed: Callable[[Any, HighRiskCase], bool]
-    danger: bool = False
 
 
 def _clinician(user: Any, case: HighRiskCase) -> bool:

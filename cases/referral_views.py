@@ -9,8 +9,6 @@ services in workflows/referral/services.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import referral_forms as f
+from cases.actions import Action as Step
 from cases.models import Consultation, EmergencyCaesarean, NearMiss, Referral, Urgency
 from cases.nearmiss import BY_CODE
 from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
@@ -157,14 +156,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
 
 # --- The referral page and its steps ---------------------------------------------------------------
 
-@dataclass
-class Step:
-    name: str
-    title: Any
-    form: Callable[..., Any]
-    run: Callable[..., Any]
-    allowed: Callable[[Any, Referral], bool]
-    danger: bool = False
 
 
 def _centre(user: Any, r: Referral) -> bool:

@@ -222,7 +222,7 @@ def test_ended_otherwise_and_reopen(personas):
 
 def test_death_is_recorded_and_the_hook_runs(personas, django_capture_on_commit_callbacks):
     calls = []
-    hr.MATERNAL_DEATH_HOOKS.append(lambda *, case, by: calls.append((case.pk, by.pk)))
+    hr.MATERNAL_DEATH_HOOKS.append(lambda *, pregnancy, case, by, source: calls.append((case.pk, by.pk, source.pk)))
     try:
         case = open_case(personas)
         with pytest.raises(ValidationError):
@@ -232,7 +232,7 @@ def test_death_is_recorded_and_the_hook_runs(personas, django_capture_on_commit_
     finally:
         hr.MATERNAL_DEATH_HOOKS.pop()
     case.refresh_from_db()
-    assert case.state == "died" and calls == [(case.pk, personas.users.obstetrician_a.pk)]
+    assert case.state == "died" and calls == [(case.pk, personas.users.obstetrician_a.pk, case.pk)]
     assert Pregnancy.objects.get(pk=case.pregnancy_id).status == "died"
     recipients = set(Alert.objects.filter(kind="highrisk.death").values_list("recipient__username", flat=True))
     assert recipients == {"mch_a", "bureau_a"}

@@ -330,6 +330,7 @@ def test_feedback_overdue_alerts_the_centre(personas, staff):
 
 def test_death_at_the_centre_records_the_maternal_death_and_runs_the_hooks(personas, staff):
     from tests.workflows.test_highrisk import open_case
+    from workflows.highrisk import services as hr
 
     case = open_case(personas, inputs={"pa_pressure_mmhg": 60})
     referral = rs.referral_request(pregnancy=case.pregnancy, by=personas.users.obstetrician_a,
@@ -338,11 +339,11 @@ def test_death_at_the_centre_records_the_maternal_death_and_runs_the_hooks(perso
     assert referral.case == case
     to_treatment(referral, staff, personas)
     calls = []
-    rs.REFERRAL_DEATH_HOOKS.append(lambda **kw: calls.append(kw))
+    hr.MATERNAL_DEATH_HOOKS.append(lambda **kw: calls.append(kw))
     try:
         rs.referral_outcome(referral=referral, by=staff.city2, outcome="died", note="抢救无效死亡")
     finally:
-        rs.REFERRAL_DEATH_HOOKS.clear()
+        hr.MATERNAL_DEATH_HOOKS.pop()
     case.refresh_from_db()
     assert case.state == HighRiskCase.State.DIED
     assert Pregnancy.objects.get(pk=case.pregnancy_id).status == Pregnancy.Status.DIED

@@ -684,9 +684,36 @@ def case_reopen(*, case: HighRiskCase, by: Any, reason: str) -> HighRiskCase:
     return case
 
 
-# Issue "maternal death reporting" registers here the function that starts the death report; each
-# hook runs inside the transaction that records the death, with (case=, by=).
+# The death-report process registers here the function that starts its report. Every recorded maternal
+# death runs each hook inside the transaction that records it, with (pregnancy=, case=, by=, source=):
+# ``case`` is the high-risk case or None, ``source`` the record where the death was recorded (the case,
+# or a referral that ended in death at a rescue centre).
 MATERNAL_DEATH_HOOKS: list[Any] = []
+
+
+def pregnancy_end_by_death(*, pregnancy: Pregnancy, by: Any, at: dt.datetime, note: str,
+                           source: Any) -> HighRiskCase | None:
+    """The shared part of recording a maternal death wherever it is recorded (no permission check: the
+    caller has made it): the pregnancy is marked, her open high-risk case ends with its visits,
+    deadlines and pending transfer, and the death-report hooks run. Returns the case, if any."""
+    pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=pregnancy.pk)
+    if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
+        pregnancy.record_death()
+        save_with_history(pregnancy, by=by, reason="maternal death")
+    case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy=pregnancy).first()
+    if case is not None and case.is_open:
+        case.record_death(at=at, note=note)
+        case.next_visit_at = None
+        save_with_history(case, by=by, reason="maternal death")
+        for visit in case.visits.filter(status=FollowUpVisit.Status.SCHEDULED):
+            visit.cancel()
+            save_with_history(visit, by=by, reason="maternal death")
+            deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
+        deadlines_cancel_for(case, by=by, reason="maternal death")
+        _pending_transfers_withdraw(case, by=by, reason=_("The woman died."))
+    for hook in MATERNAL_DEATH_HOOKS:
+        hook(pregnancy=pregnancy, case=case, by=by, source=source)
+    return case
 
 
 def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str) -> HighRiskCase:
@@ -700,19 +727,8 @@ def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str
         case = _locked(case)
         require_case_clinician(by, case)
         _require_open(case)
-        case.record_death(at=at, note=note.strip())
-        case.next_visit_at = None
-        save_with_history(case, by=by, reason="maternal death")
-        for visit in case.visits.filter(status=FollowUpVisit.Status.SCHEDULED):
-            visit.cancel()
-            save_with_history(visit, by=by, reason="maternal death")
-            deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
-        deadlines_cancel_for(case, by=by, reason="maternal death")
-        _pending_transfers_withdraw(case, by=by, reason=_("The woman died."))
-        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
-        if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
-            pregnancy.record_death()
-            save_with_history(pregnancy, by=by, reason="maternal death")
+        pregnancy_end_by_death(pregnancy=case.pregnancy, by=by, at=at, note=note.strip(), source=case)
+        case.refresh_from_db()
         params = {"woman": case.pregnancy.woman.name, "institution": case.institution.name}
         alert_raise(kind="highrisk.death", priority=Alert.Priority.CRITICAL, subject=case, link=case_link(case),
                     title=gettext_noop("Maternal death: %(woman)s"),
@@ -720,8 +736,6 @@ def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str
                                       "deadline."),
                     params=params, to=[to_step("mch_officer", case.institution),
                                        to_step("bureau_officer", case.institution)], institution=case.institution)
-        for hook in MATERNAL_DEATH_HOOKS:
-            hook(case=case, by=by)
     return case
 
 

@@ -28,7 +28,6 @@ from cases.models import (
     Colour,
     Consultation,
     EmergencyCaesarean,
-    FollowUpVisit,
     HighRiskCase,
     NearMiss,
     Pregnancy,
@@ -48,6 +47,7 @@ from organisations.selectors import covering_rescue_centres, referral_centre_cho
 from workflows.common import save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
+from workflows.highrisk.services import pregnancy_end_by_death
 from workflows.referral.flows import CENTRE_ROLES
 
 SENDER_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE})
@@ -469,11 +469,6 @@ def referral_start_treatment(*, referral: Referral, by: Any) -> Referral:
     return referral
 
 
-# The maternal-death issue registers here the function that starts the death report; each hook runs in
-# the transaction that records the death, with (pregnancy=, case=, by=, source=).
-REFERRAL_DEATH_HOOKS: list[Any] = []
-
-
 def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
                      transferred_to: Institution | None = None, at: dt.datetime | None = None) -> Referral:
     """Recovered and discharged, transferred on (naming where), or died (which records the maternal
@@ -515,23 +510,9 @@ def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
 
 
 def _maternal_death(referral: Referral, *, by: Any, at: dt.datetime, note: str) -> None:
-    from workflows.deadlines import deadlines_cancel_for as cancel_for
-    from workflows.highrisk.services import VISIT_MISSED
-
-    pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=referral.pregnancy_id)
-    if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
-        pregnancy.record_death()
-        save_with_history(pregnancy, by=by, reason="maternal death at the rescue centre")
-    case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy_id=referral.pregnancy_id).first()
-    if case is not None and case.state in HighRiskCase.OPEN_STATES:
-        case.record_death(at=at, note=note)
-        case.next_visit_at = None
-        save_with_history(case, by=by, reason="maternal death at the rescue centre")
-        for visit in case.visits.filter(status=FollowUpVisit.Status.SCHEDULED):
-            visit.cancel()
-            save_with_history(visit, by=by, reason="maternal death")
-            cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
-        cancel_for(case, by=by, reason="maternal death")
+    """She died at the centre: the maternal death is recorded on her pregnancy and case (the death-report
+    hooks run), and the sending area's MCH officer and bureau and the sending doctor are alerted."""
+    pregnancy_end_by_death(pregnancy=referral.pregnancy, by=by, at=at, note=note, source=referral)
     alert_raise(kind="referral.death", priority=Alert.Priority.CRITICAL, subject=referral,
                 link=referral_link(referral), title=gettext_noop("Maternal death: %(woman)s"),
                 body=gettext_noop("Died at %(centre)s after referral from %(from)s. The death report is due within "
@@ -540,8 +521,6 @@ def _maternal_death(referral: Referral, *, by: Any, at: dt.datetime, note: str) 
                                               to_step("bureau_officer", referral.from_institution),
                                               to_user(referral.requested_by)],
                 institution=referral.from_institution)
-    for hook in REFERRAL_DEATH_HOOKS:
-        hook(pregnancy=pregnancy, case=case, by=by, source=referral)
 
 
 def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str) -> Referral:
