@@ -71,14 +71,14 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     # Messages from the channel layer -------------------------------------------------------------
 
     async def alert_new(self, event: dict[str, Any]) -> None:
-        message = await self._alert(event.get("id"))
+        message, unread = await self._alert(event.get("id"))
         if message is not None:
-            await self.send_json({"type": "alert", "alert": message, "unread": await self._unread()})
+            await self.send_json({"type": "alert", "alert": message, "unread": unread})
 
     async def alert_closed(self, event: dict[str, Any]) -> None:
-        message = await self._alert(event.get("id"))
+        message, unread = await self._alert(event.get("id"))
         if message is not None:
-            await self.send_json({"type": "closed", "alert": message, "unread": await self._unread()})
+            await self.send_json({"type": "closed", "alert": message, "unread": unread})
 
     async def referral_changed(self, event: dict[str, Any]) -> None:
         """A referral this user's institution sent or receives changed: boards reload their rows."""
@@ -111,12 +111,16 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         return self._unread_sync()
 
     @database_sync_to_async
-    def _alert(self, alert_id: Any) -> dict[str, Any] | None:
+    def _alert(self, alert_id: Any) -> tuple[dict[str, Any] | None, int]:
+        """The alert and the unread count in one trip to the database thread (one connection): all of a
+        server's consumers share that thread, so a referral to twenty duty doctors waits on it twenty times."""
         from notifications.selectors import visible_alerts
 
         with translation.override(self.language):
             alert = visible_alerts(self.user).select_related("acknowledged_by").filter(pk=alert_id).first()
-            return alert.as_message() if alert is not None else None
+            if alert is None:
+                return None, 0
+            return alert.as_message(), self._unread_sync()
 
     @database_sync_to_async
     def _mark(self, ids: list[Any], field: str) -> int:

@@ -24,22 +24,45 @@ def user_group(user_id: Any) -> str:
     return f"alerts.user.{user_id}"
 
 
-async def _bounded_group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
-    # The layer has no read timeout (see project/settings.py), so the push is bounded here: a Redis
-    # that accepts connections but does not answer must not hold up a committed transition.
-    await asyncio.wait_for(layer.group_send(group, message), timeout=settings.REDIS_SOCKET_TIMEOUT)
+async def _send_batch(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+    """Send every message at once and wait at most ``REDIS_SOCKET_TIMEOUT`` for the whole batch.
+
+    The layer has no read timeout (see project/settings.py), so the push is bounded here: a Redis that
+    accepts connections but does not answer must not hold up a committed transition — not even once per
+    recipient (twenty duty doctors and a board would otherwise wait twenty timeouts)."""
+
+    async def one(group: str, message: dict[str, Any]) -> bool:
+        try:
+            await layer.group_send(group, message)
+        except Exception as exc:  # Redis down or slow: the table keeps the alert; the sweep retries
+            logger.warning("push to %s failed: %s", group, type(exc).__name__)
+            return False
+        return True
+
+    tasks = [asyncio.ensure_future(one(group, message)) for group, message in messages]
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, timeout=settings.REDIS_SOCKET_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    if pending:
+        logger.warning("push of %d messages timed out after %ss", len(pending), settings.REDIS_SOCKET_TIMEOUT)
+    return [task in done and task.result() for task in tasks]
+
+
+def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return [False] * len(messages)
+    try:
+        return async_to_sync(_send_batch)(layer, messages)
+    except Exception as exc:
+        logger.warning("push batch failed: %s", type(exc).__name__)
+        return [False] * len(messages)
 
 
 def _send(group: str, message: dict[str, Any]) -> bool:
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        async_to_sync(_bounded_group_send)(layer, group, message)
-    except Exception as exc:  # Redis down or slow: the table keeps the alert; the sweep retries
-        logger.warning("alert push to %s failed: %s", group, type(exc).__name__)
-        return False
-    return True
+    return _send_many([(group, message)])[0]
 
 
 def push_alerts(alert_ids: Iterable[Any]) -> int:
@@ -47,24 +70,20 @@ def push_alerts(alert_ids: Iterable[Any]) -> int:
     from notifications.models import Alert
 
     ids = list(alert_ids)
-    sent = 0
     try:
         rows = list(Alert.objects.filter(pk__in=ids).values_list("pk", "recipient_id"))
     except Exception as exc:
         logger.warning("alert push lookup failed: %s", type(exc).__name__)
         return 0
-    ok_ids = []
-    for pk, recipient_id in rows:
-        if _send(user_group(recipient_id), {"type": "alert.new", "id": str(pk)}):
-            ok_ids.append(pk)
-            sent += 1
+    results = _send_many([(user_group(recipient_id), {"type": "alert.new", "id": str(pk)}) for pk, recipient_id in rows])
+    ok_ids = [pk for (pk, _recipient), ok in zip(rows, results, strict=True) if ok]
     try:
         Alert.objects.filter(pk__in=[pk for pk, _r in rows]).update(push_attempts=F("push_attempts") + 1)
         if ok_ids:
             Alert.objects.filter(pk__in=ok_ids).update(pushed_at=timezone.now())
     except Exception as exc:
         logger.warning("alert push bookkeeping failed: %s", type(exc).__name__)
-    return sent
+    return len(ok_ids)
 
 
 def push_closed(alert_ids: Iterable[Any]) -> None:
@@ -76,15 +95,14 @@ def push_closed(alert_ids: Iterable[Any]) -> None:
     except Exception as exc:
         logger.warning("alert close lookup failed: %s", type(exc).__name__)
         return
-    for pk, recipient_id in rows:
-        _send(user_group(recipient_id), {"type": "alert.closed", "id": str(pk)})
+    _send_many([(user_group(recipient_id), {"type": "alert.closed", "id": str(pk)}) for pk, recipient_id in rows])
 
 
 def push_event(user_ids: Iterable[Any], event: dict[str, Any]) -> int:
     """Tell these users' open sockets that something they watch changed (e.g. a referral on a command
     board); the event carries ids only, never personal data: the page reloads what it shows through
     its own scoped view. ``event["type"]`` names a consumer handler (``referral.changed``)."""
-    return sum(1 for user_id in set(user_ids) if _send(user_group(user_id), event))
+    return sum(_send_many([(user_group(user_id), event) for user_id in set(user_ids)]))
 
 
 def sms_for_alerts(alert_ids: Iterable[Any]) -> None:

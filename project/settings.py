@@ -137,6 +137,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery broker ---------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -151,6 +152,9 @@ if REDIS_URL:
                         # notifications/push.py instead.
                         "socket_timeout": None,
                         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                        # redis-py's async pool refuses (MaxConnectionsError) past its cap, 100 by
+                        # default: every browser reconnecting after a restart joins its group at once.
+                        "max_connections": REDIS_MAX_CONNECTIONS,
                     }
                 ],
                 "capacity": 1000,
