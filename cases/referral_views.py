@@ -175,15 +175,15 @@ def _steps() -> dict[str, Step]:
         Step("accept", gettext_lazy("Accept"), lambda r, u, **kw: f.AcceptForm(**kw),
              lambda r, by, d: rs.referral_accept(referral=r, by=by, team=d["team"],
                                                  expected_arrival_at=d["expected_arrival_at"]),
-             lambda u, r: r.state == S.REQUESTED and (_centre(u, r) or rs.is_escalated_centre_member(u, r))),
+             lambda u, r: r.state == S.REQUESTED and (rs.is_centre_duty(u, r) or rs.is_escalated_centre_member(u, r))),
         Step("redirect", gettext_lazy("Redirect to another centre"),
              lambda r, u, **kw: f.RedirectForm(centres=_redirect_centres(r), **kw),
              lambda r, by, d: rs.referral_redirect(referral=r, by=by, to_centre=d["to_centre"], reason=d["reason"]),
-             lambda u, r: (r.state == S.REQUESTED and (_centre(u, r) or _sender(u, r)))
+             lambda u, r: (r.state == S.REQUESTED and (rs.is_centre_duty(u, r) or _sender(u, r)))
              or (r.state == S.DECLINED and _sender(u, r))),
         Step("decline", gettext_lazy("Decline"), lambda r, u, **kw: f.ReasonForm(**kw),
              lambda r, by, d: rs.referral_decline(referral=r, by=by, reason=d["reason"]),
-             lambda u, r: r.state == S.REQUESTED and _centre(u, r), danger=True),
+             lambda u, r: r.state == S.REQUESTED and rs.is_centre_duty(u, r), danger=True),
         Step("depart", gettext_lazy("Record the departure"), lambda r, u, **kw: f.DepartForm(**kw),
              lambda r, by, d: rs.referral_depart(referral=r, by=by, transport=d["transport"], escort=d["escort"],
                                                  at=d["at"]),

@@ -431,3 +431,20 @@ def test_ddi_refuses_impossible_times_and_other_roles(personas, staff):
     with pytest.raises(ActionDenied):
         rs.caesarean_record(pregnancy=pregnancy, by=personas.users.mch_a, institution=personas.inst.mch_city,
                             decision_at=now - dt.timedelta(minutes=50), delivery_at=now - dt.timedelta(minutes=20))
+
+
+def test_answering_is_for_duty_doctors_later_steps_for_the_centres_obstetricians_too(personas, staff):
+    # 厦门市第三医院 hosts county centre B: obstetrician_b works there, duty_b is its duty doctor.
+    referral = refer(personas, centre=personas.centres.b, off_suggestion_reason="家属在厦门")
+    assert not referral_tasks_for(personas.users.obstetrician_b).exists()
+    assert [t.flow_task.name for t in referral_tasks_for(personas.users.duty_b)] == ["respond"]
+    for step in (lambda: rs.referral_accept(referral=referral, by=personas.users.obstetrician_b, team="产科"),
+                 lambda: rs.referral_decline(referral=referral, by=personas.users.obstetrician_b, reason="满床"),
+                 lambda: rs.referral_redirect(referral=referral, by=personas.users.obstetrician_b,
+                                              to_centre=personas.centres.city, reason="x")):
+        with pytest.raises(ActionDenied):
+            step()
+    rs.referral_accept(referral=referral, by=personas.users.duty_b, team="产科")
+    assert [t.flow_task.name for t in referral_tasks_for(personas.users.obstetrician_b)] == ["depart"]
+    rs.referral_arrive(referral=referral, by=personas.users.obstetrician_b)
+    assert Referral.objects.get(pk=referral.pk).state == S.ARRIVED

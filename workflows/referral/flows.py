@@ -104,11 +104,17 @@ def referral_tasks_for(user: Any) -> QuerySet[Task]:
     from django.db.models import Q
 
     centre_ids = _acting_institution_ids(user, CENTRE_ROLES)
+    duty_ids = _acting_institution_ids(user, frozenset({Role.DUTY_DOCTOR}))
     sender_ids = _acting_institution_ids(user, frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE}))
     nodes = ReferralFlow.instance
-    centre_q = Q(flow_task__in=[nodes.node(n) for n in CENTRE_NODES + EITHER_NODES]) & (
-        Q(process__referral__to_centre__institution__in=centre_ids)
-        | Q(flow_task=nodes.node("respond"), process__referral__escalated_to__institution__in=centre_ids))
+    respond = nodes.node("respond")
+    # Answering is the duty doctors' (of the centre, or of the centre it was escalated to); the later
+    # steps are the centre's obstetric staff's too.
+    centre_q = (
+        Q(flow_task=respond) & (Q(process__referral__to_centre__institution__in=duty_ids)
+                                | Q(process__referral__escalated_to__institution__in=duty_ids))
+    ) | Q(flow_task__in=[nodes.node(n) for n in CENTRE_NODES + EITHER_NODES if n != "respond"],
+          process__referral__to_centre__institution__in=centre_ids)
     sender_q = Q(flow_task__in=[nodes.node(n) for n in SENDER_NODES + EITHER_NODES],
                  process__referral__from_institution__in=sender_ids)
     return Task.objects.filter(centre_q | sender_q, status=STATUS.NEW).distinct()

@@ -51,6 +51,7 @@ from workflows.highrisk.services import pregnancy_end_by_death
 from workflows.referral.flows import CENTRE_ROLES
 
 SENDER_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE})
+ANSWER_ROLES = frozenset({Role.DUTY_DOCTOR})
 RESPONSE_DUE = "referral.response_due"
 FEEDBACK_DUE = "referral.feedback_due"
 CONSULTATION_DUE = "consultation.response_due"
@@ -82,18 +83,31 @@ def is_centre_member(user: Any, referral: Referral) -> bool:
     return _is_member(user, referral.to_centre.institution_id, CENTRE_ROLES)
 
 
+def is_centre_duty(user: Any, referral: Referral) -> bool:
+    """Answering (accept, decline, redirect) is the duty doctors' call; the centre's obstetricians take
+    part once she is coming (arrival, treatment, outcome, feedback)."""
+    return _is_member(user, referral.to_centre.institution_id, ANSWER_ROLES)
+
+
 def is_escalated_centre_member(user: Any, referral: Referral) -> bool:
+    """A duty doctor of the next-level centre the unanswered referral was escalated to."""
     return referral.escalated_to_id is not None and _is_member(
-        user, referral.escalated_to.institution_id, CENTRE_ROLES)  # type: ignore[union-attr]
+        user, referral.escalated_to.institution_id, ANSWER_ROLES)  # type: ignore[union-attr]
 
 
 def is_sender(user: Any, referral: Referral) -> bool:
     return _is_member(user, referral.from_institution_id, SENDER_ROLES)
 
 
+def _require_centre_duty(user: Any, referral: Referral) -> None:
+    if not is_centre_duty(user, referral):
+        raise ActionDenied(_("Only the duty doctors of %(centre)s answer this referral.")
+                           % {"centre": referral.to_centre.institution.name})
+
+
 def _require_centre(user: Any, referral: Referral) -> None:
     if not is_centre_member(user, referral):
-        raise ActionDenied(_("Only the duty doctors of %(centre)s act on this referral.")
+        raise ActionDenied(_("Only the obstetric staff of %(centre)s act on this referral.")
                            % {"centre": referral.to_centre.institution.name})
 
 
@@ -324,12 +338,12 @@ def referral_accept(*, referral: Referral, by: Any, team: str, expected_arrival_
         raise ValidationError({"expected_arrival_at": _("The expected arrival cannot be in the past.")})
     with transaction.atomic():
         referral = _locked(referral)
-        if is_centre_member(by, referral):
+        if is_centre_duty(by, referral):
             centre = referral.to_centre
         elif is_escalated_centre_member(by, referral):
             centre = referral.escalated_to  # type: ignore[assignment]
         else:
-            raise ActionDenied(_("Only the duty doctors of %(centre)s act on this referral.")
+            raise ActionDenied(_("Only the duty doctors of %(centre)s answer this referral.")
                                % {"centre": referral.to_centre.institution.name})
         _require_state(referral, Referral.State.REQUESTED)
         took_over = centre.pk != referral.to_centre_id
@@ -353,7 +367,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str) -> Referral:
         raise ValidationError({"reason": _("Say why the referral is declined.")})
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre(by, referral)
+        _require_centre_duty(by, referral)
         _require_state(referral, Referral.State.REQUESTED)
         referral.decline(by=by, at=timezone.now(), reason=reason.strip())
         save_with_history(referral, by=by, reason="declined")
@@ -375,7 +389,7 @@ def referral_redirect(*, referral: Referral, by: Any, to_centre: RescueCentre, r
         raise ValidationError({"reason": _("Say why the referral goes elsewhere.")})
     with transaction.atomic():
         referral = _locked(referral)
-        centre_side = is_centre_member(by, referral)
+        centre_side = is_centre_duty(by, referral)
         if not (centre_side or is_sender(by, referral)):
             raise ActionDenied(_("Only the receiving centre or the sending institution redirects a referral."))
         _require_state(referral, *((Referral.State.REQUESTED,) if centre_side and not is_sender(by, referral)
