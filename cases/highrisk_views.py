@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
@@ -27,7 +26,7 @@ from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, dan
 from cases.referral_forms import NearMissForm
 from cases.selectors import visible_highrisk_cases
 from cases.views import acting_institutions, apply_errors
-from notifications.models import Alert
+from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import AccessLog, Institution, Region, User
 from organisations.scoping import scope_q, user_scope
@@ -203,14 +202,7 @@ def _timeline(case: HighRiskCase) -> list[dict[str, Any]]:
         for attempt in tracing.attempts.all():
             events.append({"at": attempt.at, "kind": "tracing", "who": attempt.by, "what": attempt.get_method_display(),
                            "detail": attempt.note})
-    alerts = Alert.objects.filter(subject_type=ContentType.objects.get_for_model(HighRiskCase), subject_id=str(case.pk))
-    seen: set[Any] = set()
-    for alert in alerts.select_related("recipient", "acknowledged_by").order_by("created_at"):
-        if alert.group in seen:
-            continue
-        seen.add(alert.group)
-        events.append({"at": alert.created_at, "kind": "alert", "what": alert.title_text,
-                       "who": alert.acknowledged_by, "why": alert.get_priority_display()})
+    events += alert_timeline_events(case)
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
 

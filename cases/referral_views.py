@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -29,7 +28,7 @@ from cases.models import Consultation, EmergencyCaesarean, NearMiss, Referral, U
 from cases.nearmiss import BY_CODE
 from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
 from cases.views import acting_institutions, apply_errors
-from notifications.models import Alert
+from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import AccessLog, Institution, RescueCentre, Role, User
 from organisations.services import access_record
@@ -234,14 +233,7 @@ def _timeline(referral: Referral) -> list[dict[str, Any]]:
     for h in referral.history.select_related("history_user").order_by("history_date"):
         events.append({"at": h.history_date, "kind": "transition", "who": h.history_user,
                        "what": Referral.State(h.state).label, "why": h.history_change_reason or ""})
-    alerts = Alert.objects.filter(subject_type=ContentType.objects.get_for_model(Referral), subject_id=str(referral.pk))
-    seen: set[Any] = set()
-    for alert in alerts.select_related("acknowledged_by").order_by("created_at"):
-        if alert.group in seen:
-            continue
-        seen.add(alert.group)
-        events.append({"at": alert.created_at, "kind": "alert", "what": alert.title_text,
-                       "who": alert.acknowledged_by, "why": alert.get_priority_display()})
+    events += alert_timeline_events(referral)
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
 
