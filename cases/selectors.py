@@ -35,6 +35,9 @@ def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
                                               ).values("pregnancy_id"))
         q |= Q(pk__in=Consultation.objects.filter(to_centre__institution__in=mine).values("pregnancy_id"))
         q |= Q(region_q_for_cases(scope))
+    if not scope.everything:
+        # A named expert asked for a consultation reads the record she is asked about.
+        q |= Q(pk__in=Consultation.objects.filter(to_expert=user).values("pregnancy_id"))
     return Pregnancy.objects.filter(q).select_related("woman", "booking_institution")
 
 

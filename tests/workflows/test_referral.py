@@ -448,3 +448,13 @@ def test_answering_is_for_duty_doctors_later_steps_for_the_centres_obstetricians
     assert [t.flow_task.name for t in referral_tasks_for(personas.users.obstetrician_b)] == ["depart"]
     rs.referral_arrive(referral=referral, by=personas.users.obstetrician_b)
     assert Referral.objects.get(pk=referral.pk).state == S.ARRIVED
+
+
+def test_a_named_expert_reads_the_pregnancy_she_is_consulted_on(personas, staff):
+    pregnancy = Pregnancy.objects.get(woman=book_woman(at=personas.inst.hospital_a))
+    assert not visible_pregnancies(staff.province1).filter(pk=pregnancy.pk).exists()
+    rs.consultation_request(pregnancy=pregnancy, by=personas.users.obstetrician_a,
+                            from_institution=personas.inst.hospital_a, mode="remote", urgency="urgent",
+                            question="可否阴道试产？", to_expert=staff.province1)
+    assert visible_pregnancies(staff.province1).filter(pk=pregnancy.pk).exists()
+    assert not visible_pregnancies(staff.city1).filter(pk=pregnancy.pk).exists()
