@@ -41,12 +41,6 @@ def flow_start(record: Any) -> Process:
     return process
 
 
-def flow_open_tasks(record: Any) -> models.QuerySet[Task]:
-    if record.process_id is None:
-        return Task.objects.none()
-    return Task.objects.filter(process_id=record.process_id, status=STATUS.NEW)
-
-
 def flow_complete(record: Any, node_name: str) -> Task | None:
     """Complete the open task of ``node_name`` for ``record``; the flow moves to its next node.
 
@@ -74,6 +68,3 @@ def flow_cancel(record: Any) -> None:
         return
     flow_class.instance.cancel(process)
 
-
-def open_task_nodes(flow_class: type[Flow], *names: str) -> list[Any]:
-    return [flow_class.instance.node(name) for name in names]
