@@ -394,3 +394,28 @@ def test_a_city_centre_hosted_in_his_county_is_not_the_county_admins(client, per
         "institution": other.pk, "level": RescueCentre.Level.COUNTY, "duty_phone": "0591-22000121",
         "contact_note": "", "is_active": "on", "regions": [personas.regions.county_a.pk], **REASON})
     assert response.status_code == 302 and RescueCentre.objects.filter(institution=other).exists()
+
+
+@pytest.mark.django_db
+def test_demo_minhou_admin_is_held_to_his_county(client):
+    from django.core.management import call_command
+
+    from organisations.demo import DEMO_PASSWORD
+
+    call_command("seed_demo", stdout=None)
+    roles_sync()
+    assert client.login(username="minhou_admin", password=DEMO_PASSWORD)
+    me = User.objects.get(username="minhou_admin")
+    client.post(_url("user", "change", me.pk), _user_data(me, is_staff="on", is_superuser="on"))
+    assert not User.objects.get(pk=me.pk).is_superuser
+    city = RescueCentre.objects.get(institution__name="福州市妇幼保健院")
+    assert client.get(_url("rescuecentre", "change", city.pk)).status_code == 200
+    assert client.post(_url("rescuecentre", "change", city.pk),
+                       _centre_data(city, duty_phone="13800000000")).status_code == 403
+    province = Institution.objects.get(name="福建省妇幼保健院")
+    client.post(_url("membership", "add"), {"user": me.pk, "institution": province.pk, "role": Role.MCH_OFFICER,
+                                            "is_active": "on", **REASON})
+    assert not Membership.objects.filter(user=me, institution=province).exists()
+    group = Group.objects.get(name=Role.OBSTETRICIAN)
+    assert client.post(_url("group", "change", group.pk), {"name": group.name, "permissions": []}).status_code == 403
+    assert group.permissions.exists()
