@@ -1,7 +1,7 @@
 """Permissions come from the groups of the roles a user holds through active memberships.
 
 Deactivating a membership (or its institution) removes its permissions at once, with no group
-bookkeeping on the user. Groups stay editable in the admin.
+bookkeeping on the user. The groups are nationwide: only a superuser edits them in the admin.
 """
 
 from __future__ import annotations

@@ -200,6 +200,15 @@ class Role(models.TextChoices):
 AREA_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER, Role.SYSTEM_ADMIN})
 CLINICAL_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR})
 
+# How far a role reaches: a clinician works at one institution, an officer oversees an area, a system
+# admin runs the accounts of her area. A system admin grants only roles ranked strictly below her own,
+# so never the system-admin role itself: only a superuser grants that (organisations/administration.py).
+ROLE_RANK: dict[str, int] = {
+    Role.OBSTETRICIAN: 1, Role.PRIMARY_CARE: 1, Role.DUTY_DOCTOR: 1,
+    Role.MCH_OFFICER: 2, Role.BUREAU_OFFICER: 2, Role.EXPERT_REVIEWER: 2,
+    Role.SYSTEM_ADMIN: 3,
+}
+
 ROLE_INSTITUTION_KINDS: dict[str, set[str]] = {
     Role.OBSTETRICIAN: {Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE},
     Role.PRIMARY_CARE: {Institution.Kind.PRIMARY_CARE},

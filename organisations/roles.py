@@ -137,9 +137,15 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_user",
         "organisations.change_user",
         "organisations.view_accesslog",
+        # The role groups are nationwide: system admins look, only a superuser changes them.
         "auth.view_group",
-        "auth.change_group",
     ],
+}
+
+# Defaults taken back from a role by a later release: removed on every sync (nobody may give them back:
+# only a superuser edits the groups, and organisations.admin.RoleGroupAdmin ignores these for others anyway).
+ROLE_WITHDRAWN_PERMISSIONS: dict[str, list[str]] = {
+    Role.SYSTEM_ADMIN: ["auth.change_group", "auth.add_group", "auth.delete_group"],
 }
 
 # Roles whose members may use the Django admin (it is scoped: see organisations.admin).
@@ -147,7 +153,8 @@ STAFF_ROLES = frozenset({Role.SYSTEM_ADMIN})
 
 
 def roles_sync(*, using: str = "default") -> None:
-    """Create missing role groups and grant each default permission that was never granted before."""
+    """Create missing role groups, grant each default permission that was never granted before and
+    take back the withdrawn ones."""
     from organisations.models import RoleDefaultGrant
 
     with transaction.atomic(using=using):
@@ -167,3 +174,7 @@ def roles_sync(*, using: str = "default") -> None:
                     continue
                 group.permissions.add(perm)
                 RoleDefaultGrant.objects.using(using).create(role=role.value, permission=dotted)
+            for dotted in ROLE_WITHDRAWN_PERMISSIONS.get(role, []):
+                app_label, codename = dotted.split(".", 1)
+                group.permissions.remove(*Permission.objects.using(using).filter(
+                    content_type__app_label=app_label, codename=codename))

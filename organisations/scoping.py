@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from organisations.models import AREA_ROLES, CLINICAL_ROLES, Membership, Region
+from organisations.models import AREA_ROLES, CLINICAL_ROLES, Membership, Region, Role
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class Scope:
     # Regions of the user's own institutions (for looking up rescue centres that cover them).
     home_region_codes: frozenset[str] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
+    # (level, code) for each region the user administers (system-admin memberships only): what she may
+    # *change*. Seeing is ``areas``; see organisations/administration.py.
+    admin_areas: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
     @property
     def is_empty(self) -> bool:
@@ -56,6 +59,7 @@ def user_scope(user: Any) -> Scope:
         institutions: set[uuid.UUID] = set()
         home_regions: set[str] = set()
         roles: set[str] = set()
+        admin_areas: set[tuple[str, str]] = set()
         memberships = Membership.objects.filter(
             user=user, is_active=True, institution__is_active=True
         ).select_related("institution__region")
@@ -65,6 +69,8 @@ def user_scope(user: Any) -> Scope:
             home_regions.add(region.code)
             if membership.role in AREA_ROLES:
                 areas.add((region.level, region.code))
+                if membership.role == Role.SYSTEM_ADMIN:
+                    admin_areas.add((region.level, region.code))
             elif membership.role in CLINICAL_ROLES:
                 institutions.add(membership.institution_id)
         scope = Scope(
@@ -72,6 +78,7 @@ def user_scope(user: Any) -> Scope:
             institution_ids=frozenset(institutions),
             home_region_codes=frozenset(home_regions),
             roles=frozenset(roles),
+            admin_areas=frozenset(admin_areas),
         )
     setattr(user, _CACHE_ATTR, scope)
     return scope
@@ -83,10 +90,10 @@ def forget_scope(user: Any) -> None:
         delattr(user, _CACHE_ATTR)
 
 
-def area_q(scope: Scope, region_field: str) -> Q:
-    """Records whose ``region_field`` lies inside one of the scope's areas."""
+def area_q(scope: Scope, region_field: str, *, areas: Iterable[tuple[str, str]] | None = None) -> Q:
+    """Records whose ``region_field`` lies inside one of the scope's areas (or of ``areas``)."""
     q = Q(pk__in=[])
-    for level, code in scope.areas:
+    for level, code in scope.areas if areas is None else areas:
         if level == Region.Level.PROVINCE:
             q |= Q(**{f"{region_field}__province_id": code})
         elif level == Region.Level.CITY:
@@ -111,10 +118,10 @@ def scope_q(user: Any, *, region_field: str | None, institution_fields: Iterable
     return q
 
 
-def region_codes_in_area(scope: Scope) -> Q:
-    """A filter on ``Region`` itself for the scope's areas."""
+def region_codes_in_area(scope: Scope, *, areas: Iterable[tuple[str, str]] | None = None) -> Q:
+    """A filter on ``Region`` itself for the scope's areas (or for ``areas``)."""
     q = Q(pk__in=[])
-    for level, code in scope.areas:
+    for level, code in scope.areas if areas is None else areas:
         if level == Region.Level.PROVINCE:
             q |= Q(province_id=code)
         elif level == Region.Level.CITY:
