@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django import forms
+from django.db import connection
 from django.template import engines
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -98,3 +100,39 @@ def test_register_institution_filter_lists_and_applies_the_institutions_in_scope
     # An institution out of scope is not a choice: the form is invalid and no filter applies.
     refused = client.get(url, {"institution": str(outside.first().pk)})
     assert refused.status_code == 200 and "本院孕妇" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_worklist_tab_counts_and_rows(client, personas):
+    """The institution's tab counts come from one query; each count matches the rows of its tab."""
+    from cases.models import FollowUpVisit, Tracing
+
+    today = timezone.localdate()
+    cases = {name: open_case(personas, {"age_years": 41}, name=name) for name in ("今日甲", "本周乙", "逾期丙", "追踪丁")}
+    for name, visit in [("今日甲", today), ("本周乙", today + timezone.timedelta(days=3)),
+                        ("逾期丙", today - timezone.timedelta(days=3)), ("追踪丁", None)]:
+        HighRiskCase.objects.filter(pk=cases[name].pk).update(next_visit_at=visit)
+    HighRiskCase.objects.filter(pk=cases["今日甲"].pk).update(state=HighRiskCase.State.MANAGING)
+    traced = cases["追踪丁"]
+    for _ in range(2):  # two open tracings of one case count once
+        missed = FollowUpVisit.objects.create(case=traced, due_on=today - timezone.timedelta(days=9))
+        Tracing.objects.create(case=traced, visit=missed, opened_at=timezone.now(),
+                               due_at=timezone.now() + timezone.timedelta(days=3))
+    found = FollowUpVisit.objects.create(case=cases["逾期丙"], due_on=today - timezone.timedelta(days=9))
+    Tracing.objects.create(case=cases["逾期丙"], visit=found, opened_at=timezone.now(), due_at=timezone.now(),
+                           status=Tracing.Status.FOUND)
+    client.force_login(personas.users.obstetrician_a)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("highrisk:index")).content.decode()
+    case_counts = [q["sql"] for q in queries.captured_queries
+                   if q["sql"].startswith("SELECT COUNT(") and 'FROM "cases_highriskcase"' in q["sql"]]
+    assert len(case_counts) == 2  # "mine", and every institution tab in one pass
+    counts = {tab: int(n) for tab, n in re.findall(r'data-tab="(\w+)">[^<]*<span class="anmu-tag">(\d+)</span>', page)}
+    assert counts == {"mine": 4, "today": 1, "week": 2, "overdue": 1, "tracing": 1, "unreported": 3, "transfers": 0}
+    expected = {"today": {"今日甲"}, "week": {"今日甲", "本周乙"}, "overdue": {"逾期丙"}, "tracing": {"追踪丁"},
+                "unreported": {"本周乙", "逾期丙", "追踪丁"}}
+    for tab, names in expected.items():
+        body = client.get(reverse("highrisk:index"), {"tab": tab}).content.decode()
+        shown = {name for name in cases if name in body}
+        assert shown == names, tab
+        assert body.count('data-testid="case-row"') == len(names), tab
