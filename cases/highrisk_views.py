@@ -325,7 +325,7 @@ def _register_rows(request: HttpRequest) -> tuple[QuerySet[HighRiskCase], f.Regi
         scope_q(user, region_field="region", institution_fields=["pk"]), kind__in=DELIVERING).order_by("name")
     form = f.RegisterFilterForm(request.GET or None, institutions=institutions)
     qs = visible_highrisk_cases(user).select_related(
-        "pregnancy__woman", "institution", "responsible_doctor", "region")
+        "pregnancy__woman", "institution", "responsible_doctor")  # what a row and the export show
     data = form.cleaned_data if form.is_valid() else {}
     state = data.get("state") or ""
     if state == "":
