@@ -13,7 +13,8 @@ by signed-in users (middleware, selectors, queries and templates: everything but
 * ``register_province``          the same for ``fujian_bureau``: the whole province.
 
 Each page is requested a few times to warm up, once under ``CaptureQueriesContext`` (the number of
-SQL queries and the slowest of them), then N times timed (p50/p95/max in ms). The target is a p95 of
+SQL queries and the slowest of them), then N times timed (p50/p95/max in ms), each timed request
+split into SQL, template rendering, the rest and the process's CPU time (``split_p50``). The target is a p95 of
 at most 150 ms on this 2-core machine. The number of queries must not grow with the data, so every
 page is measured at two data sizes, each in its own database (named ``<base>_<cases>``), seeded once
 and reused by later runs:
