@@ -71,7 +71,7 @@ class LiveAsgiServer:
         self.manage("seed_demo")
         return self
 
-    def start(self, *, timeout: float = 30) -> LiveAsgiServer:
+    def start(self, *, timeout: float = 90) -> LiveAsgiServer:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "project.asgi:application", "--host", "127.0.0.1",
