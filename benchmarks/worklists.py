@@ -13,7 +13,8 @@ by signed-in users (middleware, selectors, queries and templates: everything but
 * ``register_province``          the same for ``fujian_bureau``: the whole province.
 
 Each page is requested a few times to warm up, once under ``CaptureQueriesContext`` (the number of
-SQL queries and the slowest of them), then N times timed (p50/p95/max in ms). The target is a p95 of
+SQL queries and the slowest of them), then N times timed (p50/p95/max in ms), each timed request
+split into SQL, template rendering, the rest and the process's CPU time (``split_p50``). The target is a p95 of
 at most 150 ms on this 2-core machine. The number of queries must not grow with the data, so every
 page is measured at two data sizes, each in its own database (named ``<base>_<cases>``), seeded once
 and reused by later runs:
@@ -479,8 +480,57 @@ def explain(sql: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+class PageSplit:
+    """Where a request's time goes: SQL (every query, timed around the driver's execute), template
+    rendering (inside the outermost ``Template.render``, minus the SQL that lazy querysets run
+    there) and the rest (middleware, view code, ORM query building, session), plus the process's
+    CPU time, which excludes the time the bench waited for the CPU or for PostgreSQL: on a shared
+    machine it says what the page costs when the wall clock says how busy the machine was."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.sql = 0.0
+        self.sql_in_render = 0.0
+        self.render = 0.0
+        self._depth = 0
+
+    def execute(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.perf_counter() - began
+            self.queries += 1
+            self.sql += spent
+            if self._depth:
+                self.sql_in_render += spent
+
+    def install_render_timer(self) -> Any:
+        from django.template.backends import django as backend
+
+        original = backend.Template.render
+        split = self
+
+        def render(template: Any, context: Any = None, request: Any = None) -> Any:
+            split._depth += 1
+            began = time.perf_counter()
+            try:
+                return original(template, context, request)
+            finally:
+                split._depth -= 1
+                if not split._depth:
+                    split.render += time.perf_counter() - began
+
+        backend.Template.render = render  # type: ignore[method-assign]
+        return original
+
+    def reset(self) -> None:
+        self.queries, self.sql, self.sql_in_render, self.render = 0, 0.0, 0.0, 0.0
+
+
 def measure_page(name: str, username: str, url_name: str, *, requests: int, warmup: int) -> dict[str, Any]:
     from django.db import connection
+    from django.template.backends import django as backend
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
@@ -493,6 +543,7 @@ def measure_page(name: str, username: str, url_name: str, *, requests: int, warm
     url = reverse(url_name)
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
+    split = PageSplit()
 
     def get() -> tuple[float, Any]:
         began = time.perf_counter()
@@ -509,17 +560,40 @@ def measure_page(name: str, username: str, url_name: str, *, requests: int, warm
         _elapsed, response = get()
     queries = [{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"]} for q in captured.captured_queries]
     rows = response.content.decode().count('data-testid="case-row"')
-    samples = sorted(get()[0] for _ in range(requests))
+    samples: list[float] = []
+    parts: dict[str, list[float]] = {"sql_ms": [], "render_ms": [], "other_ms": [], "cpu_ms": []}
+    original_render = split.install_render_timer()
+    try:
+        with connection.execute_wrapper(split.execute):
+            for _ in range(requests):
+                split.reset()
+                cpu = time.process_time()
+                elapsed, _response = get()
+                cpu_ms = (time.process_time() - cpu) * 1000
+                sql_ms = split.sql * 1000
+                render_ms = (split.render - split.sql_in_render) * 1000
+                samples.append(elapsed)
+                parts["sql_ms"].append(sql_ms)
+                parts["render_ms"].append(render_ms)
+                parts["other_ms"].append(elapsed - sql_ms - render_ms)
+                parts["cpu_ms"].append(cpu_ms)
+    finally:
+        backend.Template.render = original_render  # type: ignore[method-assign]
+    samples.sort()
     p95 = percentile(samples, 95)
     in_scope = visible_highrisk_cases(User.objects.get(pk=user.pk)).filter(state__in=HighRiskCase.OPEN_STATES)
     if url_name == "highrisk:index":
         in_scope = in_scope.filter(responsible_doctor=user)
     slowest = sorted(queries, key=lambda q: q["ms"], reverse=True)
+    split_p50 = {key: round(percentile(sorted(values), 50) or 0, 1) for key, values in parts.items()}
     result: dict[str, Any] = {
         "user": username, "url": url, "open_cases_in_scope": in_scope.count(), "rows_on_page": rows,
         "queries": len(queries), "sql_ms_total": round(sum(q["ms"] for q in queries), 1),
         "n": len(samples), "p50_ms": round(percentile(samples, 50) or 0, 1), "p95_ms": round(p95 or 0, 1),
         "max_ms": round(samples[-1], 1), "target_p95_ms": TARGET_P95_MS, "target_met": (p95 or 0) <= TARGET_P95_MS,
+        # Medians over the timed requests: SQL (count and time), template rendering without its SQL,
+        # the rest of the request, and the bench process's CPU time for the whole request.
+        "split_p50": {"queries": split.queries if requests else 0, **split_p50},
         "slowest_queries": [{"ms": q["ms"], "sql": q["sql"][:400]} for q in slowest[:3]],
         # The 1-minute load average before and after: above ~2 (two cores), something else was running.
         "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
@@ -529,7 +603,8 @@ def measure_page(name: str, username: str, url_name: str, *, requests: int, warm
         result["explain"] = [{"ms": q["ms"], "sql": q["sql"][:200], "plan": explain(q["sql"])}
                              for q in slowest[:2] if q["ms"] > TARGET_P95_MS / 10]
     log(f"{name}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['queries']} queries, "
-        f"{rows} rows")
+        f"{rows} rows; median split: SQL {split_p50['sql_ms']} ms, templates {split_p50['render_ms']} ms, "
+        f"other {split_p50['other_ms']} ms (CPU {split_p50['cpu_ms']} ms)")
     return result
 
 
@@ -604,6 +679,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         "sizes": results,
         "query_counts": {"sizes": sizes, **query_counts,
                          "constant": all(len(set(counts)) == 1 for counts in query_counts.values())},
+        # Per page and size, medians: SQL queries and ms, templates (without their SQL), the rest, CPU.
+        "split_p50": {name: {str(r["cases"]): r["pages"][name]["split_p50"] for r in results} for name in PAGES},
         "targets_at_largest_size": {
             name: {"p95_ms": largest["pages"][name]["p95_ms"], "met": largest["pages"][name]["target_met"]}
             for name in PAGES if name in TARGETED},

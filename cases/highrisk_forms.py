@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper
 from typing import Any
 
 from django import forms
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import DateInput
@@ -140,16 +142,41 @@ class EmptyForm(forms.Form):
     pass
 
 
+class PlainSelect(forms.Select):
+    """Django's ``<select>``, same markup as its templates (select.html, select_option.html,
+    attrs.html), put together in Python: the templates include two templates per option, and the
+    province register lists ~330 institutions (30 ms a page, benchmarks/worklists.py). Flat choices
+    only (no option groups)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        chosen = set(self.format_value(value))
+        options, selected_one = [], False
+        for choice, label in self.choices:
+            if isinstance(label, list | tuple):
+                raise ValueError("PlainSelect does not render option groups")
+            text = "" if choice is None else str(choice)
+            selected = not selected_one and text in chosen  # as Select: the first match only
+            selected_one = selected_one or selected
+            options.append(f'\n  <option value="{escape(text)}"{" selected" if selected else ""}>'
+                           f"{escape(str(label))}</option>")
+        attributes = "".join(f" {escape(key)}" if value is True else f' {escape(key)}="{escape(str(value))}"'
+                             for key, value in self.build_attrs(self.attrs, attrs).items()
+                             if value is not False)  # as attrs.html, in the same order
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(options)}\n</select>')  # noqa: S308
+
+
 class RegisterFilterForm(forms.Form):
-    colour = forms.ChoiceField(label=_("Colour"), required=False, choices=[
+    colour = forms.ChoiceField(label=_("Colour"), required=False, widget=PlainSelect, choices=[
         ("", _("All")), ("red", _("Red")), ("orange", _("Orange")), ("yellow", _("Yellow")), ("green", _("Green"))])
-    purple = forms.ChoiceField(label=_("Purple"), required=False, choices=[("", _("All")), ("yes", _("Yes")),
-                                                                           ("no", _("No"))])
-    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Open cases"))]
+    purple = forms.ChoiceField(label=_("Purple"), required=False, widget=PlainSelect,
+                               choices=[("", _("All")), ("yes", _("Yes")), ("no", _("No"))])
+    state = forms.ChoiceField(label=_("State"), required=False, widget=PlainSelect, choices=[("", _("Open cases"))]
                               + list(HighRiskCase.State.choices) + [("all", _("All"))])
-    institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none(), required=False)
+    # The institutions in scope as (id, name) choices: no model instance per option.
+    institution = forms.ChoiceField(label=_("Institution"), required=False, widget=PlainSelect)
     q = forms.CharField(label=_("Name"), required=False)
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
+        self.fields["institution"].choices = [("", "---------")] + [  # type: ignore[attr-defined]
+            (str(pk), name) for pk, name in institutions.values_list("pk", "name")]

@@ -17,6 +17,7 @@ The server is started in its own process group and stopped by that group's id on
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import socket
@@ -70,7 +71,7 @@ class LiveAsgiServer:
         self.manage("seed_demo")
         return self
 
-    def start(self, *, timeout: float = 30) -> LiveAsgiServer:
+    def start(self, *, timeout: float = 90) -> LiveAsgiServer:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "project.asgi:application", "--host", "127.0.0.1",
@@ -108,6 +109,25 @@ class LiveAsgiServer:
         """Read the server's database directly (the test's assertions on the table, the truth)."""
         with contextlib.closing(sqlite3.connect(self.db_path, timeout=20)) as connection:
             return connection.execute(sql, params).fetchall()
+
+    def sign_in(self, context, username: str) -> str:  # type: ignore[no-untyped-def]
+        """Sign ``username`` in for a Playwright browser context with a session cookie: the session row
+        is written to the server's database, signed with the server's key, as ``login()`` stores it.
+        No login form, so nothing to wait for. Returns the session key."""
+        from tests.browser import add_session_cookie, new_session_key
+
+        rows = self.query("SELECT id, password FROM organisations_user WHERE username = ?", (username,))
+        if not rows:
+            raise LookupError(f"no user {username!r} on the live server")
+        (user_id, password_hash), = rows
+        key, data = new_session_key(username, password_hash=password_hash, user_id=user_id, secret_key=SECRET_KEY)
+        # Django keeps aware datetimes in SQLite as naive UTC text.
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).replace(tzinfo=None)
+        with contextlib.closing(sqlite3.connect(self.db_path, timeout=20)) as connection, connection:
+            connection.execute("INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
+                               (key, data, str(expires)))
+        add_session_cookie(context, self.url, key)
+        return key
 
     def read_log(self) -> str:
         with contextlib.suppress(OSError), open(self.log_path, errors="replace") as log:

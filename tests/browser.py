@@ -37,8 +37,9 @@ def browser() -> Iterator[object]:
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
     # synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
@@ -47,9 +48,57 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
-def login(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("[data-testid=login-submit]")
-    page.wait_for_load_state("networkidle")
+# Every wait in a browser test is on a condition, with room for a loaded shared machine (two cores,
+# several test runs at once): Playwright's `expect` default of 5 s failed there.
+TIMEOUT_MS = 30_000
+
+
+def login_with_form(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the login form, as a person does. Only the tests of the login page itself use
+    it; every other test signs in with a session cookie (``sign_in``) and waits for nothing here."""
+    page.goto(f"{base_url}/accounts/login/", timeout=TIMEOUT_MS)
+    page.fill("input[name=username]", username, timeout=TIMEOUT_MS)
+    page.fill("input[name=password]", password, timeout=TIMEOUT_MS)
+    page.click("[data-testid=login-submit]", timeout=TIMEOUT_MS)
+
+
+def new_session_key(username: str, *, password_hash: str, user_id: int, secret_key: str | None = None) -> tuple[str, str]:
+    """A signed-in session for a user, encoded exactly as ``django.contrib.auth.login`` stores it:
+    (session_key, session_data) for a ``django_session`` row. ``secret_key`` is the key of the server
+    that will read it (a subprocess server has its own)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test.utils import override_settings
+    from django.utils.crypto import get_random_string
+    from django.utils.module_loading import import_string
+
+    # The backend login() would record: the first that loads users by id (an authenticate-only
+    # backend such as a login-lockout one may come first).
+    backend = next((path for path in settings.AUTHENTICATION_BACKENDS
+                    if issubclass(import_string(path), ModelBackend)), settings.AUTHENTICATION_BACKENDS[0])
+    with override_settings(SECRET_KEY=secret_key or settings.SECRET_KEY):
+        user = get_user_model()(pk=user_id, username=username, password=password_hash)
+        data = {SESSION_KEY: str(user_id), BACKEND_SESSION_KEY: backend,
+                HASH_SESSION_KEY: user.get_session_auth_hash()}
+        return get_random_string(32, VALID_KEY_CHARS), SessionStore().encode(data)
+
+
+def add_session_cookie(context, base_url: str, session_key: str) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key, "url": base_url}])
+
+
+def sign_in(context, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign ``username`` in to pytest-django's ``live_server`` (the test's own database) with a session
+    cookie: a session made server-side, as ``Client.force_login`` makes it, no login form."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    add_session_cookie(context, base_url, client.cookies[settings.SESSION_COOKIE_NAME].value)

@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from organisations.demo import DEMO_PASSWORD
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import chromium_path, login
+from tests.browser import TIMEOUT_MS, chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +61,8 @@ def signed_in(browser, server: LiveAsgiServer, username: str, *, init_script: st
     page = context.new_page()
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
-    login(page, server.url, username, DEMO_PASSWORD)
+    server.sign_in(context, username)
+    page.goto(f"{server.url}/")
     return context, page, sockets
 
 
@@ -70,7 +70,7 @@ def user_id(server: LiveAsgiServer, username: str) -> int:
     return server.query("SELECT id FROM organisations_user WHERE username = ?", (username,))[0][0]
 
 
-def wait_for_row(server: LiveAsgiServer, sql: str, params: tuple, *, timeout: float = 10) -> list[tuple]:
+def wait_for_row(server: LiveAsgiServer, sql: str, params: tuple, *, timeout: float = TIMEOUT_MS / 1000) -> list[tuple]:
     deadline = time.monotonic() + timeout
     while True:
         rows = server.query(sql, params)
@@ -100,11 +100,11 @@ def test_colleagues_action_shows_a_toast_and_counts_without_reload(server, brows
     page_a.fill("#id_starts_at", start.strftime("%Y-%m-%dT%H:%M"))
     page_a.fill("#id_ends_at", (start + dt.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"))
     page_a.click("[data-testid=shift-submit]")
-    expect(page_a.locator("vf-snackbar")).to_contain_text("已排班", timeout=15000)
+    expect(page_a.locator("vf-snackbar")).to_contain_text("已排班", timeout=TIMEOUT_MS)
 
     # B's page, untouched, shows the toast and the new count.
     toast = page_b.locator("[data-testid=alert-toast]", has_text="您被排入闽侯县医院的值班")
-    expect(toast).to_be_visible(timeout=15000)
+    expect(toast).to_be_visible(timeout=TIMEOUT_MS)
     expect(toast).to_contain_text(start.strftime("%Y-%m-%d %H:%M"))
     expect(toast).to_contain_text("一般")
     expect(bell).to_have_attribute("data-unread", str(before + 1))
@@ -122,7 +122,7 @@ def test_colleagues_action_shows_a_toast_and_counts_without_reload(server, brows
     toast.locator("[data-testid=toast-ack]").click()
     expect(bell).to_have_attribute("data-unread", str(before))
     expect(toast).to_contain_text("已确认")
-    expect(toast).to_be_hidden(timeout=10000)
+    expect(toast).to_be_hidden(timeout=TIMEOUT_MS)
     acknowledged = wait_for_row(server, "SELECT acknowledged_by_id FROM notifications_alert WHERE recipient_id = ? "
                                         "AND kind = ? AND acknowledged_at IS NOT NULL", (me, "roster.shift"))
     assert acknowledged == [(me,)]
@@ -156,7 +156,7 @@ def test_offline_state_reconnect_and_critical_backlog_with_sound(server, browser
 
     try:
         server.stop()
-        expect(bell).to_have_class(re.compile(r"\banmu-bell--offline\b"), timeout=15000)
+        expect(bell).to_have_class(re.compile(r"\banmu-bell--offline\b"), timeout=TIMEOUT_MS)
         expect(page.locator("[data-testid=alert-status]")).to_have_text("离线，正在重新连接…")
         shot(page, "offline")
         # While the server is away, a critical alert is written for this doctor (the table is the truth).
@@ -172,12 +172,12 @@ def test_offline_state_reconnect_and_critical_backlog_with_sound(server, browser
         server.start()
 
     # The page reconnects by itself; the backlog brings the critical alert, its toast and its alarm.
-    expect(bell).to_have_attribute("data-status", "online", timeout=45000)
+    expect(bell).to_have_attribute("data-status", "online", timeout=2 * TIMEOUT_MS)  # reconnect back-off
     expect(page.locator("[data-testid=alert-status]")).to_be_hidden()
     toast = page.locator("[data-testid=alert-toast][data-priority=critical]", has_text="厦门市第三医院无人值班")
     expect(toast).to_be_visible()
     expect(bell).to_have_attribute("data-unread", str(before + 1))
-    page.wait_for_function(f"window.__tones > {tones_before}")
+    page.wait_for_function(f"window.__tones > {tones_before}", timeout=TIMEOUT_MS)
     # A critical toast cannot be closed and does not fade: only acknowledging removes it.
     assert toast.locator(".anmu-toast__close").count() == 0
     alert_id = toast.get_attribute("data-alert-id")
@@ -186,7 +186,7 @@ def test_offline_state_reconnect_and_critical_backlog_with_sound(server, browser
 
     toast.locator("[data-testid=toast-ack]").click()
     expect(bell).to_have_attribute("data-unread", str(before))
-    expect(toast).to_be_hidden(timeout=10000)
+    expect(toast).to_be_hidden(timeout=TIMEOUT_MS)
     assert server.query("SELECT acknowledged_at IS NOT NULL FROM notifications_alert WHERE id = ?",
                         (alert_id.replace("-", ""),)) == [(1,)]
     context.close()

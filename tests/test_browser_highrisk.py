@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from organisations.demo import DEMO_PASSWORD
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import chromium_path, login
+from tests.browser import chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +50,7 @@ def test_mch_officer_filters_red_cases_and_opens_the_timeline(server, browser):
     red_name, orange_name = server.names
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    login(page, server.url, "minhou_mch", DEMO_PASSWORD)
+    server.sign_in(context, "minhou_mch")
     page.goto(f"{server.url}/highrisk/register/")
     register = page.locator("[data-testid=register]")
     expect(register).to_contain_text(red_name)

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from cases.identity import id_check_char
-from organisations.demo import DEMO_PASSWORD
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import chromium_path, login
+from tests.browser import TIMEOUT_MS, chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +31,8 @@ def server() -> Iterator[LiveAsgiServer]:
 def signed_in(browser, server: LiveAsgiServer, username: str):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    login(page, server.url, username, DEMO_PASSWORD)
+    server.sign_in(context, username)
+    page.goto(f"{server.url}/")
     return context, page
 
 
@@ -81,9 +81,9 @@ def test_obstetrician_sees_red_live_and_the_alerts_arrive(server, browser):
     expect(timeline).to_contain_text("R1.1.1")
     expect(page.locator("[data-testid=case]")).to_be_visible()
     # The responsible doctor (she who assessed) gets her alert on the page she is on...
-    expect(page.locator("[data-testid=alert-toast]", has_text="浏览器孕妇")).to_be_visible(timeout=15000)
+    expect(page.locator("[data-testid=alert-toast]", has_text="浏览器孕妇")).to_be_visible(timeout=TIMEOUT_MS)
     # ...and the county MCH officer's untouched page shows the new case too.
-    expect(mch_page.locator("[data-testid=alert-toast]", has_text="浏览器孕妇")).to_be_visible(timeout=15000)
+    expect(mch_page.locator("[data-testid=alert-toast]", has_text="浏览器孕妇")).to_be_visible(timeout=TIMEOUT_MS)
     assert mch_page.evaluate("window.__sameDocument") is True
     rows = server.query("SELECT kind FROM notifications_alert na JOIN organisations_user u ON u.id = na.recipient_id "
                         "WHERE u.username = ? ORDER BY na.created_at", ("minhou_mch",))
