@@ -26,7 +26,9 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
+	@echo "正在建立数据库表… / Creating the database tables (migrate)…"
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	@echo "正在创建演示数据… / Creating demo data…"
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --first-look
 	@echo "Anmu is starting on http://$(HOST):$(PORT)/  (demo logins: see README)"
 	$(RUN_ENV) $(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --workers 1

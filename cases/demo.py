@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -27,9 +28,9 @@ GRADES: list[dict[str, Any]] = [
 ]
 
 
-def seed_cases(count: int, *, seed: int = 5) -> int:
+def seed_cases(count: int, *, seed: int = 5, progress: Callable[[int], None] | None = None) -> int:
     """Grade up to ``count`` ongoing pregnancies booked at hospitals as orange, red or purple by the
-    hospital's demo obstetrician; returns how many cases were opened."""
+    hospital's demo obstetrician; returns how many cases were opened. ``progress`` hears each count."""
     from workflows.screening.services import assessment_record
 
     rng = random.Random(seed)  # noqa: S311  (demo data)
@@ -51,6 +52,8 @@ def seed_cases(count: int, *, seed: int = 5) -> int:
                               stage=Assessment.Stage.FIRST, inputs=dict(rng.choice(GRADES)),
                               now=None)
         opened += 1
+        if progress is not None:
+            progress(opened)
     # Spread the next visits so the worklists show due, this-week and overdue rows.
     today = dt.date.today()  # noqa: DTZ011
     for case in HighRiskCase.objects.filter(next_visit_at__isnull=False).order_by("opened_at")[:count]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import models, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from organisations.models import DutyShift, Institution, Membership, Region, RescueCentre, Role, User
 
@@ -139,6 +142,16 @@ def _save(obj, *, reason: str = REASON):  # type: ignore[no-untyped-def]
     return obj
 
 
+def _bulk_save(objs: list[Any], model: type[models.Model]) -> int:
+    """Validate each row, then write the rows and their history rows in two statements (plain rows with
+    no side effects on creation: users, memberships, duty shifts)."""
+    for obj in objs:
+        obj.full_clean(validate_unique=False)  # the caller only passes rows it found missing
+    if objs:
+        bulk_create_with_history(objs, model, default_change_reason=REASON)
+    return len(objs)
+
+
 @transaction.atomic
 def seed_organisations() -> dict[str, int]:
     created = {"regions": 0, "institutions": 0, "rescue_centres": 0, "users": 0, "memberships": 0}
@@ -175,19 +188,29 @@ def seed_organisations() -> dict[str, int]:
             created["rescue_centres"] += 1
 
     rng = random.Random(7)  # noqa: S311
-    for demo in demo_users():
-        user = User.objects.filter(username=demo.username).first()
-        if user is None:
-            user = User(username=demo.username, name=demo.name,
-                        phone=f"13{rng.randint(5, 9)}{rng.randint(0, 99999999):08d}",
-                        is_staff=demo.role == Role.SYSTEM_ADMIN)
-            user.set_password(DEMO_PASSWORD)
-            _save(user)
-            created["users"] += 1
-        institution = institutions[demo.institution]
-        if not Membership.objects.filter(user=user, institution=institution, role=demo.role).exists():
-            _save(Membership(user=user, institution=institution, role=demo.role))
-            created["memberships"] += 1
+    demos = demo_users()
+    existing = {user.username: user for user in User.objects.filter(username__in=[d.username for d in demos])}
+    # The demo password is public: hash it once (PBKDF2 costs about half a second) and share the hash.
+    password: str | None = None
+    new_users: list[User] = []
+    for demo in demos:
+        phone = f"13{rng.randint(5, 9)}{rng.randint(0, 99999999):08d}"
+        if demo.username in existing:
+            continue
+        password = password or make_password(DEMO_PASSWORD)
+        user = User(username=demo.username, name=demo.name, phone=phone, password=password,
+                    is_staff=demo.role == Role.SYSTEM_ADMIN)
+        new_users.append(user)
+    created["users"] = _bulk_save(new_users, User)
+    users = {user.username: user for user in User.objects.filter(username__in=[d.username for d in demos])}
+    held = set(Membership.objects.filter(user__in=users.values()).values_list("user_id", "institution_id", "role"))
+    new_memberships = []
+    for demo in demos:
+        user, institution = users[demo.username], institutions[demo.institution]
+        if (user.pk, institution.pk, demo.role) not in held:
+            held.add((user.pk, institution.pk, demo.role))
+            new_memberships.append(Membership(user=user, institution=institution, role=demo.role))
+    created["memberships"] = _bulk_save(new_memberships, Membership)
     created["shifts"] = seed_roster()
     return created
 
@@ -207,7 +230,7 @@ def seed_roster(*, now: dt.datetime | None = None) -> int:
     """Keep every demo rescue centre staffed for the next week with 24-hour shifts from 08:00, so that
     alerts to "the duty doctor" reach a demo login. Re-running extends the roster; it never overlaps."""
     now = now or timezone.now()
-    made = 0
+    shifts: list[DutyShift] = []
     for host, usernames in DEMO_ROSTER.items():
         institution = Institution.objects.filter(name=host).first()
         if institution is None:
@@ -224,11 +247,10 @@ def seed_roster(*, now: dt.datetime | None = None) -> int:
             if last is not None and last.ends_at > start:
                 start = last.ends_at
             while start < now + dt.timedelta(days=ROSTER_DAYS):
-                _save(DutyShift(institution=institution, user=user, kind=kind, starts_at=start,
-                                ends_at=start + dt.timedelta(hours=24)))
+                shifts.append(DutyShift(institution=institution, user=user, kind=kind, starts_at=start,
+                                        ends_at=start + dt.timedelta(hours=24)))
                 start += dt.timedelta(hours=24)
-                made += 1
-    return made
+    return _bulk_save(shifts, DutyShift)
 
 
 def seed_women(count: int, *, seed: int = 11) -> int:

@@ -1,5 +1,11 @@
 /* Anmu live alerts: the bell in the toolbar, a toast per new alert, an alarm sound for critical ones.
  *
+ * Toasts never cover the work: they live in a rail at the right edge, below the toolbar, and while the
+ * rail shows anything the page's content gives it room (html.anmu-rail-open pads <main>). A critical
+ * toast can be minimised (it stays in the bell and the inbox, and the alarm keeps reminding); beyond
+ * two, critical toasts stack into one "N critical alerts" pill in the toolbar that expands on click.
+ * What is minimised or expanded is kept for the tab (sessionStorage).
+ *
  * One websocket per browser tab (protocol: README, "Alert messages"). This file sits in <head>, so
  * Turbo runs it once per tab; the socket and the state live on `window.AnmuAlerts` and survive page
  * visits, and the bell is found again after every `turbo:load`. The server's table is the truth: on
@@ -15,6 +21,10 @@
   var gettext = function (text) {
     return typeof window.gettext === "function" ? window.gettext(text) : text;
   };
+  var ngettext = function (singular, plural, count) {
+    return typeof window.ngettext === "function" ? window.ngettext(singular, plural, count)
+      : (count === 1 ? singular : plural);
+  };
   var interpolate = function (text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_match, key) {
       return values[key] === undefined ? "" : String(values[key]);
@@ -29,6 +39,8 @@
   var REMIND_EVERY_MS = 60000;
   var BACKLOG_TOASTS = 5;
   var SOUND_KEY = "anmu.alerts.sound";
+  var VIEW_KEY = "anmu.alerts.view"; // sessionStorage: {minimised: [alert ids], expanded: bool}
+  var STACK_AFTER = 2; // more open critical toasts than this stack into the pill
 
   var state = {
     socket: null,
@@ -46,6 +58,8 @@
     pingTimer: null,
     pongTimer: null,
     audio: null,
+    minimised: new Set(), // ids of critical toasts the user minimised
+    expanded: false, // the user opened the pill: every critical toast shows, stacked or not
   };
 
   // --- The socket ------------------------------------------------------------------------------------
@@ -213,6 +227,12 @@
       }
     });
     state.alerts = fresh;
+    Array.from(state.minimised).forEach(function (id) {
+      if (!fresh.has(id)) {
+        state.minimised.delete(id);
+      }
+    });
+    saveView();
     setUnread(unread);
     if (alerts.length) {
       send({ type: "receipt", ids: alerts.map(function (alert) { return alert.id; }) });
@@ -264,9 +284,15 @@
       ? interpolate(gettext("Acknowledged by %(name)s"), { name: alert.acknowledged_by })
       : gettext("Acknowledged");
     toast.el.classList.add("anmu-toast--closed");
-    toast.el.querySelectorAll("[data-action=ack]").forEach(function (button) {
+    toast.el.querySelectorAll("[data-action=ack], [data-action=minimise]").forEach(function (button) {
       button.remove();
     });
+    state.minimised.delete(alert.id);
+    if (!openCritical().length) {
+      state.expanded = false;
+    }
+    saveView();
+    layout();
     fadeLater(alert.id, 3000);
   }
 
@@ -402,7 +428,17 @@
     var head = element("div", "anmu-toast__head");
     head.appendChild(element("span", "anmu-prio anmu-prio--" + priority, PRIORITY_LABELS[priority]()));
     head.appendChild(element("span", "anmu-toast__time", clock(alert.created_at)));
-    if (priority !== "critical") {
+    if (priority === "critical") {
+      var minimise = element("button", "anmu-toast__minimise", gettext("Minimise"));
+      minimise.type = "button";
+      minimise.dataset.action = "minimise";
+      minimise.dataset.testid = "toast-minimise";
+      minimise.title = gettext("Minimise: the alert stays in the bell and the inbox, and the alarm keeps reminding you");
+      minimise.addEventListener("click", function () {
+        minimiseToast(alert.id);
+      });
+      head.appendChild(minimise);
+    } else {
       var close = element("button", "anmu-toast__close", "×");
       close.type = "button";
       close.setAttribute("aria-label", gettext("Close"));
@@ -452,6 +488,7 @@
     var entry = { el: toast, alert: alert, timer: null, closed: false };
     state.toasts.set(alert.id, entry);
     container().appendChild(toast);
+    layout();
     if (FADE_MS[priority]) {
       fadeLater(alert.id, FADE_MS[priority]);
       toast.addEventListener("mouseenter", function () {
@@ -480,6 +517,7 @@
     }
     state.toasts.set(id, { el: toast, alert: null, timer: null, closed: true });
     container().appendChild(toast);
+    layout();
     fadeLater(id, FADE_MS.urgent);
   }
 
@@ -505,10 +543,15 @@
     clearTimeout(entry.timer);
     entry.el.remove();
     state.toasts.delete(id);
+    layout();
   }
 
   function clearToasts() {
     Array.from(state.toasts.keys()).forEach(removeToast);
+    state.minimised = new Set();
+    state.expanded = false;
+    saveView();
+    layout();
   }
 
   // Turbo keeps #anmu-toasts (data-turbo-permanent); should a page lack it, put the toasts back.
@@ -519,6 +562,150 @@
         box.appendChild(entry.el);
       }
     });
+    layout();
+  }
+
+  // --- The rail, minimised toasts and the pill -------------------------------------------------------
+
+  function loadView() {
+    try {
+      var view = JSON.parse(window.sessionStorage.getItem(VIEW_KEY) || "{}");
+      state.minimised = new Set(Array.isArray(view.minimised) ? view.minimised : []);
+      state.expanded = view.expanded === true;
+    } catch (error) {
+      // no storage (private mode) or a bad value: start with nothing minimised
+    }
+  }
+
+  function saveView() {
+    try {
+      window.sessionStorage.setItem(VIEW_KEY, JSON.stringify({
+        minimised: Array.from(state.minimised), expanded: state.expanded,
+      }));
+    } catch (error) {
+      // private mode: the choice lasts until the page is reloaded
+    }
+  }
+
+  function openCritical() {
+    var open = [];
+    state.toasts.forEach(function (entry, id) {
+      if (!entry.closed && entry.alert && entry.alert.priority === "critical") {
+        open.push(id);
+      }
+    });
+    return open;
+  }
+
+  function minimiseToast(id) {
+    state.minimised.add(id);
+    var critical = openCritical();
+    if (critical.every(function (other) { return state.minimised.has(other); })) {
+      state.expanded = false;
+    }
+    saveView();
+    layout();
+  }
+
+  function minimiseAll() {
+    openCritical().forEach(function (id) {
+      state.minimised.add(id);
+    });
+    state.expanded = false;
+    saveView();
+    layout();
+  }
+
+  function expand() {
+    state.minimised = new Set();
+    state.expanded = true;
+    saveView();
+    layout();
+    var first = container().querySelector(".anmu-toast--critical:not([hidden]) button");
+    if (first) {
+      first.focus({ preventScroll: true });
+    }
+  }
+
+  // Which toasts show, the rail's room in the page, the pill's count. Runs after every change.
+  function layout() {
+    var box = document.getElementById("anmu-toasts");
+    var critical = openCritical();
+    var stacked = !state.expanded && critical.length > STACK_AFTER;
+    var hidden = 0;
+    critical.forEach(function (id) {
+      var hide = stacked || state.minimised.has(id);
+      state.toasts.get(id).el.hidden = hide;
+      hidden += hide ? 1 : 0;
+    });
+    var head = box ? box.querySelector("[data-anmu-rail-head]") : null;
+    var showHead = state.expanded && critical.length - hidden > 1;
+    if (box && showHead && !head) {
+      head = element("div", "anmu-toasts__head");
+      head.setAttribute("data-anmu-rail-head", "");
+      var all = element("button", "mdc-button anmu-toasts__minimise", gettext("Minimise all"));
+      all.type = "button";
+      all.dataset.testid = "toasts-minimise-all";
+      all.addEventListener("click", minimiseAll);
+      head.appendChild(all);
+      box.insertBefore(head, box.firstChild);
+    } else if (head && !showHead) {
+      head.remove();
+    }
+    var showing = false;
+    state.toasts.forEach(function (entry) {
+      showing = showing || !entry.el.hidden;
+    });
+    document.documentElement.classList.toggle("anmu-rail-open", showing);
+    if (box) {
+      box.classList.toggle("anmu-toasts--open", showing);
+    }
+    placeRail();
+    renderPill(hidden);
+  }
+
+  // The rail starts below the toolbar; once the toolbar has scrolled away it uses the full height.
+  var railQueued = false;
+  function placeRail() {
+    railQueued = false;
+    var box = document.getElementById("anmu-toasts");
+    var toolbar = document.querySelector(".vf-page__body-toolbar");
+    if (box && toolbar && window.matchMedia("(min-width: 1024px)").matches) {
+      box.style.top = Math.max(0, Math.round(toolbar.getBoundingClientRect().bottom)) + "px";
+    } else if (box) {
+      box.style.top = "";
+    }
+  }
+  window.addEventListener("scroll", function () {
+    if (!railQueued && document.documentElement.classList.contains("anmu-rail-open")) {
+      railQueued = true;
+      window.requestAnimationFrame(placeRail);
+    }
+  }, { passive: true, capture: true });
+  window.addEventListener("resize", placeRail, { passive: true });
+
+  function renderPill(count) {
+    var pill = document.querySelector("[data-anmu-pill]");
+    if (!pill) {
+      return;
+    }
+    if (!pill.dataset.bound) {
+      pill.dataset.bound = "1";
+      pill.addEventListener("click", expand);
+    }
+    var before = Number(pill.dataset.count || 0);
+    pill.dataset.count = String(count);
+    pill.hidden = count === 0;
+    pill.setAttribute("aria-expanded", state.expanded ? "true" : "false");
+    var label = pill.querySelector("[data-anmu-pill-label]") || pill;
+    label.textContent = interpolate(ngettext("%(count)s critical alert", "%(count)s critical alerts", count),
+      { count: count });
+    if (count > before) {
+      // A new one joined: the pill pulses again (restarting the animation).
+      pill.classList.remove("anmu-pill--new");
+      void pill.offsetWidth;
+      pill.classList.add("anmu-pill--new");
+    }
   }
 
   // --- Sound: generated with WebAudio; browsers keep it muted until a click or key press ----------------
@@ -680,6 +867,7 @@
     }
   }
 
+  loadView();
   document.addEventListener("turbo:load", bind);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", bind);
@@ -715,5 +903,8 @@
     acknowledge: acknowledge,
     playAlarm: playAlarm,
     setSound: setSound,
+    minimise: minimiseToast,
+    minimiseAll: minimiseAll,
+    expand: expand,
   };
 })();

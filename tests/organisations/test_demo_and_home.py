@@ -115,3 +115,46 @@ def test_api_docs_and_schema_are_served_locally(client, personas):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "https://" not in docs
+
+
+@pytest.mark.django_db
+def test_seed_demo_hashes_the_public_password_once(monkeypatch):
+    """PBKDF2 took half a second per demo user (37 of them) on a first `make run`: one hash is shared."""
+    from django.contrib.auth import hashers
+
+    from organisations import demo
+
+    calls: list[str] = []
+
+    def counting(password, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(password)
+        return hashers.make_password(password, *args, **kwargs)
+
+    monkeypatch.setattr(demo, "make_password", counting)
+    monkeypatch.setattr("django.contrib.auth.base_user.make_password", counting)
+    seed()
+    assert calls == [DEMO_PASSWORD]
+    assert User.objects.count() == len(demo.demo_users())
+    assert all(user.check_password(DEMO_PASSWORD) for user in User.objects.all())
+
+
+@pytest.mark.django_db
+def test_seed_demo_bulk_rows_carry_their_history():
+    from organisations.models import DutyShift
+
+    seed()
+    assert DutyShift.objects.exists()
+    for model in (User, Membership, DutyShift):
+        rows = model.history.filter(history_type="+")
+        assert rows.count() == model.objects.count()
+        assert set(rows.values_list("history_change_reason", flat=True)) == {"演示数据"}
+    assert seed().count("+0") == 6  # the second run adds nothing, shifts included
+
+
+@pytest.mark.django_db
+def test_first_look_says_what_it_is_doing():
+    output = seed("--first-look")
+    assert "正在创建演示机构和用户" in output
+    assert "Creating demo data: women 150/150" in output
+    assert "Creating demo data: high-risk cases 30/30" in output
+    assert "演示数据就绪 / Demo data ready" in output
