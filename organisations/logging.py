@@ -10,6 +10,10 @@ from organisations.personal import mask_personal_data_in_text
 _TRACEBACK_FORMATTER = logging.Formatter()
 
 
+def _mask_value(value: object) -> object:
+    return mask_personal_data_in_text(value) if isinstance(value, str) else value
+
+
 class MaskPersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -18,8 +22,21 @@ class MaskPersonalDataFilter(logging.Filter):
             return True
         masked = mask_personal_data_in_text(message)
         if masked != message:
-            record.msg = masked
-            record.args = None
+            # Mask the arguments one by one first: formatters such as uvicorn's access log unpack
+            # record.args and break on a record whose arguments were folded into its message.
+            if isinstance(record.msg, str):
+                record.msg = mask_personal_data_in_text(record.msg)
+            if isinstance(record.args, tuple):
+                record.args = tuple(_mask_value(a) for a in record.args)
+            elif isinstance(record.args, dict):
+                record.args = {k: _mask_value(v) for k, v in record.args.items()}
+            try:
+                still_personal = record.getMessage() != mask_personal_data_in_text(record.getMessage())
+            except Exception:
+                still_personal = True
+            if still_personal:  # a number split across arguments, or one given as an int
+                record.msg = masked
+                record.args = None
         # A traceback can quote a URL or a value too: format it here, masked, so handlers reuse it.
         if record.exc_info and not record.exc_text:
             record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
