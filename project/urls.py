@@ -22,6 +22,7 @@ admin.site.index_title = _("Administration")
 class AnmuSite(Site):
     title = "安母 Anmu"
     icon = "pregnant_woman"
+    # Also in static/anmu/theme.css, which applies them (templates/viewflow/base.html).
     primary_color = "#8e2453"
     secondary_color = "#00796b"
     index_path = path("", org_views.home, name="index")

@@ -58,7 +58,15 @@ def test_lockout_settings_come_from_the_environment(settings):
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
 
 
+def forget_throttle(ident: str, scope: str) -> None:
+    """Start from no history: the cache outlives a test (and, with Redis, a run)."""
+    from django.core.cache import cache
+
+    cache.delete(f"throttle_{scope}_{ident}")
+
+
 def test_api_throttles_anonymous_callers(client, db, settings):
+    forget_throttle("10.7.7.7", "anon")
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]
     allowed = int(rate.split("/")[0])
     statuses = [client.get("/api/docs/", REMOTE_ADDR="10.7.7.7").status_code for _ in range(allowed + 1)]
@@ -69,6 +77,7 @@ def test_api_throttles_signed_in_users(client, personas, monkeypatch):
     from rest_framework.throttling import UserRateThrottle
 
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "5/minute", "anon": "5/minute"})
+    forget_throttle(str(personas.users.obstetrician_a.pk), "user")
     client.force_login(personas.users.obstetrician_a)
     statuses = [client.get("/api/me/").status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]
@@ -97,7 +106,9 @@ def test_pages_carry_a_content_security_policy_with_a_nonce(client, personas):
     script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src "))
     assert "'unsafe-inline'" not in script_src and "'nonce-" in script_src
     nonce = script_src.split("'nonce-")[1].split("'")[0]
-    assert f'<style nonce="{nonce}">' in response.content.decode()  # viewflow's theme colours
+    page = response.content.decode()
+    assert f'<meta name="csp-nonce" content="{nonce}">' in page  # for Turbo's progress bar
+    assert "<style" not in page and "/static/anmu/theme.css" in page  # viewflow's theme colours
 
 
 def test_swagger_ui_has_no_inline_script(client, db):
@@ -286,3 +297,21 @@ def test_demo_password_still_signs_in(client, db):
 
     seed_organisations()
     assert attempt(client, "minhou_obstetrician", DEMO_PASSWORD).status_code == 302
+
+
+def test_celery_worker_handlers_are_masked_too():
+    from celery.signals import after_setup_logger
+
+    import project.celery  # noqa: F401  (connects the signal)
+    from organisations.logging import MaskPersonalDataFilter
+
+    handler = logging.StreamHandler(io.StringIO())  # as a worker's root handler would be
+    logging.getLogger().addHandler(handler)
+    try:
+        after_setup_logger.send(sender=None, logger=logging.getLogger(), loglevel=logging.INFO, logfile=None,
+                                format="", colorize=False)
+        logging.getLogger("anmu.test").warning("SMS to %s", "13812345678")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert any(isinstance(f, MaskPersonalDataFilter) for f in handler.filters)
+    assert "138****5678" in handler.stream.getvalue() and "13812345678" not in handler.stream.getvalue()

@@ -11,6 +11,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -51,20 +52,20 @@ def test_uvicorn_logs_never_show_a_full_id_number_or_phone(args, debug):
     try:
         deadline = time.monotonic() + 60
         while _get(f"{base}/accounts/login/") != 200:
-            assert proc.poll() is None and time.monotonic() < deadline, open(log_path).read()
+            assert proc.poll() is None and time.monotonic() < deadline, Path(log_path).read_text()
             time.sleep(0.2)
         # A search URL (access log), a refused POST (Django's log and the access log) and a websocket
         # to a path no route serves (uvicorn's error log, with the path in the traceback or the line).
         assert _get(f"{base}/cases/?q={ID_NUMBER}&phone={PHONE}") == 200  # redirected to the login page
         assert _get(f"{base}/accounts/login/?id={ID_NUMBER}", data=b"x=1", method="POST") == 403
-        with pytest.raises(Exception):  # noqa: B017,PT011 (refused or closed: either way logged)
-            with connect(f"ws://127.0.0.1:{port}/ws/{ID_NUMBER}/{PHONE}/", open_timeout=10) as ws:
-                ws.recv(timeout=10)
+        with pytest.raises(Exception), \
+                connect(f"ws://127.0.0.1:{port}/ws/{ID_NUMBER}/{PHONE}/", open_timeout=10) as ws:  # noqa: B017
+            ws.recv(timeout=10)  # refused or closed: either way logged
         time.sleep(0.5)
     finally:
         stop_group(proc)
-    text = open(log_path, encoding="utf-8", errors="replace").read()
-    assert f"q=350121********0018&phone=138****5678" in text, text
+    text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+    assert "q=350121********0018&phone=138****5678" in text, text
     assert ID_NUMBER not in text and PHONE not in text, text
     assert "ws/350121********0018/138****5678/" in text, text
     assert "--- Logging error ---" not in text, text
