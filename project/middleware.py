@@ -33,9 +33,10 @@ def bad_request(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 class RejectNulBytesMiddleware:
-    """A NUL character in the path or the query string (a search, a filter) is refused with a 400:
-    PostgreSQL cannot store or compare it and the query would fail with a 500. Form fields already
-    refuse it (Django's ProhibitNullCharactersValidator) and JSON bodies in project.parsers."""
+    """A NUL character in the path, the query string (a search, a filter) or a plain form post is
+    refused with a 400: PostgreSQL cannot store or compare it and the query would fail with a 500.
+    Django form fields refuse it themselves (ProhibitNullCharactersValidator), JSON bodies are
+    checked in project.parsers."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -44,4 +45,9 @@ class RejectNulBytesMiddleware:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or b"\x00" in unquote_to_bytes(query.replace("+", " ")):
             return bad_request(request, _("The address contains a NUL character, which is not allowed."))
+        # A plain form post that a view reads field by field (without a Django form) is checked too;
+        # multipart bodies are left to the forms that parse them.
+        if (request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
+                and any("\x00" in value for values in request.POST.lists() for value in values[1])):
+            return bad_request(request, _("The request contains a NUL character, which is not allowed."))
         return self.get_response(request)

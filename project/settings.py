@@ -217,7 +217,11 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Counted separately per user name and per address; a hospital whose staff share one NAT address may
+# set AXES_LOCKOUT_PARAMETERS=username (one wrong typist must not lock the whole hospital out).
+AXES_LOCKOUT_PARAMETERS = env_list("AXES_LOCKOUT_PARAMETERS", ["username", "ip_address"])
+if not AXES_LOCKOUT_PARAMETERS or set(AXES_LOCKOUT_PARAMETERS) - {"username", "ip_address"}:
+    raise ImproperlyConfigured("AXES_LOCKOUT_PARAMETERS must be username, ip_address or both (comma-separated).")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "project.auth.lockout_response"
 AXES_VERBOSE = False

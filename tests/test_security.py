@@ -315,3 +315,17 @@ def test_celery_worker_handlers_are_masked_too():
         logging.getLogger().removeHandler(handler)
     assert any(isinstance(f, MaskPersonalDataFilter) for f in handler.filters)
     assert "138****5678" in handler.stream.getvalue() and "13812345678" not in handler.stream.getvalue()
+
+
+def test_nul_in_a_plain_form_post_is_a_400(client, personas):
+    client.force_login(personas.users.duty_a)
+    response = client.post("/", "icu=1%00&delivery=2", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+
+
+def test_lockout_parameters_are_checked_at_start():
+    from tests.test_settings import run_settings
+
+    result = run_settings(SECRET_KEY="x" * 50, AXES_LOCKOUT_PARAMETERS="password")
+    assert result.returncode != 0 and "AXES_LOCKOUT_PARAMETERS" in result.stderr.splitlines()[-1]
+    assert run_settings(SECRET_KEY="x" * 50, AXES_LOCKOUT_PARAMETERS="username").returncode == 0
