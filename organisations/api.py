@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -95,6 +96,18 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["id", "institution", "institution_name", "role", "is_active"]
 
 
+class MeSerializer(serializers.Serializer):
+    """The shape of ``GET /api/me/`` (for the schema)."""
+
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    areas = serializers.ListField(child=serializers.CharField())
+    memberships = MembershipSerializer(many=True)
+
+
+@extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request: Request) -> Response:
     """The signed-in user, their roles and the areas they oversee."""

@@ -16,7 +16,8 @@ LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 SERVICE_RE = re.compile(r"^(120|110|119|122|12320|12356)$")
 # Anything that looks like a phone number or an 18/15-digit resident ID inside free text.
 PHONE_IN_TEXT_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-ID_IN_TEXT_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+# A percent-escape before it (a URL-encoded "?q=..." in a ?next= parameter) does not hide it either.
+ID_IN_TEXT_RE = re.compile(r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 def normalise_phone(value: str) -> str:

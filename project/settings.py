@@ -8,10 +8,12 @@ in the README.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import env_bool, env_int, env_list, env_url
@@ -50,6 +52,8 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "simple_history",
     "django_fsm",
+    "axes",
+    "csp",
     "organisations",
     "cases",
     "workflows",
@@ -66,6 +70,10 @@ except ImportError:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise, so static files keep their long cache; every page and API answer is no-store.
+    "project.middleware.NoStoreMiddleware",
+    "project.middleware.RejectNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +85,8 @@ MIDDLEWARE = [
     "organisations.shell.AppAccessMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -95,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "organisations.context_processors.anmu",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -199,10 +210,66 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
+
+# Brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user name, or from one
+# address, logins from it are refused for AXES_COOLOFF_MINUTES. Behind a proxy the address is the
+# client's only when uvicorn runs with --proxy-headers and the proxy sets X-Forwarded-For.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
+# Counted separately per user name and per address; a hospital whose staff share one NAT address may
+# set AXES_LOCKOUT_PARAMETERS=username (one wrong typist must not lock the whole hospital out).
+AXES_LOCKOUT_PARAMETERS = env_list("AXES_LOCKOUT_PARAMETERS", ["username", "ip_address"])
+if not AXES_LOCKOUT_PARAMETERS or set(AXES_LOCKOUT_PARAMETERS) - {"username", "ip_address"}:
+    raise ImproperlyConfigured("AXES_LOCKOUT_PARAMETERS must be username, ip_address or both (comma-separated).")
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "project.auth.lockout_response"
+AXES_VERBOSE = False
+
+# --- HTTPS and browser security (README: Production) --------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy that sets "X-Forwarded-Proto: https" (and strips it from clients).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp). Everything is served by Anmu itself; inline <script> and
+# <style> elements carry the request's nonce. Style attributes stay allowed (viewflow's Material
+# templates use them; they cannot run script).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# E-mail: only with EMAIL_HOST is there a password reset (a reset link needs somewhere to go).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+if EMAIL_CONFIGURED:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "") or f"anmu@{EMAIL_HOST}"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -223,6 +290,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "/media/"
 # Referral attachments (notes, images) are served only through a scoped view; this caps each file.
 REFERRAL_ATTACHMENT_MAX_BYTES = env_int("REFERRAL_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+# Request bodies: the largest allowed upload (one referral attachment) plus 1 MB for the form
+# around it. Bigger bodies are refused with 413 before they are read (project/asgi.py); a proxy in
+# front should refuse them too (nginx: client_max_body_size).
+REQUEST_MAX_BODY_BYTES = env_int(
+    "REQUEST_MAX_BODY_MB", REFERRAL_ATTACHMENT_MAX_BYTES // (1024 * 1024) + 1, minimum=1) * 1024 * 1024
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -232,6 +304,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "organisations.api.exception_handler",
+    # Deeply nested JSON and NUL characters are a 400, not a 500 (project/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "project.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "30/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "安母 Anmu API",
@@ -267,20 +353,32 @@ if SMS_BACKEND == "http" and not SMS_GATEWAY_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL.")
 
 # --- Logging: personal data never reaches a log line (see organisations.logging) -------------------
+# project.logconfig applies this and then masks every handler already installed, uvicorn's access
+# and error logs included (uvicorn configures its own loggers before it loads the application).
+LOGGING_CONFIG = "project.logconfig.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "organisations.logging.MaskPersonalDataFilter"}},
+    "filters": {
+        "mask_personal_data": {"()": "organisations.logging.MaskPersonalDataFilter"},
+        "one_line_denials": {"()": "organisations.logging.OneLineDenialFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["mask_personal_data"],
+            "filters": ["one_line_denials", "mask_personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own defaults give "django" a second console (with DEBUG) and mail_admins (no mail
+        # is configured): each error was printed twice. Its records go to the root handler only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
-AUTHENTICATION_BACKENDS = ["organisations.backends.RoleBackend"]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "organisations.backends.RoleBackend"]

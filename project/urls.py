@@ -4,8 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from viewflow.contrib.auth import AuthViewset
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from viewflow.urls import Site
 
 from cases.highrisk_views import HighRiskApp
@@ -13,6 +12,7 @@ from cases.referral_views import ReferralsApp
 from cases.views import CasesApp
 from notifications.views import AlertsApp
 from organisations import views as org_views
+from project.auth import AnmuAuthViewset
 
 admin.site.site_header = _("Anmu administration")
 admin.site.site_title = "安母 Anmu"
@@ -22,6 +22,7 @@ admin.site.index_title = _("Administration")
 class AnmuSite(Site):
     title = "安母 Anmu"
     icon = "pregnant_woman"
+    # Also in static/anmu/theme.css, which applies them (templates/viewflow/base.html).
     primary_color = "#8e2453"
     secondary_color = "#00796b"
     index_path = path("", org_views.home, name="index")
@@ -32,12 +33,12 @@ class AnmuSite(Site):
 site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
-    path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
+    path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
     path("api/", include("cases.api_urls")),
     path("", site.urls),
