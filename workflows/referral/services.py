@@ -593,7 +593,8 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
 def referral_response_overdue(deadline: Any) -> None:
     """Unanswered in time. Level 1: a critical alert to the centre's on-call deputy (and the sender is
     told). Level 2, one response window later: the next-level centre's duty doctors (who may then accept
-    her themselves) and the bureau. Each escalation is recorded on the referral."""
+    her themselves) and the bureau; that alert, unacknowledged, escalates up the next-level centre's side
+    (its deputy, then its MCH officer and bureau). Each escalation is recorded on the referral."""
     referral = Referral.objects.select_for_update(of=("self",)).select_related(
         "to_centre__institution__region", "from_institution__region", "pregnancy__woman", "requested_by").filter(
         pk=deadline.subject_id).first()
@@ -622,12 +623,15 @@ def referral_response_overdue(deadline: Any) -> None:
         targets = [to_step("bureau_officer", referral.from_institution)]
         if upper is not None:
             targets.append(to_duty(upper.institution))
+        # The alert belongs to the receiving side: unacknowledged, its own chain (on_call, mch_officer,
+        # bureau_officer) runs up from the next-level centre, never back to the sending hospital.
+        receiving = upper.institution if upper is not None else referral.to_centre.institution
         alert_raise(kind="referral.escalated", priority=Alert.Priority.CRITICAL, subject=referral,
                     link=referral_link(referral),
                     title=gettext_noop("Escalated: %(centre)s has not answered the referral of %(woman)s"),
                     body=gettext_noop("%(urgency)s referral from %(from)s, unanswered. %(upper)s may accept her."),
                     params=_params(referral, upper=upper.institution.name if upper else "—"), to=targets,
-                    institution=referral.from_institution, now=now)
+                    institution=receiving, now=now)
     _board_push(referral)
 
 
