@@ -266,6 +266,20 @@ def test_the_road_to_feedback_with_a_denied_persona_at_each_step(personas, staff
         rs.referral_cancel(referral=referral, by=personas.users.obstetrician_a, reason="x")
 
 
+def test_a_step_time_before_the_request_is_refused(personas, staff):
+    """A mistyped year (0129) would be stored and read back as nonsense; found by the API contract run."""
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    long_ago = referral.requested_at - dt.timedelta(days=365 * 1900)
+    with pytest.raises(ValidationError) as refused:
+        rs.referral_depart(referral=referral, by=personas.users.obstetrician_a, transport="ambulance", at=long_ago)
+    assert set(refused.value.message_dict) == {"at"}
+    with pytest.raises(ValidationError):
+        rs.referral_arrive(referral=referral, by=staff.city2, at=referral.requested_at - dt.timedelta(minutes=5))
+    referral.refresh_from_db()
+    assert (referral.state, referral.departed_at, referral.arrived_at) == (S.ACCEPTED, None, None)
+
+
 def test_arrival_without_a_recorded_departure(personas, staff):
     referral = refer(personas)
     rs.referral_accept(referral=referral, by=staff.city1, team="产科")
