@@ -153,4 +153,8 @@ def test_a_non_uuid_id_under_api_answers_json_404(personas):  # type: ignore[no-
         assert response.status_code == 404, path
         assert response["Content-Type"].startswith("application/json"), path
         assert "detail" in response.json(), path
-    assert client.get(f"/api/referrals/{uuid.uuid4()}/").json()["detail"]
+    assert client.get(f"/api/referrals/{uuid.uuid4()}/").json() == client.get("/api/referrals/x/").json()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(personas.users.obstetrician_a)
+    refused = strict.post("/api/referrals/not-a-uuid/accept/", {}, content_type="application/json")
+    assert (refused.status_code, refused["Content-Type"]) == (404, "application/json")
