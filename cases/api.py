@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +20,7 @@ from cases.risk import RiskInputError, risk_evaluate_json
     examples=[OpenApiExample("red", value={"age_years": 36, "pa_pressure_mmhg": 55, "findings": ["P2"]})],
 )
 @api_view(["POST"])
+@parser_classes([JSONParser])
 def risk_evaluate_view(request: Request) -> Response:
     try:
         return Response(risk_evaluate_json(request.data))

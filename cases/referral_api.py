@@ -29,11 +29,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.models import Pregnancy, Referral, ReferralAttachment, Urgency
+from cases.models import Colour, Pregnancy, Referral, ReferralAttachment, Urgency
 from cases.selectors import visible_pregnancies, visible_referrals
 from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, RescueCentre
@@ -181,9 +182,16 @@ class ListFilterSerializer(serializers.Serializer):
 # --- Output ----------------------------------------------------------------------------------------
 
 
+def _optional_choice(choices: Any, help_text: str) -> serializers.ChoiceField:
+    """A choice not known yet (no colour screened, no transport or outcome recorded) reads as "": the
+    schema's enum includes the blank value."""
+    return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True, help_text=help_text)
+
+
 class ReferralListSerializer(serializers.ModelSerializer):
     """What boards and lists show: a purple woman's diagnosis is never listed (her colour is)."""
 
+    colour = _optional_choice(Colour.choices, "风险颜色 · Risk colour; empty when she was not screened.")
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     urgency_display = serializers.CharField(source="get_urgency_display", read_only=True)
     woman_name = serializers.CharField(source="pregnancy.woman.name", read_only=True)
@@ -231,6 +239,9 @@ class ReferralDetailSerializer(ReferralListSerializer):
     transport_display = serializers.CharField(source="get_transport_display", read_only=True)
     outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    consciousness = _optional_choice(Referral.Consciousness.choices, "意识 · Consciousness; empty when not recorded.")
+    transport = _optional_choice(Referral.Transport.choices, "转运方式 · Transport; empty before the departure.")
+    outcome = _optional_choice(Referral.Outcome.choices, "结局 · Outcome; empty before it is recorded.")
 
     class Meta(ReferralListSerializer.Meta):
         fields = [*ReferralListSerializer.Meta.fields, "case", "requested_by_name", "reason",
@@ -307,6 +318,8 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = ReferralDetailSerializer
     queryset = Referral.objects.none()
     lookup_url_kwarg = "id"
+    lookup_value_converter = "uuid"  # a non-UUID id matches no route: api_not_found answers
+    parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Referral]:
         return visible_referrals(self.request.user).select_related(*DETAIL_RELATIONS)

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import api_view
@@ -53,6 +54,56 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+# --- The OpenAPI contract -------------------------------------------------------------------------
+
+HTTP_METHODS = ("get", "put", "patch", "post", "delete")
+API_ERROR = {"type": "object", "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+             "required": ["detail"]}
+FIELD_ERRORS = {"type": "object", "additionalProperties": {},
+                "description": 'Field errors: {"field": ["message", ...]}, or {"detail": "..."} for a body '
+                               "that cannot be read."}
+# The answers every operation may give besides its own (a documented one is kept as it is).
+ERRORS_ANY = {
+    "400": ("FieldErrors", "Bad input: field errors, or a body or parameter that cannot be read."),
+    "403": ("ApiError", "Not signed in, or not allowed for your role or institution (reason given)."),
+    "404": ("ApiError", "No such record or page, or out of your scope (the same answer)."),
+    "429": ("ApiError", "Too many requests; try again later."),
+}
+ERRORS_WRITE = {
+    "409": ("ApiError", "The record's state no longer allows this step (the reason names who acted)."),
+    "413": ("ApiError", "The request body is too large."),
+    "415": ("ApiError", "Send the body as application/json."),
+}
+
+
+def openapi_postprocess(result: dict[str, Any], generator: Any, request: Any, public: Any) -> dict[str, Any]:
+    """drf-spectacular hook: document the errors the project-wide handler gives on every operation
+    (JSON bodies, see ``exception_handler``), and that pages start at 1."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ApiError", API_ERROR)
+    schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            errors = {**ERRORS_ANY, **(ERRORS_WRITE if method != "get" else {})}
+            for code, (component, description) in errors.items():
+                responses.setdefault(code, {
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+                    "description": description})
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter["schema"] = {**parameter.get("schema", {}), "minimum": 1}
+    return result
+
+
+@csrf_exempt  # it changes nothing; a POST without a token still gets the JSON 404, not the CSRF page
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any /api/ path no route matches (a non-UUID id, a typo) answers JSON like every API error."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)
+
+
 class InstitutionSerializer(serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
 
@@ -74,6 +125,7 @@ class RescueCentreSerializer(serializers.ModelSerializer):
 
 class InstitutionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = InstitutionSerializer
+    lookup_value_converter = "uuid"  # a non-UUID id matches no route: api_not_found answers
     queryset = Institution.objects.none()
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -82,6 +134,7 @@ class InstitutionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class RescueCentreViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RescueCentreSerializer
+    lookup_value_converter = "uuid"  # a non-UUID id matches no route: api_not_found answers
     queryset = RescueCentre.objects.none()
 
     def get_queryset(self):  # type: ignore[no-untyped-def]

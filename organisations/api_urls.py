@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from organisations import api
 
-router = DefaultRouter()
+router = DefaultRouter(use_regex_path=False)
 router.register("institutions", api.InstitutionViewSet, basename="institution")
 router.register("rescue-centres", api.RescueCentreViewSet, basename="rescuecentre")
 

@@ -328,6 +328,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The document is the contract (tests/test_api_contract.py): required text that is sent is
+    # minLength 1 (every output field is read-only), and every operation documents the JSON errors of
+    # organisations.api.exception_handler.
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "organisations.api.openapi_postprocess"],
 }
 
 # --- Anmu -----------------------------------------------------------------------------------------

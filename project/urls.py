@@ -1,7 +1,7 @@
 """URLs: the viewflow Material site (home and applications), login, admin, API, language switch."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -11,6 +11,7 @@ from cases.highrisk_views import HighRiskApp
 from cases.referral_views import ReferralsApp
 from cases.views import CasesApp
 from notifications.views import AlertsApp
+from organisations import api as org_api
 from organisations import views as org_views
 from project.auth import AnmuAuthViewset
 
@@ -41,5 +42,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
     path("api/", include("cases.api_urls")),
+    # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
+    re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),
 ]

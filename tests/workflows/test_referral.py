@@ -15,10 +15,12 @@ from viewflow.workflow.status import PROCESS, STATUS
 from cases.models import Consultation, HighRiskCase, Pregnancy, Referral, Urgency
 from cases.selectors import visible_pregnancies, visible_referrals
 from notifications.models import Alert
+from notifications.services import ESCALATE
 from organisations.http import ActionDenied, TransitionConflict
+from organisations.models import DutyShift, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
-from tests.workflows.referral_helpers import refer, rescue_staff
+from tests.workflows.referral_helpers import member, refer, rescue_staff, shift
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
 from workflows.referral import services as rs
@@ -264,6 +266,20 @@ def test_the_road_to_feedback_with_a_denied_persona_at_each_step(personas, staff
         rs.referral_cancel(referral=referral, by=personas.users.obstetrician_a, reason="x")
 
 
+def test_a_step_time_before_the_request_is_refused(personas, staff):
+    """A mistyped year (0129) would be stored and read back as nonsense; found by the API contract run."""
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    long_ago = referral.requested_at - dt.timedelta(days=365 * 1900)
+    with pytest.raises(ValidationError) as refused:
+        rs.referral_depart(referral=referral, by=personas.users.obstetrician_a, transport="ambulance", at=long_ago)
+    assert set(refused.value.message_dict) == {"at"}
+    with pytest.raises(ValidationError):
+        rs.referral_arrive(referral=referral, by=staff.city2, at=referral.requested_at - dt.timedelta(minutes=5))
+    referral.refresh_from_db()
+    assert (referral.state, referral.departed_at, referral.arrived_at) == (S.ACCEPTED, None, None)
+
+
 def test_arrival_without_a_recorded_departure(personas, staff):
     referral = refer(personas)
     rs.referral_accept(referral=referral, by=staff.city1, team="产科")
@@ -311,6 +327,34 @@ def test_unanswered_referral_escalates_to_the_deputy_then_the_next_level_centre_
     referral.refresh_from_db()
     assert (referral.state, referral.to_centre) == (S.ACCEPTED, personas.centres.province)
     assert referral.history.latest().history_change_reason == "accepted by the next-level centre"
+
+
+def test_an_unacknowledged_level_2_escalation_runs_up_the_receiving_side(personas, staff):
+    """The level-2 alert's own escalation chain (on_call → mch_officer → bureau_officer) resolves at the
+    next-level centre, never at the sending hospital, whose deputy may be the sender herself."""
+    province = personas.inst.mch_province
+    shift(personas.users.obstetrician_a, personas.inst.hospital_a, DutyShift.Kind.ON_CALL)
+    deputy = member("deputy_province", province, Role.DUTY_DOCTOR)
+    shift(deputy, province, DutyShift.Kind.ON_CALL)
+    member("mch_province", province, Role.MCH_OFFICER)
+    referral = refer(personas)
+    sweep_due(referral, rs.RESPONSE_DUE)
+    sweep_due(referral, rs.RESPONSE_DUE)
+    level2 = Alert.objects.filter(kind="referral.escalated", recipient=staff.province1).get()
+    assert level2.institution == province
+
+    def escalate():  # type: ignore[no-untyped-def]
+        move_deadlines_into_past(Deadline.objects.filter(kind=ESCALATE, state="pending",
+                                                         payload__chain=str(level2.chain)))
+        deadlines_sweep()
+
+    escalate()
+    assert alerts("referral.escalated", chain=level2.chain, escalation_level=1) == {"deputy_province"}
+    escalate()
+    assert alerts("referral.escalated", chain=level2.chain, escalation_level=2) == {"mch_province"}
+    escalate()
+    assert alerts("referral.escalated", chain=level2.chain, escalation_level=3) == {"bureau_province"}
+    assert "obstetrician_a" not in alerts("referral.escalated")
 
 
 def test_an_answered_referral_does_not_escalate(personas, staff):

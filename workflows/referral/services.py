@@ -138,6 +138,12 @@ def _locked(referral: Referral) -> Referral:
         "from_institution__region", "pregnancy__woman", "requested_by").get(pk=referral.pk)
 
 
+def _require_after_request(referral: Referral, at: dt.datetime) -> None:
+    """A step's time lies between the request and now (a typo such as year 0129 is refused)."""
+    if at < referral.requested_at:
+        raise ValidationError({"at": _("This time is before the referral was requested.")})
+
+
 def _board_users(referral: Referral) -> list[Any]:
     institutions = [referral.from_institution_id, referral.to_centre.institution_id]
     if referral.escalated_to_id:
@@ -434,6 +440,7 @@ def referral_depart(*, referral: Referral, by: Any, transport: str, escort: str 
         if not (is_sender(by, referral) or is_centre_member(by, referral)):
             raise ActionDenied(_("Only the sending institution or the receiving centre records the departure."))
         _require_state(referral, Referral.State.ACCEPTED)
+        _require_after_request(referral, at)
         referral.depart(at=at, transport=transport, escort=(escort or "").strip())
         save_with_history(referral, by=by, reason="departed")
         flow_complete(referral, "depart")
@@ -456,6 +463,7 @@ def referral_arrive(*, referral: Referral, by: Any, at: dt.datetime | None = Non
         referral = _locked(referral)
         _require_centre(by, referral)
         _require_state(referral, Referral.State.ACCEPTED, Referral.State.DEPARTED)
+        _require_after_request(referral, at)
         if referral.departed_at and at < referral.departed_at:
             raise ValidationError({"at": _("She cannot arrive before she left.")})
         was = referral.state
@@ -504,6 +512,7 @@ def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
         referral = _locked(referral)
         _require_centre(by, referral)
         _require_state(referral, Referral.State.IN_TREATMENT)
+        _require_after_request(referral, at)
         days = settings_for(referral.from_institution).referral_feedback_days
         due = at + dt.timedelta(days=days)
         referral.record_outcome(at=at, outcome=outcome, note=note.strip(),
@@ -593,7 +602,8 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
 def referral_response_overdue(deadline: Any) -> None:
     """Unanswered in time. Level 1: a critical alert to the centre's on-call deputy (and the sender is
     told). Level 2, one response window later: the next-level centre's duty doctors (who may then accept
-    her themselves) and the bureau. Each escalation is recorded on the referral."""
+    her themselves) and the bureau; that alert, unacknowledged, escalates up the next-level centre's side
+    (its deputy, then its MCH officer and bureau). Each escalation is recorded on the referral."""
     referral = Referral.objects.select_for_update(of=("self",)).select_related(
         "to_centre__institution__region", "from_institution__region", "pregnancy__woman", "requested_by").filter(
         pk=deadline.subject_id).first()
@@ -622,12 +632,15 @@ def referral_response_overdue(deadline: Any) -> None:
         targets = [to_step("bureau_officer", referral.from_institution)]
         if upper is not None:
             targets.append(to_duty(upper.institution))
+        # The alert belongs to the receiving side: unacknowledged, its own chain (on_call, mch_officer,
+        # bureau_officer) runs up from the next-level centre, never back to the sending hospital.
+        receiving = upper.institution if upper is not None else referral.to_centre.institution
         alert_raise(kind="referral.escalated", priority=Alert.Priority.CRITICAL, subject=referral,
                     link=referral_link(referral),
                     title=gettext_noop("Escalated: %(centre)s has not answered the referral of %(woman)s"),
                     body=gettext_noop("%(urgency)s referral from %(from)s, unanswered. %(upper)s may accept her."),
                     params=_params(referral, upper=upper.institution.name if upper else "—"), to=targets,
-                    institution=referral.from_institution, now=now)
+                    institution=receiving, now=now)
     _board_push(referral)
 
 
