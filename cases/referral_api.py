@@ -29,7 +29,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +37,7 @@ from cases.models import Colour, Pregnancy, Referral, ReferralAttachment, Urgenc
 from cases.selectors import visible_pregnancies, visible_referrals
 from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, RescueCentre
+from organisations.parsers import JSONParser
 from organisations.selectors import visible_institutions
 from organisations.services import access_record
 from workflows.referral import services as rs

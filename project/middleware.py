@@ -36,7 +36,7 @@ class RejectNulBytesMiddleware:
     """A NUL character in the path, the query string (a search, a filter) or a plain form post is
     refused with a 400: PostgreSQL cannot store or compare it and the query would fail with a 500.
     Django form fields refuse it themselves (ProhibitNullCharactersValidator), JSON bodies are
-    checked in project.parsers."""
+    checked in organisations.parsers."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response

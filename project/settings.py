@@ -304,9 +304,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "organisations.api.exception_handler",
-    # Deeply nested JSON and NUL characters are a 400, not a 500 (project/parsers.py).
+    # Deeply nested JSON and NUL characters are a 400, not a 500 (organisations/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "project.parsers.JSONParser",
+        "organisations.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
