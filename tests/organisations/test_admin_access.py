@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.http import HttpRequest
 from django.urls import reverse
 
 from organisations.models import Institution, Membership, Region, RescueCentre, Role, User
@@ -404,7 +405,8 @@ def test_demo_minhou_admin_is_held_to_his_county(client):
 
     call_command("seed_demo", stdout=None)
     roles_sync()
-    assert client.login(username="minhou_admin", password=DEMO_PASSWORD)
+    # django-axes needs the request on authenticate; the test client passes it on as a credential.
+    assert client.login(request=HttpRequest(), username="minhou_admin", password=DEMO_PASSWORD)
     me = User.objects.get(username="minhou_admin")
     client.post(_url("user", "change", me.pk), _user_data(me, is_staff="on", is_superuser="on"))
     assert not User.objects.get(pk=me.pk).is_superuser
