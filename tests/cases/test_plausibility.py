@@ -187,9 +187,10 @@ def test_every_free_text_field_has_a_limit(personas):
 
 
 def test_forms_limit_their_text_fields():
+    from django import forms
+
     from cases import forms as screening_forms
     from cases import highrisk_forms, referral_forms
-    from django import forms
 
     unlimited = []
     for module in (screening_forms, highrisk_forms, referral_forms):

@@ -119,8 +119,8 @@ def woman_register(
             continue  # another desk registered the same number at the same moment: find hers
         # Out of the transaction, so the refused attempt stays in the access log.
         assert mismatch is not None  # noqa: S101  (the only way out of the block without returning)
-        access_record(user=by, action=AccessLog.Action.LOOKUP, obj=mismatch,
-                      summary=f"{_('look-up by document number refused')}（{_('details do not match')}）",
+        refused = _("look-up by document number refused: details do not match")
+        access_record(user=by, action=AccessLog.Action.LOOKUP, obj=mismatch, summary=refused,
                       region=mismatch.residence_region, institution=institution)
         raise ValidationError(LOOKUP_MISMATCH)
     raise ActionDenied(_("This woman could not be registered; try again."))
