@@ -19,26 +19,39 @@ REASON_MAX_CHARS = 2_000
 NARRATIVE_MAX_CHARS = 10_000
 
 
+# The limit is a validator, not the field's max_length: validators are not part of the database
+# schema, so adding them does not rebuild every table (and its history table) on SQLite.
+# DRF's ModelSerializer and ``full_clean`` run them all the same.
+
 def reason_field(verbose_name: Any, **kwargs: Any) -> models.TextField:
-    return models.TextField(verbose_name, max_length=REASON_MAX_CHARS,
-                            validators=[MaxLengthValidator(REASON_MAX_CHARS)], **kwargs)
+    return models.TextField(verbose_name, validators=[MaxLengthValidator(REASON_MAX_CHARS)], **kwargs)
 
 
 def narrative_field(verbose_name: Any, **kwargs: Any) -> models.TextField:
-    return models.TextField(verbose_name, max_length=NARRATIVE_MAX_CHARS,
-                            validators=[MaxLengthValidator(NARRATIVE_MAX_CHARS)], **kwargs)
+    return models.TextField(verbose_name, validators=[MaxLengthValidator(NARRATIVE_MAX_CHARS)], **kwargs)
+
+
+def text_limit(field: models.Field) -> int | None:
+    """The most characters a text field takes: its max_length, or its MaxLengthValidator's."""
+    if not isinstance(field, (models.CharField, models.TextField)):
+        return None
+    limits = [v.limit_value for v in field.validators if isinstance(v, MaxLengthValidator)]
+    if field.max_length:
+        limits.append(field.max_length)
+    return min(limits) if limits else None  # type: ignore[type-var]
 
 
 def check_text_lengths(obj: models.Model) -> None:
     """Refuse a text longer than its field allows (SQLite would store it; PostgreSQL would fail with a 500)."""
     errors: dict[str, list[str]] = {}
     for field in obj._meta.concrete_fields:
-        if not isinstance(field, (models.CharField, models.TextField)) or not field.max_length:
+        limit = text_limit(field)
+        if limit is None:
             continue
         value = getattr(obj, field.attname, None)
-        if isinstance(value, str) and len(value) > field.max_length:
+        if isinstance(value, str) and len(value) > limit:
             try:
-                MaxLengthValidator(field.max_length)(value)
+                MaxLengthValidator(limit)(value)
             except ValidationError as exc:
                 errors[field.name] = exc.messages
     if errors:

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from cases.identity import age_on
-from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
+from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS, text_limit
 from cases.models import Pregnancy, ProvinceSettings, Referral, Screening, Woman, WomanLink
 from cases.plausibility import NeedsConfirmation
 from cases.rules import screening_items, settings_for
@@ -181,8 +181,8 @@ def test_every_free_text_field_has_a_limit(personas):
     unlimited = [f"{model.__name__}.{field.name}" for model in apps.get_app_config("cases").get_models()
                  if not model.__name__.startswith("Historical")
                  for field in model._meta.concrete_fields
-                 if isinstance(field, models.TextField) and field.max_length not in (REASON_MAX_CHARS,
-                                                                                     NARRATIVE_MAX_CHARS)]
+                 if isinstance(field, models.TextField) and text_limit(field) not in (REASON_MAX_CHARS,
+                                                                                      NARRATIVE_MAX_CHARS)]
     assert unlimited == []
 
 
