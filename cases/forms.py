@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import Assessment, Colour, ContinuationEvaluation, Woman
 from cases.rules import ScreeningItem
 from organisations.models import Institution, Region
@@ -30,7 +31,23 @@ class InstitutionChoiceMixin:
             field.widget = forms.HiddenInput()
 
 
-class WomanRegisterForm(InstitutionChoiceMixin, forms.Form):
+class ConfirmMixin:
+    """Unusual details come back with their warnings and a "confirm" box; ticked, they are saved."""
+
+    def add_confirm_field(self) -> None:
+        self.fields["confirm"] = forms.BooleanField(  # type: ignore[attr-defined]
+            label=_("I have checked these unusual details: they are right"), required=False)
+
+    def setup_confirm(self) -> None:
+        if getattr(self, "data", None) and self.data.get("confirm"):  # type: ignore[attr-defined]
+            self.add_confirm_field()
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("confirm"))  # type: ignore[attr-defined]
+
+
+class WomanRegisterForm(ConfirmMixin, InstitutionChoiceMixin, forms.Form):
     institution = forms.ModelChoiceField(label=_("Registering institution"), queryset=Institution.objects.none())
     name = forms.CharField(label=_("Name"), max_length=60)
     id_type = forms.ChoiceField(label=_("Identity document"), choices=Woman.IdType.choices,
@@ -48,9 +65,10 @@ class WomanRegisterForm(InstitutionChoiceMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["residence_region"].queryset = regions  # type: ignore[attr-defined]
         self.set_institutions(institutions)
+        self.setup_confirm()
 
 
-class PregnancyBookForm(InstitutionChoiceMixin, forms.Form):
+class PregnancyBookForm(ConfirmMixin, InstitutionChoiceMixin, forms.Form):
     institution = forms.ModelChoiceField(label=_("Booking institution"), queryset=Institution.objects.none())
     lmp = forms.DateField(label=_("Last menstrual period"), widget=DateInput)
     edd_ultrasound = forms.DateField(label=_("Due date by ultrasound (if corrected)"), required=False,
@@ -62,6 +80,7 @@ class PregnancyBookForm(InstitutionChoiceMixin, forms.Form):
     def __init__(self, *args: Any, institutions: list[Institution], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_institutions(institutions)
+        self.setup_confirm()
 
 
 ANSWER_CHOICES = [("yes", _("Yes")), ("no", _("No")), ("", _("Not asked"))]
@@ -72,7 +91,8 @@ class ScreeningForm(InstitutionChoiceMixin, forms.Form):
     refer_to = forms.ModelChoiceField(label=_("Refer for assessment to"), queryset=Institution.objects.none(),
                                       required=False,
                                       help_text=_("Needed when a primary-care facility finds a positive item."))
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(label=_("Note"), max_length=REASON_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, items: list[ScreeningItem], institutions: list[Institution],
                  hospitals: Any, **kwargs: Any) -> None:
@@ -124,7 +144,7 @@ class AssessmentForm(InstitutionChoiceMixin, forms.Form):
     purple = forms.ChoiceField(label=_("Purple"), required=False,
                                choices=[("", _("As the table says")), ("yes", _("Yes")), ("no", _("No"))])
     override_reason = forms.CharField(label=_("Why the grade differs from the table"), required=False,
-                                      widget=forms.Textarea(attrs={"rows": 2}))
+                                      max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
     MEASUREMENTS = ("age_years", "height_cm", "weight_kg", "hb_g_l", "platelets_1e9_l", "pa_pressure_mmhg",
                     "uterine_surgeries", "fetuses")
@@ -156,7 +176,7 @@ class MergeForm(forms.Form):
     duplicate = forms.ModelChoiceField(label=_("Duplicate record to merge into this one"),
                                        queryset=Woman.objects.none())
     reason = forms.CharField(label=_("Why these records are the same woman"),
-                             widget=forms.Textarea(attrs={"rows": 2}))
+                             max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -167,10 +187,12 @@ class MergeForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ContinuationForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=ContinuationEvaluation.Decision.choices,
                                  widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Reasons and advice given to the woman"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Reasons and advice given to the woman"), max_length=NARRATIVE_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 3}))

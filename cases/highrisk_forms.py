@@ -10,13 +10,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import DateInput
+from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import CasePlan, HighRiskCase, TracingAttempt
 from organisations.models import Institution, RescueCentre, User
 
 
 class PlanForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CasePlan.Kind.choices)
-    text = forms.CharField(label=_("Plan"), widget=forms.Textarea(attrs={"rows": 6}))
+    text = forms.CharField(label=_("Plan"), max_length=NARRATIVE_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 6}))
     rescue_centre = forms.ModelChoiceField(label=_("Made with rescue centre"), queryset=RescueCentre.objects.none(),
                                            required=False)
 
@@ -27,7 +29,8 @@ class PlanForm(forms.Form):
 
 class ReassignForm(forms.Form):
     to = forms.ModelChoiceField(label=_("New responsible doctor"), queryset=User.objects.none())
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, doctors: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,7 +40,7 @@ class ReassignForm(forms.Form):
 class DeliveryPlaceForm(forms.Form):
     institution = forms.ModelChoiceField(label=_("Planned delivery place"), queryset=Institution.objects.none())
     reason = forms.CharField(label=_("Reason, if its level is lower than her colour needs"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+                             max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,7 +49,8 @@ class DeliveryPlaceForm(forms.Form):
 
 class VisitForm(forms.Form):
     institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none())
-    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 3}))
+    findings = forms.CharField(label=_("Findings"), max_length=NARRATIVE_MAX_CHARS,
+                               widget=forms.Textarea(attrs={"rows": 3}))
     reassess = forms.BooleanField(label=_("Re-assess the risk at this visit"), required=False)
     age_years = forms.IntegerField(label=_("Age (completed years)"), required=False)
     hb_g_l = forms.DecimalField(label=_("Haemoglobin (g/L)"), required=False, max_digits=5, decimal_places=1)
@@ -54,7 +58,7 @@ class VisitForm(forms.Form):
                                          decimal_places=1)
     pa_pressure_mmhg = forms.DecimalField(label=_("Pulmonary artery systolic pressure (mmHg)"), required=False,
                                           max_digits=5, decimal_places=1)
-    findings_codes = forms.CharField(label=_("Row codes found (e.g. O2.2.1, P2)"), required=False)
+    findings_codes = forms.CharField(label=_("Row codes found (e.g. O2.2.1, P2)"), required=False, max_length=500)
 
     def __init__(self, *args: Any, institutions: list[Institution], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,16 +84,19 @@ class VisitForm(forms.Form):
 class TracingAttemptForm(forms.Form):
     method = forms.ChoiceField(label=_("How"), choices=TracingAttempt.Method.choices)
     reached = forms.BooleanField(label=_("Reached her"), required=False)
-    note = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Result"), max_length=REASON_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FoundForm(forms.Form):
-    outcome = forms.CharField(label=_("Where she is and what was agreed"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.CharField(label=_("Where she is and what was agreed"), max_length=REASON_MAX_CHARS,
+                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TransferForm(forms.Form):
     to_institution = forms.ModelChoiceField(label=_("Transfer to"), queryset=Institution.objects.none())
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,18 +112,21 @@ class TransferAcceptForm(forms.Form):
 
 
 class TransferRejectForm(forms.Form):
-    reason = forms.CharField(label=_("Why rejected"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why rejected"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TransferWithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Why withdrawn"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why withdrawn"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class DeliveryForm(forms.Form):
     on = forms.DateField(label=_("Delivery date"), widget=DateInput)
     institution = forms.ModelChoiceField(label=_("Delivery place"), queryset=Institution.objects.none())
     mode = forms.ChoiceField(label=_("Mode"), choices=HighRiskCase.DeliveryMode.choices)
-    outcome = forms.CharField(label=_("Outcome for mother and baby"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.CharField(label=_("Outcome for mother and baby"), max_length=NARRATIVE_MAX_CHARS,
+                              widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,17 +135,20 @@ class DeliveryForm(forms.Form):
 
 class CloseForm(forms.Form):
     kind = forms.ChoiceField(label=_("Closed because"), choices=HighRiskCase.CloseKind.choices)
-    reason = forms.CharField(label=_("Closing reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Closing reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(label=_("Why reopened"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why reopened"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class DeathForm(forms.Form):
     at = forms.DateTimeField(label=_("Time of death"),
                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    note = forms.CharField(label=_("Where and how she died"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Where and how she died"), max_length=NARRATIVE_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class EmptyForm(forms.Form):
@@ -174,7 +187,7 @@ class RegisterFilterForm(forms.Form):
                               + list(HighRiskCase.State.choices) + [("all", _("All"))])
     # The institutions in scope as (id, name) choices: no model instance per option.
     institution = forms.ChoiceField(label=_("Institution"), required=False, widget=PlainSelect)
-    q = forms.CharField(label=_("Name"), required=False)
+    q = forms.CharField(label=_("Name"), required=False, max_length=60)
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,21 @@ PROVINCE_PREFIXES = frozenset({
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
     "71", "81", "82",
 })
+# Beyond these ages no one is pregnant: a date of birth outside them is a typing error, refused outright.
+# (The usual range, inside these, is a province setting and only asks for confirmation.)
+AGE_FLOOR_YEARS = 8
+AGE_CEILING_YEARS = 70
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Completed years on a date."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def id_says_male(number: str) -> bool:
+    """GB 11643: the 17th character (the last of the sequence) is odd for men, even for women."""
+    number = normalise_id_number(number)
+    return len(number) == 18 and number[16].isdigit() and int(number[16]) % 2 == 1
 
 
 def id_check_char(first17: str) -> str:
@@ -42,8 +57,8 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> None:
     except ValueError:
         raise ValidationError(_("The ID number does not contain a valid birth date."), code="id_birth") from None
     today = today or dt.date.today()  # noqa: DTZ011  (a calendar date, not an instant)
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    if born > today or age > 70 or age < 8:
+    age = age_on(born, today)
+    if born > today or age > AGE_CEILING_YEARS or age < AGE_FLOOR_YEARS:
         raise ValidationError(_("The birth date in the ID number is not plausible for a pregnant woman."),
                               code="id_birth_plausible")
     if id_check_char(number[:17]) != number[17]:

@@ -19,6 +19,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.identity import id_birth_date, normalise_id_number, validate_resident_id
+from cases.limits import narrative_field, reason_field
+from cases.plausibility import birth_date_errors, pregnancy_errors
 from organisations.models import Institution, Region
 from organisations.personal import mask_id_number, mask_phone, normalise_phone, validate_phone
 
@@ -115,6 +117,10 @@ class Woman(models.Model):
                 errors["no_id_reason"] = [_("Say why she has no identity document yet.")]
         elif not self.id_number:
             errors["id_number"] = [_("Enter the document number.")]
+        if "date_of_birth" not in errors and "id_number" not in errors:
+            born_errors = birth_date_errors(self.date_of_birth, on=dt.date.today())  # noqa: DTZ011
+            if born_errors:
+                errors["date_of_birth"] = born_errors
         if errors:
             raise ValidationError(errors)
 
@@ -187,10 +193,16 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
         pass
 
     def clean(self) -> None:
+        from cases.rules import province_settings
+
+        errors: dict[str, list] = {}
         if self.parity is not None and self.gravidity is not None and self.parity >= self.gravidity:
-            raise ValidationError({"parity": _("Parity counts earlier births, so it is below gravidity.")})
-        if self.lmp and self.booking_date and self.lmp > self.booking_date:
-            raise ValidationError({"lmp": _("The last menstrual period cannot be after the booking date.")})
+            errors["parity"] = [_("Parity counts earlier births, so it is below gravidity.")]
+        province = self.booking_institution.region.province_id if self.booking_institution_id else None
+        rules = province_settings(province_code=province, on=self.booking_date)
+        errors.update(pregnancy_errors(self, settings=rules, today=dt.date.today()))  # noqa: DTZ011
+        if errors:
+            raise ValidationError(errors)
 
 
 class RuleSet(models.Model):
@@ -307,6 +319,19 @@ class ProvinceSettings(models.Model):
         _("minutes to answer a planned consultation"), default=24 * 60)
     ddi_target_minutes = models.PositiveSmallIntegerField(
         _("emergency caesarean decision-to-delivery target (minutes)"), default=30)
+    # Plausibility of what is typed at registration and booking (cases/plausibility.py).
+    mother_age_min_years = models.PositiveSmallIntegerField(
+        _("youngest usual age of a mother (years)"), default=14,
+        help_text=_("A younger woman is registered or booked only after the doctor confirms her date of birth."))
+    mother_age_max_years = models.PositiveSmallIntegerField(
+        _("oldest usual age of a mother (years)"), default=50,
+        help_text=_("An older woman is registered or booked only after the doctor confirms her date of birth."))
+    booking_max_gestation_weeks = models.PositiveSmallIntegerField(
+        _("latest gestational week at booking"), default=42,
+        help_text=_("A last menstrual period longer than this before the booking date is refused."))
+    edd_correction_max_days = models.PositiveSmallIntegerField(
+        _("largest ultrasound correction of the due date (days)"), default=42,
+        help_text=_("An ultrasound due date further than this from the one by the last menstrual period is refused."))
     history = HistoricalRecords()
 
     class Meta:
@@ -317,6 +342,10 @@ class ProvinceSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province or _('national defaults')} · {self.effective_from:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.mother_age_min_years >= self.mother_age_max_years:
+            raise ValidationError({"mother_age_max_years": _("The oldest usual age must be above the youngest.")})
 
     def report_hours(self, colour: str, purple: bool) -> int | None:
         """Hours to report a woman of this grade to the county MCH institute (None: no report)."""
@@ -358,7 +387,7 @@ class Screening(models.Model):
     answers = models.JSONField(_("answers"), default=dict)
     positive = models.BooleanField(_("positive"), db_index=True)
     positive_items = models.JSONField(_("positive items"), default=list)
-    note = models.TextField(_("note"), blank=True)
+    note = reason_field(_("note"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -399,13 +428,13 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
     computed_purple = models.BooleanField(_("purple by the table"), default=False)
     colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, db_index=True)
     purple = models.BooleanField(_("purple"), default=False)
-    override_reason = models.TextField(_("why the grade differs from the table"), blank=True)
-    advice = models.TextField(_("advice given"), blank=True)
+    override_reason = reason_field(_("why the grade differs from the table"), blank=True)
+    advice = reason_field(_("advice given"), blank=True)
     status = FSMField(_("status"), default=Status.VALID, choices=Status.choices, editable=False)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("voided by"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
-    void_reason = models.TextField(_("why voided"), blank=True)
+    void_reason = reason_field(_("why voided"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -457,7 +486,7 @@ class AssessmentReferral(ConcurrentTransitionMixin, models.Model):
     assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     overdue_alerted_at = models.DateTimeField(_("overdue reported at"), null=True, blank=True)
-    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    cancel_reason = reason_field(_("why cancelled"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -503,7 +532,7 @@ class ContinuationEvaluation(ConcurrentTransitionMixin, models.Model):
     evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("evaluated by"), null=True,
                                      blank=True, on_delete=models.PROTECT, related_name="+")
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = narrative_field(_("note"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -579,22 +608,22 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
     planned_delivery_institution = models.ForeignKey(
         Institution, verbose_name=_("planned delivery place"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+")
-    planned_delivery_reason = models.TextField(_("why this place although its level is lower"), blank=True)
+    planned_delivery_reason = reason_field(_("why this place although its level is lower"), blank=True)
     # The next follow-up visit that is due (denormalised for the worklists).
     next_visit_at = models.DateField(_("next visit"), null=True, blank=True, db_index=True)
     delivered_at = models.DateField(_("delivery date"), null=True, blank=True)
     delivery_institution = models.ForeignKey(Institution, verbose_name=_("delivery place"), null=True, blank=True,
                                              on_delete=models.PROTECT, related_name="+")
     delivery_mode = models.CharField(_("delivery mode"), max_length=10, choices=DeliveryMode.choices, blank=True)
-    delivery_outcome = models.TextField(_("outcome for mother and baby"), blank=True)
+    delivery_outcome = narrative_field(_("outcome for mother and baby"), blank=True)
     lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
     died_at = models.DateTimeField(_("died at"), null=True, blank=True)
-    death_note = models.TextField(_("death: place and circumstances"), blank=True)
+    death_note = narrative_field(_("death: place and circumstances"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_kind = models.CharField(_("closed because"), max_length=12, choices=CloseKind.choices, blank=True)
-    close_reason = models.TextField(_("closing reason"), blank=True)
+    close_reason = reason_field(_("closing reason"), blank=True)
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
-    reopen_reason = models.TextField(_("why reopened"), blank=True)
+    reopen_reason = reason_field(_("why reopened"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -690,7 +719,7 @@ class CasePlan(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(HighRiskCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="plans")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    text = models.TextField(_("plan"))
+    text = narrative_field(_("plan"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
                                related_name="+")
     written_at = models.DateTimeField(_("written at"))
@@ -727,7 +756,7 @@ class FollowUpVisit(ConcurrentTransitionMixin, models.Model):
                                 on_delete=models.PROTECT, related_name="+")
     institution = models.ForeignKey(Institution, verbose_name=_("institution"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
-    findings = models.TextField(_("findings"), blank=True)
+    findings = narrative_field(_("findings"), blank=True)
     assessment = models.ForeignKey(Assessment, verbose_name=_("re-assessment"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
@@ -769,7 +798,7 @@ class Tracing(ConcurrentTransitionMixin, models.Model):
     due_at = models.DateTimeField(_("find her by"), db_index=True)
     status = FSMField(_("status"), default=Status.OPEN, choices=Status.choices, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = reason_field(_("outcome"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -802,7 +831,7 @@ class TracingAttempt(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
                            related_name="+")
     reached = models.BooleanField(_("reached her"), default=False)
-    note = models.TextField(_("result"), blank=True)
+    note = reason_field(_("result"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -829,7 +858,7 @@ class CaseTransfer(ConcurrentTransitionMixin, models.Model):
                                          related_name="+")
     to_institution = models.ForeignKey(Institution, verbose_name=_("to"), on_delete=models.PROTECT,
                                        related_name="+")
-    reason = models.TextField(_("reason"))
+    reason = reason_field(_("reason"))
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
                                      on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("requested at"))
@@ -839,8 +868,8 @@ class CaseTransfer(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     new_responsible_doctor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("new responsible doctor"),
                                                null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reject_reason = models.TextField(_("why rejected"), blank=True)
-    cancel_reason = models.TextField(_("why withdrawn"), blank=True)
+    reject_reason = reason_field(_("why rejected"), blank=True)
+    cancel_reason = reason_field(_("why withdrawn"), blank=True)
     # The viewflow process whose open task says the receiving institution has to answer.
     process = models.OneToOneField("viewflow.Process", null=True, blank=True, editable=False,
                                    on_delete=models.SET_NULL, related_name="case_transfer")

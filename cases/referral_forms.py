@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import Consultation, Referral, Urgency
 from cases.nearmiss import CRITERIA
 from organisations.models import Institution, RescueCentre, User
@@ -41,11 +42,14 @@ class ReferralForm(forms.Form):
     to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(),
                                   widget=forms.RadioSelect)
     off_suggestion_reason = forms.CharField(
-        label=_("Why not the suggested centre"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Why not the suggested centre"), required=False, max_length=REASON_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed when you choose another centre than the first suggested one."))
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("Reason for referral"), widget=forms.Textarea(attrs={"rows": 2}))
-    diagnosis = forms.CharField(label=_("Diagnosis"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for referral"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    diagnosis = forms.CharField(label=_("Diagnosis"), max_length=REASON_MAX_CHARS,
+                                widget=forms.Textarea(attrs={"rows": 2}))
     systolic_bp = forms.IntegerField(label=_("Systolic BP (mmHg)"), required=False, min_value=30, max_value=300)
     diastolic_bp = forms.IntegerField(label=_("Diastolic BP (mmHg)"), required=False, min_value=10, max_value=200)
     pulse = forms.IntegerField(label=_("Pulse (/min)"), required=False, min_value=10, max_value=250)
@@ -78,12 +82,14 @@ class AcceptForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RedirectForm(forms.Form):
     to_centre = CentreChoiceField(label=_("Send on to"), queryset=RescueCentre.objects.none())
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, centres: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +115,8 @@ class EmptyForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices, widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Course and outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Course and outcome"), max_length=NARRATIVE_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 3}))
     transferred_to = forms.ModelChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
                                             required=False)
     at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocal, help_text=_("Empty: now."))
@@ -120,8 +127,10 @@ class OutcomeForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
-    advice = forms.CharField(label=_("Advice to the sending institution"), widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(label=_("Summary"), max_length=NARRATIVE_MAX_CHARS,
+                              widget=forms.Textarea(attrs={"rows": 4}))
+    advice = forms.CharField(label=_("Advice to the sending institution"), max_length=NARRATIVE_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class AttachForm(forms.Form):
@@ -133,14 +142,15 @@ class NearMissForm(forms.Form):
     criteria = forms.MultipleChoiceField(label=_("WHO near-miss criteria met"), required=False,
                                          choices=[(c.code, f"{c.system} · {c.text}") for c in CRITERIA],
                                          widget=forms.CheckboxSelectMultiple)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=REASON_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CaesareanForm(forms.Form):
     decision_at = forms.DateTimeField(label=_("Decision to operate"), widget=DateTimeLocal)
     delivery_at = forms.DateTimeField(label=_("Delivery of the baby"), widget=DateTimeLocal)
     note = forms.CharField(label=_("What delayed the delivery (if above target)"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+                           max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ConsultationForm(forms.Form):
@@ -149,7 +159,8 @@ class ConsultationForm(forms.Form):
     to_expert = forms.ModelChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
     mode = forms.ChoiceField(label=_("Mode"), choices=Consultation.Mode.choices, widget=forms.RadioSelect)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
-    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}))
+    question = forms.CharField(label=_("Question"), max_length=NARRATIVE_MAX_CHARS,
+                               widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, institutions: Any, centres: Any, experts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,6 +170,7 @@ class ConsultationForm(forms.Form):
 
 
 class ConsultationAnswerForm(forms.Form):
-    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 4}))
+    answer = forms.CharField(label=_("Answer"), max_length=NARRATIVE_MAX_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 4}))
     onsite_eta = forms.DateTimeField(label=_("Expected on site"), required=False, widget=DateTimeLocal,
                                      help_text=_("For an on-site consultation."))

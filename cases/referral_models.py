@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from cases.limits import narrative_field, reason_field
 from cases.models import Colour, HighRiskCase, Pregnancy
 from organisations.models import Institution, RescueCentre
 
@@ -84,14 +85,14 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     requested_at = models.DateTimeField(_("requested at"), db_index=True)
     to_centre = models.ForeignKey(RescueCentre, verbose_name=_("rescue centre"), on_delete=models.PROTECT,
                                   related_name="referrals")
-    off_suggestion_reason = models.TextField(
+    off_suggestion_reason = reason_field(
         _("why not the suggested centre"), blank=True,
         help_text=_("Required when the chosen centre is not the first one suggested for the sending institution."))
     redirected_from = models.OneToOneField("self", verbose_name=_("redirected from"), null=True, blank=True,
                                            on_delete=models.PROTECT, related_name="redirected_to")
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
-    reason = models.TextField(_("reason for referral"))
-    diagnosis = models.TextField(_("diagnosis"))
+    reason = reason_field(_("reason for referral"))
+    diagnosis = reason_field(_("diagnosis"))
     colour = models.CharField(_("risk colour"), max_length=8, choices=Colour.choices, blank=True)
     purple = models.BooleanField(_("purple"), default=False)
     # Vital signs at request.
@@ -119,8 +120,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     receiving_team = models.CharField(_("receiving team"), max_length=200, blank=True)
     expected_arrival_at = models.DateTimeField(_("expected arrival"), null=True, blank=True)
-    decline_reason = models.TextField(_("why declined"), blank=True)
-    redirect_reason = models.TextField(_("why redirected"), blank=True)
+    decline_reason = reason_field(_("why declined"), blank=True)
+    redirect_reason = reason_field(_("why redirected"), blank=True)
     transport = models.CharField(_("transport"), max_length=12, choices=Transport.choices, blank=True)
     escort = models.CharField(_("escort"), max_length=200, blank=True)
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
@@ -128,14 +129,14 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     treatment_started_at = models.DateTimeField(_("treatment started at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     outcome_at = models.DateTimeField(_("outcome at"), null=True, blank=True)
-    outcome_note = models.TextField(_("outcome note"), blank=True)
+    outcome_note = narrative_field(_("outcome note"), blank=True)
     transferred_to = models.ForeignKey(Institution, verbose_name=_("transferred on to"), null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="+")
     feedback_due_at = models.DateTimeField(_("feedback due"), null=True, blank=True)
-    feedback_summary = models.TextField(_("feedback summary"), blank=True)
-    feedback_advice = models.TextField(_("advice to the sending institution"), blank=True)
+    feedback_summary = narrative_field(_("feedback summary"), blank=True)
+    feedback_advice = narrative_field(_("advice to the sending institution"), blank=True)
     feedback_at = models.DateTimeField(_("feedback given at"), null=True, blank=True)
-    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    cancel_reason = reason_field(_("why cancelled"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     process = models.OneToOneField("viewflow.Process", null=True, blank=True, editable=False,
                                    on_delete=models.SET_NULL, related_name="referral")
@@ -153,6 +154,11 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    def clean(self) -> None:
+        if self.systolic_bp is not None and self.diastolic_bp is not None and self.diastolic_bp >= self.systolic_bp:
+            raise ValidationError({"diastolic_bp": _("The diastolic pressure must be below the systolic pressure: "
+                                                     "check both readings.")})
 
     @property
     def shows_diagnosis_on_shared_screens(self) -> bool:
@@ -293,16 +299,16 @@ class Consultation(ConcurrentTransitionMixin, models.Model):
                                   on_delete=models.PROTECT, related_name="consultations_asked")
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
-    question = models.TextField(_("question"))
+    question = narrative_field(_("question"))
     state = FSMField(_("state"), default=State.REQUESTED, choices=State.choices, editable=False)
     response_due_at = models.DateTimeField(_("answer due"))
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answer = models.TextField(_("answer"), blank=True)
+    answer = narrative_field(_("answer"), blank=True)
     onsite_eta = models.DateTimeField(_("expected on site"), null=True, blank=True)
-    cancel_reason = models.TextField(_("why cancelled"), blank=True)
+    cancel_reason = reason_field(_("why cancelled"), blank=True)
     process = models.OneToOneField("viewflow.Process", null=True, blank=True, editable=False,
                                    on_delete=models.SET_NULL, related_name="consultation")
     history = HistoricalRecords(excluded_fields=["process"])
@@ -342,7 +348,7 @@ class NearMiss(models.Model):
     institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
                                     related_name="+")
     criteria = models.JSONField(_("criteria met"), default=list, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = reason_field(_("note"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"))
@@ -377,7 +383,7 @@ class EmergencyCaesarean(models.Model):
     ddi_minutes = models.PositiveIntegerField(_("DDI (minutes)"), editable=False)
     target_minutes = models.PositiveSmallIntegerField(_("DDI target (minutes)"), editable=False)
     over_target = models.BooleanField(_("above target"), editable=False, db_index=True)
-    note = models.TextField(_("note"), blank=True, help_text=_("What delayed the delivery, when above target."))
+    note = reason_field(_("note"), blank=True, help_text=_("What delayed the delivery, when above target."))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +32,7 @@ from cases.forms import (
     WomanRegisterForm,
 )
 from cases.models import Assessment, AssessmentReferral, ContinuationEvaluation, HighRiskCase, Pregnancy
+from cases.plausibility import NeedsConfirmation
 from cases.risk import ruleset_for_province
 from cases.rules import screening_items, settings_for
 from cases.selectors import visible_highrisk_cases, visible_pregnancies, visible_women
@@ -59,9 +60,13 @@ def acting_institutions(user: Any, roles: frozenset[str]) -> list[Institution]:
 
 
 def apply_errors(form: Any, exc: ValidationError) -> None:
+    if isinstance(exc, NeedsConfirmation) and hasattr(form, "add_confirm_field"):
+        form.add_confirm_field()
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            if field in form.fields:
+            if field == NON_FIELD_ERRORS:
+                form.add_error(None, errors)
+            elif field in form.fields:
                 form.add_error(field, errors)
             else:
                 form.add_error(None, [f"{field}: {message}" for message in errors])
@@ -102,7 +107,7 @@ def woman_register(request: HttpRequest) -> HttpResponse:
             woman, created = services.woman_register(
                 by=request.user, institution=data["institution"], name=data["name"], id_type=data["id_type"],
                 id_number=data["id_number"], no_id_reason=data["no_id_reason"], date_of_birth=data["date_of_birth"],
-                phone=data["phone"], residence_region=data["residence_region"])
+                phone=data["phone"], residence_region=data["residence_region"], confirmed=form.confirmed)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -171,7 +176,7 @@ def pregnancy_book(request: HttpRequest, pk: str) -> HttpResponse:
             pregnancy = services.pregnancy_book(
                 woman=woman, institution=data["institution"], by=request.user, lmp=data["lmp"],
                 booking_date=data["booking_date"], gravidity=data["gravidity"], parity=data["parity"],
-                edd_ultrasound=data["edd_ultrasound"])
+                edd_ultrasound=data["edd_ultrasound"], confirmed=form.confirmed)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -276,7 +276,7 @@ def seed_women(count: int, *, seed: int = 11) -> int:
             place = rng.choice(bookers)
             born = today - dt.timedelta(days=rng.randint(18 * 365, 44 * 365))
             for _attempt in range(20):
-                first17 = f"{place.region_id}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+                first17 = f"{place.region_id}{born:%Y%m%d}{rng.randint(0, 499) * 2:03d}"  # even: a woman (GB 11643)
                 number = first17 + id_check_char(first17)
                 if not Woman.objects.filter(id_type=Woman.IdType.RESIDENT_ID, id_number=number).exists() and \
                         all(w.id_number != number for w in women):

@@ -7,12 +7,17 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from cases.limits import check_text_lengths
 from organisations.http import ActionDenied
 from organisations.models import Institution, Membership
 
 
 def save_with_history(obj: models.Model, *, by: Any, reason: str, update_fields: list[str] | None = None) -> None:
-    """Save with the history row's user and reason (simple-history reads these two attributes)."""
+    """Save with the history row's user and reason (simple-history reads these two attributes).
+
+    A text longer than its field allows is refused here, so every service (and the API and imports
+    behind them) answers it as a field error."""
+    check_text_lengths(obj)
     obj._history_user = by  # type: ignore[attr-defined]
     obj._change_reason = reason[:100]  # type: ignore[attr-defined]
     obj.save(update_fields=update_fields)

@@ -106,7 +106,7 @@ def test_worklist_shows_overdue_first(client, personas):
     for index in range(2):
         woman, _ = woman_register(by=personas.users.primary_a, institution=personas.inst.primary_a,
                                   name=f"候评{index}", id_type="resident_id",
-                                  id_number=make_id_number("350121", dt.date(1991, 1, 1), 100 + index),
+                                  id_number=make_id_number("350121", dt.date(1991, 1, 1), 100 + 2 * index),
                                   residence_region=personas.regions.county_a)
         pregnancy = pregnancy_book(woman=woman, institution=personas.inst.primary_a, by=personas.users.primary_a,
                                    lmp=dt.date(2026, 9, 1), booking_date=dt.date(2026, 11, 20), gravidity=1, parity=0)

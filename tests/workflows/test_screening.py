@@ -42,7 +42,7 @@ def register(personas, *, user="obstetrician_a", at="hospital_a", number=None, *
     institution = getattr(personas.inst, at)
     return woman_register(by=getattr(personas.users, user), institution=institution, name=kwargs.pop("name", "林秀英"),
                           id_type=kwargs.pop("id_type", Woman.IdType.RESIDENT_ID),
-                          id_number=number if number is not None else make_id_number("350121", dt.date(1992, 3, 4), 7),
+                          id_number=number if number is not None else make_id_number("350121", dt.date(1992, 3, 4), 8),
                           phone="13800001111", residence_region=personas.regions.county_a, **kwargs)
 
 
