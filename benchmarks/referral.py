@@ -171,8 +171,8 @@ def role_driver(args: argparse.Namespace) -> None:
     current: dict[str, int] = {}
     send_many, push_alerts = push._send_many, push.push_alerts
 
-    def timed_send_many(messages: list[tuple[str, dict[str, Any]]]) -> list[bool]:
-        results = send_many(messages)
+    def timed_send_many(messages: list[tuple[str, dict[str, Any]]], **kwargs: Any) -> list[bool]:
+        results = send_many(messages, **kwargs)
         returned = time.time_ns()
         for (_group, message), ok in zip(messages, results, strict=True):
             if message.get("type") == "alert.new":
@@ -180,8 +180,8 @@ def role_driver(args: argparse.Namespace) -> None:
                 sends[message["id"]] = (returned, current["position"], ok)
         return results
 
-    def timed_push_alerts(ids: Any) -> int:
-        sent = push_alerts(ids)
+    def timed_push_alerts(ids: Any, **kwargs: Any) -> int:
+        sent = push_alerts(ids, **kwargs)
         current["alerts_pushed"] = time.time_ns()
         return sent
 
@@ -450,7 +450,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                 "referrals": referrals, "urgency": REFERRAL["urgency"], "driver": args.driver, "warmup": args.warmup, "grace_s": args.grace, "quick": args.quick,
                 "server": f"uvicorn project.asgi:application --workers {args.workers}",
                 "database": "postgresql", "db_conn_max_age": args.conn_max_age,
-                "db_pool_max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "0") or 0),
+                # The settings' default: a pool of 10 unless DB_CONN_MAX_AGE asks for persistent connections.
+                "db_pool_max_size": int(os.environ.get("DB_POOL_MAX_SIZE") or (0 if args.conn_max_age else 10)),
                 "channel_layer": "channels_redis (project settings, REDIS_URL)",
                 "redis": "private redis-server" if redis_server else redis_url,
             },

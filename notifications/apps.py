@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        # Registers the escalation deadline handler.
-        from notifications import services  # noqa: F401
+        # services registers the escalation deadline handler; signals close alert sockets on logout
+        # and deactivation.
+        from notifications import services, signals  # noqa: F401
 

@@ -2,23 +2,72 @@
 
 Session-authenticated. Anonymous and inactive users are refused. On connect the client receives its
 unacknowledged alerts; new ones arrive live; the client sends receipts ("delivered"), reads and
-acknowledgements, each only for its own alerts.
+acknowledgements, each only for its own alerts. The socket closes (4401) when its session logs out,
+when its user is deactivated, and when the periodic re-check finds the session gone; it is refused
+(1013, try again later) while the channel layer (Redis) cannot be reached.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Any, TypeVar
 
-from channels.db import database_sync_to_async
+from asgiref.sync import SyncToAsync
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections, connection
 from django.utils import translation
 from django.utils.translation import gettext_noop
+from redis.exceptions import RedisError
 
-from notifications.push import user_group
+from notifications.push import session_group, user_group
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket now (the layer is down)
 BACKLOG_LIMIT = 200
+# What a channel layer on an unreachable Redis raises (stopped: refused; frozen: our own wait_for).
+LAYER_ERRORS = (RedisError, OSError, TimeoutError)
+
+T = TypeVar("T")
+
+
+@cache
+def _database_threads() -> ThreadPoolExecutor | None:
+    """Threads for the consumers' database calls on PostgreSQL: channels would run every consumer's
+    call on one thread, so a referral to twenty duty doctors loaded their alerts one after the other.
+    Half the connection pool, so that HTTP requests still find connections; SQLite keeps one thread."""
+    if connection.vendor != "postgresql":
+        return None
+    pool = getattr(settings, "DB_POOL_MAX_SIZE", 0)
+    return ThreadPoolExecutor(max_workers=max(2, pool // 2) if pool else 4, thread_name_prefix="alert-db")
+
+
+def _in_database_thread(function: Callable[..., T]) -> Callable[..., Any]:
+    """``database_sync_to_async``, on the consumers' own threads when there are several."""
+
+    def call(*args: Any, **kwargs: Any) -> T:
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    async def run(*args: Any, **kwargs: Any) -> T:
+        executor = _database_threads()
+        if executor is None:
+            return await SyncToAsync(call, thread_sensitive=True)(*args, **kwargs)
+        return await SyncToAsync(call, thread_sensitive=False, executor=executor)(*args, **kwargs)
+
+    return run
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -29,7 +78,30 @@ def _language(scope: dict[str, Any]) -> str:
 
 
 class AlertConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+    groups_joined: tuple[str, ...] = ()
+    closing = False
+    recheck: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A channel layer that fails (Redis stopped, or frozen past our bound) closes the socket
+        cleanly — refused before the handshake, 1013 after it — instead of crashing the consumer, which
+        the server would answer with HTTP 500. The page shows itself offline and retries."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as exc:
+            logger.warning("alert socket closed, channel layer unavailable: %s", type(exc).__name__)
+            self._stop_recheck()
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels closes stale database connections on its one sync thread before every message;
+        # this consumer's database calls do that on their own threads (``_in_database_thread``), so
+        # the extra trip, twice per alert and doctor, is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -38,14 +110,36 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.language = _language(self.scope)
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        groups = [user_group(user.pk)] + ([session_group(self.session_key)] if self.session_key else [])
+        # Bounded: a frozen Redis never answers, and the layer itself has no read timeout.
+        await asyncio.wait_for(asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name)
+                                                for group in groups)), settings.REDIS_SOCKET_TIMEOUT)
+        self.groups_joined = tuple(groups)
         await self.accept()
         await self.send_json(await self._backlog())
+        self.recheck = asyncio.ensure_future(self._recheck_loop())
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self._stop_recheck()
+        if self.groups_joined:
+            with contextlib.suppress(*LAYER_ERRORS):  # the groups expire by themselves
+                await asyncio.wait_for(asyncio.gather(*(self.channel_layer.group_discard(group, self.channel_name)
+                                                        for group in self.groups_joined)),
+                                       settings.REDIS_SOCKET_TIMEOUT)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """A frame that is not JSON text gets a ``bad_message`` error; the socket stays open."""
+        if text_data is None:
+            await self._error("bad_message", gettext_noop("The message must be a JSON object."))
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_message", gettext_noop("The message must be a JSON object."))
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -71,27 +165,76 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     # Messages from the channel layer -------------------------------------------------------------
 
     async def alert_new(self, event: dict[str, Any]) -> None:
+        if self.closing:
+            return
         message, unread = await self._alert(event.get("id"))
-        if message is not None:
+        if message is not None and not self.closing:
             await self.send_json({"type": "alert", "alert": message, "unread": unread})
 
     async def alert_closed(self, event: dict[str, Any]) -> None:
+        if self.closing:
+            return
         message, unread = await self._alert(event.get("id"))
-        if message is not None:
+        if message is not None and not self.closing:
             await self.send_json({"type": "closed", "alert": message, "unread": unread})
 
     async def referral_changed(self, event: dict[str, Any]) -> None:
         """A referral this user's institution sent or receives changed: boards reload their rows."""
-        await self.send_json({"type": "referral", "id": event.get("id"), "state": event.get("state")})
+        if not self.closing:
+            await self.send_json({"type": "referral", "id": event.get("id"), "state": event.get("state")})
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        """The session logged out, or the user was deactivated: nothing more reaches this socket."""
+        await self._end()
 
     # Helpers -------------------------------------------------------------------------------------
+
+    async def _end(self) -> None:
+        if not self.closing:
+            self.closing = True
+            self._stop_recheck()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    def _stop_recheck(self) -> None:
+        if self.recheck is not None and self.recheck is not asyncio.current_task():
+            self.recheck.cancel()
+        self.recheck = None
+
+    async def _recheck_loop(self) -> None:
+        """The close on logout or deactivation is a push, which Redis may lose; this catches the rest
+        (and expired sessions) within ALERT_SOCKET_RECHECK_SECONDS."""
+        while not self.closing:
+            await asyncio.sleep(settings.ALERT_SOCKET_RECHECK_SECONDS)
+            try:
+                signed_in = await self._signed_in()
+            except Exception as exc:  # the database is away: try again next time rather than guess
+                logger.warning("alert socket re-check failed: %s", type(exc).__name__)
+                continue
+            if not signed_in:
+                await self._end()
+                return
+
+    @_in_database_thread
+    def _signed_in(self) -> bool:
+        """The socket's session still belongs to its user (not logged out, expired or invalidated by a
+        password change) and the user is still active; without a session, only the latter."""
+        from importlib import import_module
+        from types import SimpleNamespace
+
+        from django.contrib.auth import get_user, get_user_model
+
+        if self.session_key is None:
+            return get_user_model()._default_manager.filter(pk=self.user.pk, is_active=True).exists()
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self.session_key)
+        user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+        return bool(user.is_authenticated and user.pk == self.user.pk and user.is_active)
 
     async def _error(self, code: str, message: str, **extra: Any) -> None:
         with translation.override(self.language):
             text = translation.gettext(message)
         await self.send_json({"type": "error", "code": code, "message": text, **extra})
 
-    @database_sync_to_async
+    @_in_database_thread
     def _backlog(self) -> dict[str, Any]:
         from notifications.selectors import visible_alerts
 
@@ -106,14 +249,13 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
 
         return visible_alerts(self.user).filter(acknowledged_at__isnull=True, read_at__isnull=True).count()
 
-    @database_sync_to_async
+    @_in_database_thread
     def _unread(self) -> int:
         return self._unread_sync()
 
-    @database_sync_to_async
+    @_in_database_thread
     def _alert(self, alert_id: Any) -> tuple[dict[str, Any] | None, int]:
-        """The alert and the unread count in one trip to the database thread (one connection): all of a
-        server's consumers share that thread, so a referral to twenty duty doctors waits on it twenty times."""
+        """The alert and the unread count in one trip to a database thread."""
         from notifications.selectors import visible_alerts
 
         with translation.override(self.language):
@@ -122,7 +264,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
                 return None, 0
             return alert.as_message(), self._unread_sync()
 
-    @database_sync_to_async
+    @_in_database_thread
     def _mark(self, ids: list[Any], field: str) -> int:
         from notifications.services import alerts_mark
 
@@ -138,7 +280,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "acked", "alert": message, "unread": await self._unread()})
 
-    @database_sync_to_async
+    @_in_database_thread
     def _ack_sync(self, alert_id: Any) -> dict[str, Any]:
         from notifications.services import alert_acknowledge
 

@@ -71,6 +71,8 @@ class Alert(models.Model):
     created_at = models.DateTimeField(_("raised at"), default=timezone.now, db_index=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a sweep last took this alert to re-push it (a claim: a second sweep leaves it alone).
+    repush_claimed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -78,7 +80,8 @@ class Alert(models.Model):
                                         blank=True, on_delete=models.PROTECT, related_name="+")
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["pushed_at", "push_attempts", "delivered_at", "read_at"])
+    history = HistoricalRecords(excluded_fields=["pushed_at", "push_attempts", "repush_claimed_at", "delivered_at",
+                                                 "read_at"])
 
     class Meta:
         ordering = ["-created_at"]

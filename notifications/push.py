@@ -7,7 +7,10 @@ and left to the sweep, which re-pushes what no browser has confirmed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,12 +27,34 @@ def user_group(user_id: Any) -> str:
     return f"alerts.user.{user_id}"
 
 
-async def _send_batch(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+def session_group(session_key: str) -> str:
+    """The sockets opened with one login session (a digest: session keys never reach Redis)."""
+    return f"alerts.session.{hashlib.sha256(session_key.encode()).hexdigest()[:40]}"
+
+
+# Channel layers that let a push batch time out, and until when (time.monotonic()) pushes skip them.
+_paused: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _is_paused(layer: Any) -> bool:
+    until = _paused.get(layer)
+    return until is not None and time.monotonic() < until
+
+
+async def _send_batch(layer: Any, messages: list[tuple[str, dict[str, Any]]], *, probe: bool) -> list[bool]:
     """Send every message at once and wait at most ``REDIS_SOCKET_TIMEOUT`` for the whole batch.
 
     The layer has no read timeout (see project/settings.py), so the push is bounded here: a Redis that
     accepts connections but does not answer must not hold up a committed transition — not even once per
-    recipient (twenty duty doctors and a board would otherwise wait twenty timeouts)."""
+    recipient (twenty duty doctors and a board would otherwise wait twenty timeouts). Once a batch has
+    timed out, the layer is paused for ``REDIS_PUSH_PAUSE_SECONDS``: the pushes of the same commit (an
+    accept closes alerts, raises one and tells the boards: three batches) and of the transitions that
+    follow give up at once instead of each waiting a timeout again, so a transition waits at most one
+    bound. ``probe`` (the sweep, which is off the request path) sends even while paused; any batch that
+    completes in time lifts the pause."""
+    if not probe and _is_paused(layer):
+        logger.warning("push of %d messages skipped: the channel layer did not answer the last push", len(messages))
+        return [False] * len(messages)
 
     async def one(group: str, message: dict[str, Any]) -> bool:
         try:
@@ -46,16 +71,19 @@ async def _send_batch(layer: Any, messages: list[tuple[str, dict[str, Any]]]) ->
     for task in pending:
         task.cancel()
     if pending:
+        _paused[layer] = time.monotonic() + settings.REDIS_PUSH_PAUSE_SECONDS
         logger.warning("push of %d messages timed out after %ss", len(pending), settings.REDIS_SOCKET_TIMEOUT)
+    else:
+        _paused.pop(layer, None)
     return [task in done and task.result() for task in tasks]
 
 
-def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+def _send_many(messages: list[tuple[str, dict[str, Any]]], *, probe: bool = False) -> list[bool]:
     layer = get_channel_layer()
     if layer is None or not messages:
         return [False] * len(messages)
     try:
-        return async_to_sync(_send_batch)(layer, messages)
+        return async_to_sync(_send_batch)(layer, messages, probe=probe)
     except Exception as exc:
         logger.warning("push batch failed: %s", type(exc).__name__)
         return [False] * len(messages)
@@ -65,8 +93,9 @@ def _send(group: str, message: dict[str, Any]) -> bool:
     return _send_many([(group, message)])[0]
 
 
-def push_alerts(alert_ids: Iterable[Any]) -> int:
-    """Tell each recipient's open sockets that an alert arrived; the consumer loads it from the table."""
+def push_alerts(alert_ids: Iterable[Any], *, probe: bool = False) -> int:
+    """Tell each recipient's open sockets that an alert arrived; the consumer loads it from the table.
+    ``probe``: send even while the layer is paused after a timeout (the sweep's re-push)."""
     from notifications.models import Alert
 
     ids = list(alert_ids)
@@ -75,7 +104,8 @@ def push_alerts(alert_ids: Iterable[Any]) -> int:
     except Exception as exc:
         logger.warning("alert push lookup failed: %s", type(exc).__name__)
         return 0
-    results = _send_many([(user_group(recipient_id), {"type": "alert.new", "id": str(pk)}) for pk, recipient_id in rows])
+    results = _send_many([(user_group(recipient_id), {"type": "alert.new", "id": str(pk)}) for pk, recipient_id in rows],
+                         probe=probe)
     ok_ids = [pk for (pk, _recipient), ok in zip(rows, results, strict=True) if ok]
     try:
         Alert.objects.filter(pk__in=[pk for pk, _r in rows]).update(push_attempts=F("push_attempts") + 1)
@@ -103,6 +133,13 @@ def push_event(user_ids: Iterable[Any], event: dict[str, Any]) -> int:
     board); the event carries ids only, never personal data: the page reloads what it shows through
     its own scoped view. ``event["type"]`` names a consumer handler (``referral.changed``)."""
     return sum(_send_many([(user_group(user_id), event) for user_id in set(user_ids)]))
+
+
+def push_sessions_ended(*, session_key: str | None = None, user_id: Any = None) -> None:
+    """Close the open sockets of a session that logged out, or of a user who was deactivated. Best
+    effort like every push: the sockets' periodic re-check closes whatever this misses."""
+    groups = ([session_group(session_key)] if session_key else []) + ([user_group(user_id)] if user_id else [])
+    _send_many([(group, {"type": "session.ended"}) for group in groups])
 
 
 def sms_for_alerts(alert_ids: Iterable[Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -258,19 +258,34 @@ def _subject_of(alert: Alert) -> models.Model | None:
     return model._default_manager.filter(pk=alert.subject_id).first()
 
 
+def _repush_backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(20 * 2 ** min(attempts, 5), 600))
+
+
 def alerts_repush_undelivered(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Push again what no browser has confirmed, backing off per alert; returns how many were pushed."""
+    """Push again what no browser has confirmed, backing off per alert; returns how many were pushed.
+
+    The alerts are claimed first (``repush_claimed_at``, in a transaction that skips rows another sweep
+    has locked; SQLite runs one writing transaction at a time), so two sweeps at once re-push each alert
+    once. The backoff counts from the last successful push or the last claim, whichever is later."""
     now = now or timezone.now()
+    recent = now - _repush_backoff(0)
     candidates = Alert.objects.filter(
         delivered_at__isnull=True, acknowledged_at__isnull=True, created_at__gte=now - dt.timedelta(days=1),
-    ).filter(Q(pushed_at__isnull=True) | Q(pushed_at__lte=now - dt.timedelta(seconds=20))).order_by("created_at")
-    due = []
-    for alert in candidates.only("pk", "pushed_at", "push_attempts")[:limit]:
-        backoff = min(20 * 2 ** min(alert.push_attempts, 5), 600)
-        if alert.pushed_at is None or alert.pushed_at <= now - dt.timedelta(seconds=backoff):
-            due.append(alert.pk)
+    ).filter(Q(pushed_at__isnull=True) | Q(pushed_at__lte=recent)).filter(
+        Q(repush_claimed_at__isnull=True) | Q(repush_claimed_at__lte=recent)).order_by("created_at")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        due = []
+        for alert in candidates.only("pk", "pushed_at", "push_attempts", "repush_claimed_at")[:limit]:
+            last = max((t for t in (alert.pushed_at, alert.repush_claimed_at) if t is not None), default=None)
+            if last is None or last <= now - _repush_backoff(alert.push_attempts):
+                due.append(alert.pk)
+        if due:
+            Alert.objects.filter(pk__in=due).update(repush_claimed_at=now)
     if due:
-        push.push_alerts(due)
+        push.push_alerts(due, probe=True)  # off the request path: it may wait out a hung Redis
     return len(due)
 
 

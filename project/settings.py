@@ -114,14 +114,18 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
 if DATABASE_URL:
+    DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 0)
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0)),
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE),
     }
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-    # A connection pool (psycopg_pool): every consumer call otherwise opens a new connection, which
-    # is what kept alert latency high in benchmarks/alert_latency.py. 0 turns it off.
-    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+    # A connection pool (psycopg_pool), on by default: every consumer call otherwise opens a new
+    # connection (alert p99 423 ms instead of 15 ms in benchmarks/alert_latency.py). 0 turns it off.
+    # Django's pool refuses persistent connections, so DB_CONN_MAX_AGE > 0 turns the default off.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0 if DB_CONN_MAX_AGE else 10, minimum=0)
+    if DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE:
+        raise ImproperlyConfigured("DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE exclude each other: set one of them to 0.")
     if DB_POOL_MAX_SIZE:
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
     EMBEDDED = False
@@ -148,6 +152,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery broker ---------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
+# After a push batch timed out, pushes skip the layer for this long (the sweep re-pushes; see push.py).
+REDIS_PUSH_PAUSE_SECONDS = float(os.environ.get("REDIS_PUSH_PAUSE_SECONDS", "10"))
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10)
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -344,6 +350,8 @@ ANMU_SITE_TITLE = "安母 Anmu"
 # `celery -A project beat` + `celery -A project worker` or `manage.py run_deadlines --loop` instead.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 SWEEP_IN_PROCESS = env_bool("SWEEP_IN_PROCESS", EMBEDDED)
+# An open alert websocket re-checks its session (logged out, expired, user deactivated) this often.
+ALERT_SOCKET_RECHECK_SECONDS = env_int("ALERT_SOCKET_RECHECK_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "anmu-sweep": {"task": "anmu.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }

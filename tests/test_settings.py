@@ -85,3 +85,22 @@ def test_bad_variable_fails_at_start_naming_it(name, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("pool", "max_age", "expected"),
+    [("", "", 10), ("0", "", None), ("4", "", 4), ("", "60", None)],
+)
+def test_postgresql_pools_connections_unless_told_not_to(pool, max_age, expected):
+    result = run_settings(SECRET_KEY="x" * 50, DATABASE_URL="postgres://anmu@db.example:5432/anmu",
+                          DB_POOL_MAX_SIZE=pool, DB_CONN_MAX_AGE=max_age)
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout.strip().splitlines()[-1])["options"]
+    assert (options["pool"]["max_size"] if "pool" in options else None) == expected
+
+
+def test_a_pool_and_persistent_connections_exclude_each_other():
+    result = run_settings(SECRET_KEY="x" * 50, DATABASE_URL="postgres://anmu@db.example:5432/anmu",
+                          DB_POOL_MAX_SIZE="10", DB_CONN_MAX_AGE="60")
+    assert result.returncode != 0
+    assert "DB_POOL_MAX_SIZE" in result.stderr.splitlines()[-1]

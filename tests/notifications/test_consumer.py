@@ -138,3 +138,99 @@ async def test_full_stack_uses_the_session_and_checks_origin(layer, personas, cl
                                     headers=[(b"cookie", cookie.encode()), (b"origin", b"http://evil.example")])
     connected, _ = await foreign.connect()
     assert not connected
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_malformed_frame_is_answered_and_the_socket_stays_open(layer, personas):
+    communicator, connected, _code = await connect(personas.users.obstetrician_a)
+    assert connected
+    await communicator.receive_json_from(timeout=5)  # backlog
+    for frame in ({"text_data": "{not json"}, {"text_data": "[1, 2"}, {"bytes_data": b"\x00\x01"}):
+        await communicator.send_to(**frame)
+        refused = await communicator.receive_json_from(timeout=5)
+        assert refused["type"] == "error" and refused["code"] == "bad_message", frame
+        assert refused["message"] == "消息必须是 JSON 对象。"
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def session_socket(client, user):  # type: ignore[no-untyped-def]
+    """A socket opened through the full stack with a real login session of ``user`` (its own client)."""
+    await sync_to_async(client.force_login)(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    communicator = WebsocketCommunicator(application, "/ws/alerts/",
+                                         headers=[(b"cookie", cookie.encode()), (b"origin", b"http://localhost")])
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "backlog"
+    return communicator
+
+
+async def assert_closed(communicator, code=4401):  # type: ignore[no-untyped-def]
+    output = await communicator.receive_output(timeout=10)
+    assert output == {"type": "websocket.close", "code": code}
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_logging_out_closes_that_sessions_sockets_only(layer, personas):
+    from django.test import Client
+
+    me = personas.users.obstetrician_a
+    leaving, staying = Client(), Client()  # two logins of the same person (two browsers)
+    left = await session_socket(leaving, me)
+    stays = await session_socket(staying, me)
+
+    response = await sync_to_async(leaving.post)("/accounts/logout/")
+    assert response.status_code == 302
+    await assert_closed(left)
+
+    await sync_to_async(raise_for)(me)  # the other login still gets its alerts
+    live = await stays.receive_json_from(timeout=5)
+    assert live["type"] == "alert"
+    await stays.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_deactivating_a_user_closes_their_sockets(layer, personas):
+    me, colleague = personas.users.obstetrician_a, personas.users.obstetrician_b
+    mine, _connected, _code = await connect(me)
+    await mine.receive_json_from(timeout=5)
+    theirs, _connected, _code = await connect(colleague)
+    await theirs.receive_json_from(timeout=5)
+
+    me.is_active = False
+    await sync_to_async(me.save)()
+    await assert_closed(mine)
+    assert await theirs.receive_nothing(timeout=0.5)
+    await theirs.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["session_deleted", "deactivated_silently"])
+async def test_the_periodic_recheck_closes_what_no_push_announced(layer, personas, settings, change):
+    """Sessions expire and bulk updates send no signal (and a push may be lost): the socket finds out."""
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from organisations.models import User
+
+    settings.ALERT_SOCKET_RECHECK_SECONDS = 1
+    me, colleague = personas.users.obstetrician_a, personas.users.obstetrician_b
+    mine, theirs = Client(), Client()
+    communicator = await session_socket(mine, me)
+    control = await session_socket(theirs, colleague)
+    if change == "session_deleted":
+        await Session.objects.filter(session_key=mine.cookies[settings.SESSION_COOKIE_NAME].value).adelete()
+    else:
+        await User.objects.filter(pk=me.pk).aupdate(is_active=False)
+    await assert_closed(communicator)
+    # A session still signed in survives its re-checks.
+    assert await control.receive_nothing(timeout=1.5)
+    await control.send_json_to({"type": "ping"})
+    assert (await control.receive_json_from(timeout=5))["type"] == "pong"
+    await control.disconnect()

@@ -186,6 +186,45 @@ async def test_redis_outage_during_a_transition_loses_no_alert(outage, redis_lay
     await communicator.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_frozen_redis_costs_one_transition_one_timeout(redis_layer, personas, caplog):
+    """Three raises and a board push in one transaction are four push batches after commit: only the
+    first waits out REDIS_SOCKET_TIMEOUT, the others give up at once; every row is committed."""
+    users = [personas.users.obstetrician_a, personas.users.obstetrician_b, personas.users.primary_a]
+
+    def transition() -> list[Alert]:
+        with transaction.atomic():
+            alerts = [raise_alert(user) for user in users]
+            transaction.on_commit(lambda: push.push_event([u.pk for u in users], {"type": "referral.changed"}))
+        return alerts
+
+    redis_layer.freeze()
+    with caplog.at_level(logging.WARNING, logger="notifications.push"):
+        alerts = run_bounded(transition)
+    assert caplog.text.count("timed out after") == 1  # one bound waited, not four
+    assert caplog.text.count("skipped") == 3
+    rows = Alert.objects.filter(pk__in=[a.pk for a in alerts])
+    assert {(row.recipient_id, row.push_attempts, row.pushed_at) for row in rows} == {
+        (user.pk, 1, None) for user in users}
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+async def test_a_socket_opened_while_redis_is_down_is_refused_cleanly(outage, redis_layer, personas):
+    """Refused (1013, try again later) instead of a crashed consumer, which the server answers with
+    HTTP 500; a frozen Redis does not hold the handshake open either."""
+    if outage == "stopped":
+        redis_layer.stop()
+    else:
+        redis_layer.freeze()
+    communicator = WebsocketCommunicator(AlertConsumer.as_asgi(), "/ws/alerts/")
+    communicator.scope["user"] = personas.users.obstetrician_a
+    connected, code = await communicator.connect(timeout=BOUND_SECONDS)
+    assert not connected and code == 1013
+    await communicator.wait(timeout=BOUND_SECONDS)  # the consumer ended without an exception
+
+
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_an_idle_socket_outlives_the_redis_socket_timeout(redis_layer, personas):
