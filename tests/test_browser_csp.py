@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from organisations.demo import DEMO_PASSWORD
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import chromium_path, login
+from tests.browser import chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +74,7 @@ def visit_all(browser, server, username, urls):  # type: ignore[no-untyped-def]
     found: dict[str, list[str]] = {}
     headers: dict[str, str] = {}
     if username:
-        login(page, server.url, username, DEMO_PASSWORD)
+        server.sign_in(context, username)
     for url in urls:
         response = page.goto(server.url + url)
         assert response is not None and response.status == 200, (url, response and response.status)
