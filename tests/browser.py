@@ -102,3 +102,16 @@ def sign_in(context, base_url: str, username: str) -> None:  # type: ignore[no-u
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     add_session_cookie(context, base_url, client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def wait_until(page, expression: str, timeout_ms: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``expression`` is truthy in the page. Playwright's ``wait_for_function`` re-evaluates
+    its predicate with ``eval`` inside the page, which Anmu's Content-Security-Policy refuses (no
+    'unsafe-eval'); ``page.evaluate`` goes through the DevTools protocol, which the policy does not govern."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(200)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import TIMEOUT_MS, chromium_path
+from tests.browser import TIMEOUT_MS, chromium_path, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -177,7 +177,7 @@ def test_offline_state_reconnect_and_critical_backlog_with_sound(server, browser
     toast = page.locator("[data-testid=alert-toast][data-priority=critical]", has_text="厦门市第三医院无人值班")
     expect(toast).to_be_visible()
     expect(bell).to_have_attribute("data-unread", str(before + 1))
-    page.wait_for_function(f"window.__tones > {tones_before}", timeout=TIMEOUT_MS)
+    wait_until(page, f"window.__tones > {tones_before}", TIMEOUT_MS)
     # A critical toast cannot be closed and does not fade: only acknowledging removes it.
     assert toast.locator(".anmu-toast__close").count() == 0
     alert_id = toast.get_attribute("data-alert-id")

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.asgi_live import LiveAsgiServer
-from tests.browser import chromium_path
+from tests.browser import chromium_path, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -232,7 +232,7 @@ def test_minimised_toasts_keep_the_alarm_and_survive_a_reload(server, browser, s
         page.locator("[data-testid=toasts-minimise-all]").click()
         expect(pill.locator("[data-anmu-pill-label]")).to_have_text("3 条危急提醒")
         page.evaluate("window.__tones = 0; window.AnmuAlerts.state.lastAlarm = Date.now() - 120000")
-        page.wait_for_function("window.__tones > 0", timeout=15000)
+        wait_until(page, "window.__tones > 0", 15000)
 
         # The pill's label is in zh-hans like the rest of the toolbar.
         assert page.locator("[data-testid=alert-pill]").get_attribute("title") == "展开危急提醒"
