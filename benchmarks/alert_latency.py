@@ -189,7 +189,12 @@ def role_seed(args: argparse.Namespace) -> None:
     users = list(User.objects.filter(username__in=names).order_by("username"))
     Alert.objects.filter(recipient__in=users).delete()  # start every run with empty backlogs
     Session.objects.all().delete()  # the bench database holds nothing else
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    from django.contrib.auth.backends import ModelBackend
+    from django.utils.module_loading import import_string
+
+    # The backend login() records: the first that loads users by id (axes' lockout backend comes first
+    # and only authenticates; a session naming it fails every websocket connect with AttributeError).
+    backend = next(path for path in settings.AUTHENTICATION_BACKENDS if issubclass(import_string(path), ModelBackend))
     expires = timezone.now() + dt.timedelta(days=1)
     rows, cookies = [], []
     for user in users:

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -68,6 +70,122 @@ def _in_database_thread(function: Callable[..., T]) -> Callable[..., Any]:
         return await SyncToAsync(call, thread_sensitive=False, executor=executor)(*args, **kwargs)
 
     return run
+
+
+class _Batcher:
+    """Coalesces the database work of one process's sockets. A referral alerts twenty duty doctors at
+    once: their twenty sockets each need the alert and their unread count, and each sends a receipt back.
+    One at a time that was forty trips to the database threads, and the twentieth doctor waited for the
+    nineteen before her. Here every load (and every receipt) that arrives while a batch is running waits
+    for the next one, which reads all the alerts and all the counts in two queries (one UPDATE per field
+    for receipts). One batch of each sort is in flight per event loop."""
+
+    def __init__(self) -> None:
+        self.loads: list[tuple[Any, Any, str, asyncio.Future[tuple[dict[str, Any] | None, int]]]] = []
+        self.marks: list[tuple[Any, list[Any], str, asyncio.Future[None]]] = []
+        self.running: set[str] = set()
+
+    async def alert(self, user: Any, alert_id: Any, language: str) -> tuple[dict[str, Any] | None, int]:
+        future: asyncio.Future[tuple[dict[str, Any] | None, int]] = asyncio.get_running_loop().create_future()
+        self.loads.append((user, alert_id, language, future))
+        self._start("loads")
+        return await future
+
+    async def mark(self, user: Any, ids: list[Any], field: str) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.marks.append((user, ids, field, future))
+        self._start("marks")
+        await future
+
+    def _start(self, sort: str) -> None:
+        if sort not in self.running:
+            self.running.add(sort)
+            asyncio.ensure_future(self._run(sort))
+
+    async def _run(self, sort: str) -> None:
+        try:
+            while True:
+                await asyncio.sleep(0)  # let the loads that arrived in the same tick join the batch
+                batch = getattr(self, sort)
+                if not batch:
+                    return
+                setattr(self, sort, [])
+                work = _load_alerts if sort == "loads" else _mark_alerts
+                try:
+                    results = await work([item[:3] for item in batch])
+                except Exception as exc:
+                    for *_rest, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (*_rest, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self.running.discard(sort)
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = weakref.WeakKeyDictionary()
+
+
+def _batcher() -> _Batcher:
+    loop = asyncio.get_running_loop()
+    if loop not in _batchers:
+        _batchers[loop] = _Batcher()
+    return _batchers[loop]
+
+
+@_in_database_thread
+def _load_alerts(requests: list[tuple[Any, Any, str]]) -> list[tuple[dict[str, Any] | None, int]]:
+    """Each (user, alert id, language): the alert as that user's message, if it is hers, and her unread
+    count. Two queries for the whole batch."""
+    from django.db.models import Count
+
+    from notifications.models import Alert
+
+    wanted: dict[str, Any] = {}
+    for user, alert_id, _language in requests:
+        if getattr(user, "is_authenticated", False) and user.is_active:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                wanted[str(uuid.UUID(str(alert_id)))] = user.pk
+    found = {str(a.pk): a for a in Alert.objects.select_related("acknowledged_by").filter(pk__in=list(wanted))
+             if a.recipient_id == wanted.get(str(a.pk))}
+    recipients = {a.recipient_id for a in found.values()}
+    unread = dict(Alert.objects.filter(recipient_id__in=recipients, acknowledged_at__isnull=True, read_at__isnull=True)
+                  .values("recipient_id").annotate(n=Count("pk")).values_list("recipient_id", "n")) if recipients else {}
+    results: list[tuple[dict[str, Any] | None, int]] = []
+    for user, alert_id, language in requests:
+        alert = found.get(str(alert_id))
+        if alert is None or alert.recipient_id != user.pk:
+            results.append((None, 0))
+            continue
+        with translation.override(language):
+            results.append((alert.as_message(), unread.get(user.pk, 0)))
+    return results
+
+
+@_in_database_thread
+def _mark_alerts(requests: list[tuple[Any, list[Any], str]]) -> list[None]:
+    """Receipts and reads of the whole batch: one UPDATE per field, each id only for its own recipient."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from notifications.models import Alert
+
+    by_field: dict[str, Q] = {}
+    for user, ids, field in requests:
+        if field not in ("delivered_at", "read_at"):
+            raise ValueError(field)
+        clean = []
+        for value in ids:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                clean.append(uuid.UUID(str(value)))
+        if clean:
+            condition = Q(recipient_id=user.pk, pk__in=clean)
+            by_field[field] = by_field[field] | condition if field in by_field else condition
+    for field, condition in by_field.items():
+        Alert.objects.filter(condition, **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+    return [None] * len(requests)
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -154,7 +272,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
                 await self._error("bad_message", gettext_noop("ids must be a list."))
                 return
             field = "delivered_at" if kind == "receipt" else "read_at"
-            await self._mark(ids[:BACKLOG_LIMIT], field)
+            await _batcher().mark(self.user, ids[:BACKLOG_LIMIT], field)
             if kind == "read":
                 await self.send_json({"type": "count", "unread": await self._unread()})
         elif kind == "ack":
@@ -167,14 +285,14 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     async def alert_new(self, event: dict[str, Any]) -> None:
         if self.closing:
             return
-        message, unread = await self._alert(event.get("id"))
+        message, unread = await _batcher().alert(self.user, event.get("id"), self.language)
         if message is not None and not self.closing:
             await self.send_json({"type": "alert", "alert": message, "unread": unread})
 
     async def alert_closed(self, event: dict[str, Any]) -> None:
         if self.closing:
             return
-        message, unread = await self._alert(event.get("id"))
+        message, unread = await _batcher().alert(self.user, event.get("id"), self.language)
         if message is not None and not self.closing:
             await self.send_json({"type": "closed", "alert": message, "unread": unread})
 
@@ -252,23 +370,6 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     @_in_database_thread
     def _unread(self) -> int:
         return self._unread_sync()
-
-    @_in_database_thread
-    def _alert(self, alert_id: Any) -> tuple[dict[str, Any] | None, int]:
-        """The alert and the unread count in one trip to a database thread."""
-        from notifications.selectors import visible_alerts
-
-        with translation.override(self.language):
-            alert = visible_alerts(self.user).select_related("acknowledged_by").filter(pk=alert_id).first()
-            if alert is None:
-                return None, 0
-            return alert.as_message(), self._unread_sync()
-
-    @_in_database_thread
-    def _mark(self, ids: list[Any], field: str) -> int:
-        from notifications.services import alerts_mark
-
-        return alerts_mark(user=self.user, ids=ids, field=field)
 
     async def _ack(self, alert_id: Any) -> None:
         from organisations.http import ActionDenied

@@ -119,6 +119,27 @@ class PrivateRedis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+_MIGRATED_SQLITE: list[str] = []
+
+
+def migrated_sqlite(path: str, env: dict[str, str], *, timeout: float = 300) -> None:
+    """Put a migrated SQLite database at ``path``. The migrations run once per test run (45 s and more
+    on a busy machine: every browser module and resilience test used to run them again), into a file
+    that each caller then gets a copy of through SQLite's backup API (WAL-safe)."""
+    import atexit
+    import sqlite3
+
+    if not _MIGRATED_SQLITE:
+        folder = tempfile.mkdtemp(prefix="anmu-migrated-")
+        atexit.register(shutil.rmtree, folder, True)
+        template = os.path.join(folder, "template.sqlite3")
+        manage("migrate", "--noinput", "-v", "0", env={**env, "SQLITE_PATH": template}, timeout=timeout)
+        _MIGRATED_SQLITE.append(template)
+    with contextlib.closing(sqlite3.connect(_MIGRATED_SQLITE[0])) as source, \
+            contextlib.closing(sqlite3.connect(path)) as target:
+        source.backup(target)
+
+
 def process_env(**overrides: str) -> dict[str, str]:
     """The environment for a ``manage.py``/uvicorn child: production-like (DEBUG off, no in-process
     sweep), with the database and Redis given explicitly rather than inherited from the test run."""

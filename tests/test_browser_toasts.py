@@ -71,7 +71,7 @@ def server() -> Iterator[LiveAsgiServer]:
         pytest.skip("No Chromium installed (apt-get install chromium): browser tests skipped.")
     live = LiveAsgiServer()
     try:
-        live.manage("migrate", "--noinput")
+        live.migrate()
         live.manage("seed_demo", "--first-look")  # the board needs referrals, the register cases
         live.start()
         yield live

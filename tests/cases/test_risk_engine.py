@@ -204,7 +204,9 @@ def cli_database():
 
     env = {**os.environ, "DEBUG": "1", "SQLITE_PATH": "/tmp/anmu-risk-cli.sqlite3"}  # noqa: S108
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    from tests.servers import migrated_sqlite
+
+    migrated_sqlite(env["SQLITE_PATH"], env)
 
 
 @pytest.mark.django_db

@@ -43,7 +43,7 @@ from notifications.consumers import AlertConsumer
 from notifications.models import Alert
 from notifications.recipients import to_user
 from notifications.services import alert_raise, alerts_repush_undelivered
-from tests.servers import REDIS_SERVER, AsgiServer, PrivateRedis, login, manage, process_env
+from tests.servers import REDIS_SERVER, AsgiServer, PrivateRedis, login, manage, migrated_sqlite, process_env
 
 TITLE = gettext_noop("Nobody is on duty at %(institution)s")
 # Generous: a push bounded by REDIS_SOCKET_TIMEOUT (2 s) fails within a few seconds; only an unbounded
@@ -356,7 +356,10 @@ async def open_socket(server: AsgiServer, cookie: str) -> Any:
 
 def test_two_server_processes_deliver_across_the_redis_layer(shared_redis_url, process_database, tmp_path):
     env = process_env(REDIS_URL=shared_redis_url, **process_database)
-    manage("migrate", "--noinput", "-v", "0", env=env)
+    if "SQLITE_PATH" in process_database:
+        migrated_sqlite(process_database["SQLITE_PATH"], env)
+    else:
+        manage("migrate", "--noinput", "-v", "0", env=env, timeout=300)
     manage("shell", "-c", CREATE_USERS, env=env)
     one = AsgiServer(env=env, log_dir=str(tmp_path))
     two = AsgiServer(env=env, log_dir=str(tmp_path))
