@@ -6,7 +6,7 @@ PostgreSQL + Redis leg)."""
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -45,9 +45,11 @@ def raise_for(user, **kwargs):  # type: ignore[no-untyped-def]
     return alerts[0]
 
 
-async def connect(user):  # type: ignore[no-untyped-def]
+async def connect(user, language=None):  # type: ignore[no-untyped-def]
     communicator = WebsocketCommunicator(AlertConsumer.as_asgi(), "/ws/alerts/")
     communicator.scope["user"] = user
+    if language:
+        communicator.scope["cookies"] = {settings.LANGUAGE_COOKIE_NAME: language}
     connected, code = await communicator.connect()
     return communicator, connected, code
 
@@ -106,6 +108,59 @@ async def test_backlog_live_push_receipt_and_ack(layer, personas):
     assert acked["alert"]["acknowledged_by"] == str(me)
     assert (await Alert.objects.aget(pk=old.pk)).acknowledged_by_id == me.pk
     await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_one_raise_to_several_sockets_gives_each_its_own_alert_count_and_language(layer, personas):
+    """The loads of sockets that receive at once go to the database together (one batch): each socket
+    still gets only its own alert, its own unread count, in its own language; receipts of the batch
+    mark only each sender's own alerts."""
+    from django.db import transaction
+
+    a, b, c = personas.users.obstetrician_a, personas.users.obstetrician_b, personas.users.mch_a
+    await sync_to_async(raise_for)(a)  # a already has one unread
+    sockets = []
+    for user, language in ((a, None), (b, "en"), (c, None)):
+        communicator, connected, _code = await connect(user, language)
+        assert connected
+        await communicator.receive_json_from(timeout=5)  # backlog
+        sockets.append(communicator)
+
+    def raise_to_all() -> list[Alert]:
+        with transaction.atomic():
+            return alert_raise(kind="test.note", title=TITLE, params={"institution": "闽侯县医院"},
+                               to=[to_user(a), to_user(b), to_user(c)])
+
+    alerts = {alert.recipient_id: alert for alert in await sync_to_async(raise_to_all)()}
+    got = [await s.receive_json_from(timeout=5) for s in sockets]
+    assert [m["alert"]["id"] for m in got] == [str(alerts[u.pk].pk) for u in (a, b, c)]
+    assert [m["unread"] for m in got] == [2, 1, 1]
+    assert got[0]["alert"]["title"] == "闽侯县医院无人值班"
+    assert got[1]["alert"]["title"] == "Nobody is on duty at 闽侯县医院"
+
+    # a's receipt names b's alert too: only a's own is marked; b's own receipt marks b's.
+    await sockets[0].send_json_to({"type": "receipt", "ids": [str(alerts[a.pk].pk), str(alerts[b.pk].pk), "junk"]})
+    await sockets[1].send_json_to({"type": "receipt", "ids": [str(alerts[b.pk].pk)]})
+    for s in sockets[:2]:
+        await s.send_json_to({"type": "ping"})
+        assert (await s.receive_json_from(timeout=5))["type"] == "pong"
+    assert (await Alert.objects.aget(pk=alerts[a.pk].pk)).delivered_at is not None
+    assert (await Alert.objects.aget(pk=alerts[b.pk].pk)).delivered_at is not None
+    assert (await Alert.objects.aget(pk=alerts[c.pk].pk)).delivered_at is None
+    for s in sockets:
+        await s.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_batched_load_never_returns_someone_elses_alert(personas):
+    from notifications.consumers import _load_alerts
+
+    mine, theirs = raise_for(personas.users.obstetrician_a), raise_for(personas.users.obstetrician_b)
+    me = personas.users.obstetrician_a
+    results = async_to_sync(_load_alerts)([(me, mine.pk, "zh-hans"), (me, theirs.pk, "zh-hans"), (me, "junk", "en")])
+    assert results[0][0]["id"] == str(mine.pk) and results[0][1] == 1
+    assert results[1] == (None, 0) and results[2] == (None, 0)
 
 
 @pytest.mark.asyncio
