@@ -152,7 +152,7 @@ async def test_one_raise_to_several_sockets_gives_each_its_own_alert_count_and_l
         await s.disconnect()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL the load runs on a thread with its own connection
 def test_a_batched_load_never_returns_someone_elses_alert(personas):
     from notifications.consumers import _load_alerts
 
