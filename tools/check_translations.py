@@ -28,18 +28,21 @@ SLOT = "\x00"  # stands for an f-string's {value} when matching a reason pattern
 
 
 def parse_po(path: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) for each entry; plural entries report their first form."""
+    """(msgid, msgstr, fuzzy) for each entry; plural entries report their first form. A msgid with a
+    context (pgettext) is reported as ``context + "\\x04" + msgid``, as gettext keys it."""
     entries: list[tuple[str, str, bool]] = []
+    msgctxt: list[str] = []
     msgid: list[str] = []
     msgstr: list[str] = []
     fuzzy = False
     current: list[str] | None = None
 
     def flush() -> None:
-        nonlocal msgid, msgstr, fuzzy
+        nonlocal msgctxt, msgid, msgstr, fuzzy
         if msgid or msgstr:
-            entries.append(("".join(msgid), "".join(msgstr), fuzzy))
-        msgid, msgstr, fuzzy = [], [], False
+            key = "".join(msgid)
+            entries.append((f"{''.join(msgctxt)}\x04{key}" if msgctxt else key, "".join(msgstr), fuzzy))
+        msgctxt, msgid, msgstr, fuzzy = [], [], [], False
 
     for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
         line = raw.strip()
@@ -55,6 +58,11 @@ def parse_po(path: Path) -> list[tuple[str, str, bool]]:
             continue
         elif line.startswith("msgid_plural"):
             current = None
+        elif line.startswith("msgctxt "):
+            if msgstr:
+                flush()
+            current = msgctxt
+            current.append(ast.literal_eval(line[8:]))
         elif line.startswith("msgid "):
             if msgstr:
                 flush()
