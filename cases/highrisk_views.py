@@ -29,6 +29,7 @@ from cases.views import acting_institutions, apply_errors
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import AccessLog, Institution, Region, User
+from organisations.reasons import reason_display
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import covering_rescue_centres
 from organisations.services import access_record
@@ -181,7 +182,7 @@ def _timeline(case: HighRiskCase) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for record in case.history.select_related("history_user").order_by("history_date"):
         events.append({"at": record.history_date, "kind": "transition", "who": record.history_user,
-                       "what": record.get_state_display(), "why": record.history_change_reason or ""})
+                       "what": record.get_state_display(), "why": reason_display(record.history_change_reason)})
     for a in case.pregnancy.assessments.select_related("assessor", "institution"):
         events.append({"at": a.assessed_at, "kind": "assessment", "who": a.assessor, "what": a.get_stage_display(),
                        "colour": a.colour, "purple": a.purple, "why": a.override_reason,

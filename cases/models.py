@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -220,7 +221,7 @@ class RuleSet(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.SlugField(_("code"), max_length=40)
     version = models.PositiveIntegerField(_("version"), default=1)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=120)
     province = models.ForeignKey(Region, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT,
                                  limit_choices_to={"level": Region.Level.PROVINCE}, related_name="+",
                                  help_text=_("Empty for the national table."))

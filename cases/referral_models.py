@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -63,7 +64,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         DIED = "died", _("Died")
 
     class Consciousness(models.TextChoices):
-        ALERT = "alert", _("Alert")
+        ALERT = "alert", pgettext_lazy("AVPU consciousness level", "Alert")  # 清醒, not 提醒 (an alert message)
         VOICE = "voice", _("Responds to voice")
         PAIN = "pain", _("Responds to pain")
         UNRESPONSIVE = "unresponsive", _("Unresponsive")

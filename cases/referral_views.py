@@ -31,6 +31,7 @@ from cases.views import acting_institutions, apply_errors
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import AccessLog, Institution, RescueCentre, Role, User
+from organisations.reasons import reason_display
 from organisations.services import access_record
 from organisations.shell import AnmuApplication
 from workflows.referral import services as rs
@@ -232,7 +233,7 @@ def _timeline(referral: Referral) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for h in referral.history.select_related("history_user").order_by("history_date"):
         events.append({"at": h.history_date, "kind": "transition", "who": h.history_user,
-                       "what": Referral.State(h.state).label, "why": h.history_change_reason or ""})
+                       "what": Referral.State(h.state).label, "why": reason_display(h.history_change_reason)})
     events += alert_timeline_events(referral)
     events.sort(key=lambda e: e["at"], reverse=True)
     return events

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from organisations.reasons import reason_display
+
 Selector = Callable[[Any], QuerySet]
 
 _REGISTRY: dict[str, Selector] = {}
@@ -104,7 +106,7 @@ def history_entries(obj: models.Model, *, masker: Callable[[str, Any], str] = _d
             when=record.history_date,
             who=(str(user) if user else _("system")),
             kind=kinds.get(record.history_type, record.history_type),
-            reason=record.history_change_reason or "",
+            reason=reason_display(record.history_change_reason),
             changes=changes,
         ))
         previous = record

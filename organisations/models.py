@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from organisations.personal import mask_phone, normalise_phone, validate_phone
@@ -28,7 +29,7 @@ class Region(models.Model):
         COUNTY = "county", _("County or district")
 
     code = models.CharField(_("code"), max_length=6, primary_key=True, validators=[region_code_validator])
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=60)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT,
@@ -104,7 +105,7 @@ class Institution(models.Model):
         TERTIARY = 3, _("Level 3")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(_("hospital level"), choices=Level.choices, null=True, blank=True)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT,

@@ -31,6 +31,9 @@ class AnmuSite(Site):
     profile_path = path("profile/", org_views.ProfileView.as_view(), name="profile")
 
 
+# Refusals render in Anmu's shell (templates/403.html), not viewflow's "Django Material" lock screen.
+handler403 = "organisations.shell.permission_denied"
+
 site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [

@@ -65,6 +65,11 @@ def test_obstetrician_sees_red_live_and_the_alerts_arrive(server, browser):
     page.click("[data-testid=assess]")
     live = page.locator("[data-testid=live-result] [data-live-colour]")
     expect(live).to_have_attribute("data-colour", "green")
+    # What is not assessed yet is named by the form's labels, not the engine's keys.
+    status = page.locator("[data-testid=live-result] [data-live-status]")
+    expect(status).to_contain_text("血红蛋白（g/L）")
+    expect(status).to_contain_text("BMI（身高、体重）")
+    expect(status).not_to_contain_text("hb_g_l")
     page.locator("details.anmu-section", has_text="R1").first.evaluate("d => d.open = true")
     page.check("input[data-finding][value='R1.1.4']")
     expect(live).to_have_attribute("data-colour", "red")

@@ -11,6 +11,7 @@ import uuid
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -73,7 +74,7 @@ class CalendarDay(models.Model):
 
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=60, blank=True)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=60, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -29,6 +29,15 @@
     return data;
   }
 
+  // The engine names measurements by key (hb_g_l); the doctor reads the form's label for it. BMI has no
+  // field of its own on the form (it comes from height and weight): its label is on the form element.
+  function label(form, name) {
+    if (name === "bmi" && form.dataset.bmiLabel) return form.dataset.bmiLabel;
+    var input = form.elements[name];
+    var tag = input && input.id ? form.querySelector("label[for='" + input.id + "']") : null;
+    return tag ? tag.textContent.replace(/[:：]\s*$/, "").trim() : name;
+  }
+
   function show(form, result) {
     var chip = form.querySelector("[data-live-colour]");
     var purple = form.querySelector("[data-live-purple]");
@@ -38,7 +47,9 @@
     chip.textContent = COLOURS[result.colour] || result.colour;
     chip.dataset.colour = result.colour;
     purple.hidden = !result.purple;
-    status.textContent = result.not_assessed.length ? gettext("Not assessed:") + " " + result.not_assessed.join(", ") : "";
+    status.textContent = result.not_assessed.length
+      ? gettext("Not assessed:") + " " + result.not_assessed.map(function (name) { return label(form, name); }).join(", ")
+      : "";
     rows.innerHTML = "";
     result.matched.forEach(function (row) {
       var li = document.createElement("li");
@@ -54,7 +65,7 @@
   function showErrors(form, errors) {
     var status = form.querySelector("[data-live-status]");
     var parts = [];
-    Object.keys(errors).forEach(function (field) { parts.push(field + ": " + errors[field].join(" ")); });
+    Object.keys(errors).forEach(function (field) { parts.push(label(form, field) + ": " + errors[field].join(" ")); });
     status.textContent = parts.join("；");
   }
 
