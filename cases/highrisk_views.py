@@ -218,7 +218,7 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "cases/highrisk/case_detail.html", {
         "case": case, "woman": case.pregnancy.woman, "actions": available, "timeline": _timeline(case),
         "visits": case.visits.order_by("due_on"), "plans": case.plans.select_related("author", "rescue_centre"),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "now": timezone.now(),
         "delivery_problem": hr.delivery_place_problem(case, case.planned_delivery_institution)
         if case.planned_delivery_institution else None,
     })
