@@ -123,8 +123,8 @@ def role_seed(args: argparse.Namespace) -> None:
             start = Woman.objects.filter(registered_by=hospital).count()
             women = []
             for seq in range(start, start + missing):
-                born = dt.date(1985, 1, 1) + dt.timedelta(days=seq // 1000)
-                first17 = f"{COUNTY[0]}{born:%Y%m%d}{seq % 1000:03d}"
+                born = dt.date(1985, 1, 1) + dt.timedelta(days=seq // 500)
+                first17 = f"{COUNTY[0]}{born:%Y%m%d}{seq % 500 * 2:03d}"  # even: a woman (GB 11643)
                 women.append(Woman(name=f"压测孕妇{seq:05d}", id_type=Woman.IdType.RESIDENT_ID,
                                    id_number=first17 + id_check_char(first17), date_of_birth=born,
                                    residence_region=county, registered_by=hospital))

@@ -28,9 +28,21 @@ GRADES: list[dict[str, Any]] = [
 ]
 
 
+# How far back a demo case was opened (days), at most: far enough that some visits and reports are late.
+OPENED_DAYS_AGO = 20
+
+
 def seed_cases(count: int, *, seed: int = 5, progress: Callable[[int], None] | None = None) -> int:
     """Grade up to ``count`` ongoing pregnancies booked at hospitals as orange, red or purple by the
-    hospital's demo obstetrician; returns how many cases were opened. ``progress`` hears each count."""
+    hospital's demo obstetrician; returns how many cases were opened. ``progress`` hears each count.
+
+    Each case is opened on a day between its booking and today (through the assessment service with that
+    moment as ``now``), so its report deadline and first visit follow from when it was opened, as they
+    would have: the worklists show visits due, this week and overdue, and the MCH overview late reports.
+    About two cases in three were reported in time."""
+    from django.utils import timezone
+
+    from workflows.highrisk.services import highrisk_case_report
     from workflows.screening.services import assessment_record
 
     rng = random.Random(seed)  # noqa: S311  (demo data)
@@ -39,37 +51,46 @@ def seed_cases(count: int, *, seed: int = 5, progress: Callable[[int], None] | N
         booking_institution__kind=Institution.Kind.MIDWIFERY_HOSPITAL,
     ).select_related("booking_institution")[: count * 3])
     rng.shuffle(candidates)
+    doctors = {m.institution_id: m.user for m in Membership.objects.filter(
+        institution__in={p.booking_institution_id for p in candidates}, role=Role.OBSTETRICIAN, is_active=True,
+    ).select_related("user").order_by("-pk")}  # one obstetrician per hospital
+    now = timezone.now()
+    today = timezone.localdate(now)
     opened = 0
     for pregnancy in candidates:
         if opened >= count:
             break
-        doctor = Membership.objects.filter(institution=pregnancy.booking_institution, role=Role.OBSTETRICIAN,
-                                           is_active=True).select_related("user").first()
+        doctor = doctors.get(pregnancy.booking_institution_id)
         if doctor is None:
             continue
+        days_ago = rng.randint(0, max(0, min(OPENED_DAYS_AGO, (today - pregnancy.booking_date).days)))
+        at = now - dt.timedelta(days=days_ago, minutes=rng.randint(0, 8 * 60) if days_ago else 0)
         with transaction.atomic():
-            assessment_record(pregnancy=pregnancy, institution=pregnancy.booking_institution, by=doctor.user,
-                              stage=Assessment.Stage.FIRST, inputs=dict(rng.choice(GRADES)),
-                              now=None)
+            assessment_record(pregnancy=pregnancy, institution=pregnancy.booking_institution, by=doctor,
+                              stage=Assessment.Stage.FIRST, inputs=dict(rng.choice(GRADES)), now=at)
+            case = HighRiskCase.objects.filter(pregnancy=pregnancy).first()
+            if case is not None and rng.random() < 2 / 3:
+                hours = (case.report_due_at - case.opened_at).total_seconds() / 3600 if case.report_due_at else 24
+                reported_at = at + dt.timedelta(hours=rng.uniform(0.5, hours * 0.8))
+                if reported_at < now:
+                    highrisk_case_report(case=case, by=doctor, now=reported_at)
         opened += 1
         if progress is not None:
             progress(opened)
-    # Spread the next visits so the worklists show due, this-week and overdue rows.
-    today = dt.date.today()  # noqa: DTZ011
-    for case in HighRiskCase.objects.filter(next_visit_at__isnull=False).order_by("opened_at")[:count]:
-        HighRiskCase.objects.filter(pk=case.pk).update(next_visit_at=today + dt.timedelta(days=rng.randint(-5, 10)))
     return opened
 
 
 DEMO_REFERRALS = [
-    # (urgency, reason, diagnosis, vitals, how far it has gone)
-    ("urgent", "重度子痫前期，血压控制不佳", "重度子痫前期，孕 34 周", {"systolic_bp": 168, "diastolic_bp": 112, "pulse": 96},
+    # (urgency, reason, diagnosis, vitals, how far it has gone); {ga} is her gestational age in weeks.
+    ("urgent", "重度子痫前期，血压控制不佳", "重度子痫前期，孕 {ga} 周", {"systolic_bp": 168, "diastolic_bp": 112, "pulse": 96},
      "requested"),
-    ("emergency", "产后出血，宫缩乏力，药物处理无效", "产后出血 1500 mL", {"systolic_bp": 84, "pulse": 126, "spo2": 95},
-     "departed"),
-    ("urgent", "妊娠合并心脏病，心功能 III 级", "围产期心肌病", {"systolic_bp": 102, "pulse": 118, "respiratory_rate": 28},
-     "in_treatment"),
+    ("emergency", "胎盘早剥，阴道流血，胎心减慢", "胎盘早剥，孕 {ga} 周，失血约 800 mL",
+     {"systolic_bp": 88, "pulse": 122, "spo2": 96}, "departed"),
+    ("urgent", "妊娠合并心脏病，心功能 III 级", "妊娠合并心脏病（孕 {ga} 周），心功能 III 级",
+     {"systolic_bp": 102, "pulse": 118, "respiratory_rate": 28}, "in_treatment"),
 ]
+# The demo referrals are for women far enough on for these diagnoses (weeks).
+REFERRAL_MIN_WEEKS = 28
 
 
 def seed_referrals() -> int:
@@ -88,12 +109,19 @@ def seed_referrals() -> int:
     centre = RescueCentre.objects.filter(institution__name="福州市妇幼保健院").first()
     if not (sender and receiver and hospital and centre):
         return 0
-    pregnancies = list(Pregnancy.objects.filter(booking_institution=hospital, status=Pregnancy.Status.ONGOING)
-                       .exclude(referrals__isnull=False).order_by("booking_date")[:len(DEMO_REFERRALS)])
+    today = dt.date.today()  # noqa: DTZ011  (a calendar date)
+    ongoing = Pregnancy.objects.filter(booking_institution=hospital, status=Pregnancy.Status.ONGOING).exclude(
+        referrals__isnull=False)
+    # Women at least REFERRAL_MIN_WEEKS on, and still pregnant by their due date; then any others.
+    far_enough = list(ongoing.filter(lmp__lte=today - dt.timedelta(weeks=REFERRAL_MIN_WEEKS),
+                                     lmp__gt=today - dt.timedelta(days=280)).order_by("booking_date"))
+    pregnancies = (far_enough + [p for p in ongoing.order_by("booking_date") if p not in far_enough])
     made = 0
     for pregnancy, (urgency, reason, diagnosis, vitals, stage) in zip(pregnancies, DEMO_REFERRALS, strict=False):
+        weeks = pregnancy.gestational_age(today)[0]
         referral = rs.referral_request(pregnancy=pregnancy, by=sender, from_institution=hospital, to_centre=centre,
-                                       urgency=urgency, reason=reason, diagnosis=diagnosis, vitals=vitals)
+                                       urgency=urgency, reason=reason, diagnosis=diagnosis.format(ga=weeks),
+                                       vitals=vitals)
         if stage in ("departed", "in_treatment"):
             rs.referral_accept(referral=referral, by=receiver, team="产科 ICU 值班组",
                                expected_arrival_at=referral.requested_at + dt.timedelta(minutes=50))

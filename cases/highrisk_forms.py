@@ -188,6 +188,9 @@ class RegisterFilterForm(forms.Form):
     # The institutions in scope as (id, name) choices: no model instance per option.
     institution = forms.ChoiceField(label=_("Institution"), required=False, widget=PlainSelect)
     q = forms.CharField(label=_("Name"), required=False, max_length=60)
+    overdue = forms.ChoiceField(label=_("Overdue"), required=False, widget=PlainSelect, choices=[
+        ("", _("All")), ("any", _("Report or visit overdue")), ("report", _("Report overdue")),
+        ("visit", _("Visit overdue"))])
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,14 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import highrisk_forms as f
+from cases import overdue
 from cases.actions import Action
 from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, danger_rank_expression
 from cases.referral_forms import NearMissForm
+from cases.rules import province_settings, settings_for
 from cases.selectors import visible_highrisk_cases
 from cases.views import acting_institutions, apply_errors
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Institution, Region, User
+from organisations.models import AccessLog, Institution, Region, Role, User
 from organisations.reasons import reason_display
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import covering_rescue_centres
@@ -219,7 +221,7 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "cases/highrisk/case_detail.html", {
         "case": case, "woman": case.pregnancy.woman, "actions": available, "timeline": _timeline(case),
         "visits": case.visits.order_by("due_on"), "plans": case.plans.select_related("author", "rescue_centre"),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "now": timezone.now(),
         "delivery_problem": hr.delivery_place_problem(case, case.planned_delivery_institution)
         if case.planned_delivery_institution else None,
     })
@@ -255,29 +257,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     today = timezone.localdate()
     tab = request.GET.get("tab", "mine")
-    mine = visible_highrisk_cases(user).filter(responsible_doctor=user, state__in=HighRiskCase.OPEN_STATES)
-    my_institutions = acting_institutions(user, hr.CASE_ROLES)
-    institution_cases = visible_highrisk_cases(user).filter(institution__in=my_institutions,
-                                                            state__in=HighRiskCase.OPEN_STATES)
-    open_tracing = Tracing.objects.filter(case=OuterRef("pk"), status=Tracing.Status.OPEN)
-    institution_tabs = {
-        "today": Q(next_visit_at=today),
-        "week": Q(next_visit_at__gte=today, next_visit_at__lte=today + dt.timedelta(days=7)),
-        "overdue": Q(next_visit_at__lt=today),
-        "tracing": Q(Exists(open_tracing)),
-        "unreported": Q(state=HighRiskCase.State.OPENED),
-    }
+    mine, institution_cases = overdue.worklist_querysets(user=user)
+    institution_tabs = overdue.worklist_filters(today)
     tabs: dict[str, QuerySet[HighRiskCase]] = {
         "mine": mine, **{name: institution_cases.filter(test) for name, test in institution_tabs.items()}}
     if tab not in tabs and tab != "transfers":
         tab = "mine"
     transfers = transfers_awaiting(user).select_related("case__pregnancy__woman", "from_institution")
     rows = danger_ordered(tabs[tab], today)[:200] if tab != "transfers" else []
-    # The institution's tab counts in one pass over its open cases: a COUNT per tab read a date
-    # index over the whole table for "overdue" and joined every tracing for "tracing" (70 and 45 ms
-    # at 1,000,000 cases, benchmarks/worklists.py).
-    counts = {"mine": mine.count(), **institution_cases.aggregate(
-        **{name: Count("pk", filter=test) for name, test in institution_tabs.items()})}
+    counts = overdue.worklist_counts(user=user, today=today)
     counts["transfers"] = transfers.count()
     orphaned = []
     if user_scope(user).areas:
@@ -343,6 +331,9 @@ def _register_rows(request: HttpRequest) -> tuple[QuerySet[HighRiskCase], f.Regi
         qs = qs.filter(institution=data["institution"])
     if data.get("q"):
         qs = qs.filter(pregnancy__woman__name__icontains=data["q"])
+    if data.get("overdue") in overdue.OVERDUE_CHOICES:
+        now = timezone.now()
+        qs = qs.filter(overdue.overdue_case_q(data["overdue"], now=now, today=timezone.localdate(now)))
     return danger_ordered(qs, timezone.localdate()), form
 
 
@@ -391,6 +382,31 @@ def _export(request: HttpRequest, rows: QuerySet[HighRiskCase]) -> HttpResponse:
     return response
 
 
+@login_required
+def late_overview(request: HttpRequest) -> HttpResponse:
+    """逾期事项: the MCH officer's overview of her county's late work, one section per kind, each row linking
+    to its record."""
+    user: Any = request.user
+    if not overdue.may_see_overview(user):
+        raise ActionDenied(_("The overview of late work is for MCH officers."))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    sections = overdue.late_sections(user=user, now=now, today=today)
+    cap = overdue.ROWS_PER_SECTION
+    rows = {name: list(qs[:cap + 1]) for name, qs in sections.items()}
+    # A section shorter than the cap is counted by its rows; only a longer one costs a COUNT.
+    counts = {name: len(found) if len(found) <= cap else sections[name].order_by().count()
+              for name, found in rows.items()}
+    rows = {name: found[:cap] for name, found in rows.items()}
+    officer_at = acting_institutions(user, frozenset({Role.MCH_OFFICER}))
+    rules = settings_for(officer_at[0], on=today) if officer_at else province_settings(province_code=None, on=today)
+    return render(request, "cases/highrisk/late.html", {
+        "rows": rows, "counts": counts, "now": now, "today": today, "cap": cap,
+        "red_hours": rules.report_red_hours, "orange_hours": rules.report_orange_hours,
+        "purple_hours": rules.report_purple_hours, "feedback_days": rules.referral_feedback_days,
+    })
+
+
 class HighRiskApp(AnmuApplication):
     title = gettext_lazy("High-risk cases")
     icon = "monitor_heart"
@@ -401,6 +417,7 @@ class HighRiskApp(AnmuApplication):
 
     index_path = path("", worklist, name="index")
     register_path = path("register/", register, name="register")
+    late_path = path("late/", late_overview, name="late")
     case_path = path("cases/<uuid:pk>/", case_detail, name="case_detail")
     action_path = path("cases/<uuid:pk>/<slug:action>/", case_action, name="case_action")
 

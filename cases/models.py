@@ -656,6 +656,12 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
         return self.state in self.OPEN_STATES
 
     @property
+    def awaits_report(self) -> bool:
+        """The report to the MCH institute is still owed: only an opened case can be reported, so a case
+        that died, closed or delivered before it was reported has no report due any more."""
+        return self.state == self.State.OPENED and self.reported_at is None
+
+    @property
     def danger_rank(self) -> int:
         """Red first, then orange, then purple only (worklist order)."""
         if self.colour == Colour.RED:

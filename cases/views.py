@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -229,11 +229,17 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _hospitals_for_assessment(institutions: list[Institution]) -> Any:
+    """Secondary-or-higher facilities of the screening institutions' provinces, nearest first: the same
+    county, then the same city, then the rest of the province; the higher level first at equal nearness."""
     provinces = {i.region.province_id for i in institutions}
+    counties = {i.region_id for i in institutions}
+    cities = {i.region.city_id for i in institutions if i.region.city_id}
+    nearness = Case(When(region_id__in=counties, then=Value(0)), When(region__city_id__in=cities, then=Value(1)),
+                    default=Value(2), output_field=IntegerField())
     return Institution.objects.filter(
         is_active=True, level__gte=Institution.Level.SECONDARY, region__province_id__in=provinces,
         kind__in=[Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE],
-    ).select_related("region").order_by("region_id", "-level", "name")
+    ).select_related("region").annotate(nearness=nearness).order_by("nearness", "-level", "name")
 
 
 @login_required

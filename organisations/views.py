@@ -111,6 +111,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["kind_counts"] = [(label, kinds.get(value, 0)) for value, label in Institution.Kind.choices]
         context["area_centres"] = visible_rescue_centres(user).order_by("institution__region_id")
         context["staff_count"] = visible_memberships(user).filter(is_active=True).values("user").distinct().count()
+    from cases.overdue import home_panels  # the cases app builds on this one: imported when used
+
+    context.update(home_panels(user=user))
     context["can_review_access"] = user.has_perm("organisations.view_accesslog")
     context["can_admin"] = user.is_staff
     return render(request, "organisations/home.html", context)

@@ -75,7 +75,9 @@ class WomanFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"孕妇{n}")
     id_type = Woman.IdType.RESIDENT_ID
     date_of_birth = dt.date(1993, 5, 17)
-    id_number = factory.LazyAttributeSequence(lambda o, n: make_id_number(o.residence_region.code, o.date_of_birth, n))
+    # An even sequence number: GB 11643 gives odd 17th digits to men.
+    id_number = factory.LazyAttributeSequence(
+        lambda o, n: make_id_number(o.residence_region.code, o.date_of_birth, 2 * n))
     phone = factory.Sequence(lambda n: f"139{n:08d}")
 
 

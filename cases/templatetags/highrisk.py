@@ -88,3 +88,11 @@ def case_row(context: template.Context, case: HighRiskCase, today: dt.date) -> S
         mark_safe(' class="anmu-overdue"') if overdue else "",  # noqa: S308  (a constant)
         visit.isoformat() if visit else "—", f" · {kit.overdue}" if overdue else "",
     )
+
+
+@register.filter
+def sees_late_overview(user: Any) -> bool:
+    """Whether the menu offers the overview of late work (the MCH officers')."""
+    from cases.overdue import may_see_overview
+
+    return may_see_overview(user)

@@ -126,3 +126,19 @@ def test_deactivated_doctor_cases_are_listed_and_the_mch_officer_alerted(client,
     client.force_login(personas.users.mch_a)
     body = client.get(reverse("highrisk:index")).content.decode()
     assert 'data-testid="orphaned"' in body and case.pregnancy.woman.name in body
+
+
+def test_a_dead_never_reported_case_shows_no_report_deadline(client, personas):
+    from workflows.highrisk.services import case_record_death
+
+    case = open_case(personas, {"pa_pressure_mmhg": 60})
+    client.force_login(personas.users.obstetrician_a)
+    pages = [reverse("highrisk:case_detail", args=[case.pk]), reverse("cases:pregnancy_detail", args=[case.pregnancy_id])]
+    for url in pages:  # while it is owed, the deadline shows
+        assert 'data-testid="report-due"' in client.get(url).content.decode()
+    case_record_death(case=case, by=personas.users.obstetrician_a, at=timezone.now(), note="产后出血，抢救无效")
+    case = HighRiskCase.objects.get(pk=case.pk)
+    assert case.state == HighRiskCase.State.DIED and case.reported_at is None and not case.awaits_report
+    for url in pages:
+        body = client.get(url).content.decode()
+        assert 'data-testid="report-due"' not in body and "报告期限" not in body

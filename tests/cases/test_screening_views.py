@@ -151,3 +151,36 @@ def test_mch_officer_merges_a_duplicate_through_the_page(client, personas):
     assert Pregnancy.objects.get(pk=pregnancy.pk).woman_id == kept.pk
     client.force_login(personas.users.mch_b)
     assert client.get(reverse("cases:woman_merge", args=[kept.pk])).status_code == 404
+
+
+def _refer_to_options(body: str) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="refer_to".*?</select>', body, re.S)
+    assert select is not None
+    return re.findall(r'<option value="[0-9a-f-]+"[^>]*>([^<]+)</option>', select.group(0))
+
+
+def test_referral_for_assessment_lists_the_nearest_institutions_first(client, personas):
+    """A primary-care centre in 同安区 (厦门市) sees its own county, then 厦门市, then Fuzhou's and the province's."""
+    from organisations.models import Institution, Role
+    from tests.personas import InstitutionFactory, _member, book_woman
+
+    K = Institution.Kind
+    primary_b = InstitutionFactory(name="同安区大同街道社区卫生服务中心", kind=K.PRIMARY_CARE, level=1,
+                                   region=personas.regions.county_b)
+    siming = personas.regions.county_b.__class__.objects.create(code="350203", name="思明区", level="county",
+                                                                parent=personas.regions.xiamen)
+    InstitutionFactory(name="厦门市思明区医院", kind=K.MIDWIFERY_HOSPITAL, level=2, region=siming)
+    InstitutionFactory(name="厦门市妇幼保健院", kind=K.MCH_INSTITUTE, level=3, region=personas.regions.xiamen)
+    doctor = _member("primary_b", primary_b, Role.PRIMARY_CARE)
+    pregnancy = Pregnancy.objects.get(woman=book_woman(at=primary_b))
+    client.force_login(doctor)
+    options = _refer_to_options(client.get(reverse("cases:screen", args=[pregnancy.pk])).content.decode())
+    assert options[:4] == [
+        "厦门市第三医院", "同安区妇幼保健院",  # the same county: level 3 before level 2
+        "厦门市妇幼保健院", "厦门市思明区医院",  # the same city
+    ]
+    # Then the rest of the province (not Guangdong's), the level-3 ones first.
+    assert set(options[4:6]) == {"福州市妇幼保健院", "福建省妇幼保健院"}
+    assert set(options[6:]) == {"闽侯县医院", "闽侯县妇幼保健院", "鼓楼区医院"}

@@ -1,3 +1,4 @@
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -158,3 +159,48 @@ def test_first_look_says_what_it_is_doing():
     assert "Creating demo data: women 150/150" in output
     assert "Creating demo data: high-risk cases 30/30" in output
     assert "演示数据就绪 / Demo data ready" in output
+
+
+@pytest.mark.django_db
+def test_first_look_data_is_plausible():
+    """Issue 11: only women (even 17th digit, valid check digit), no visit before its case was opened,
+    and the gestational age a referral states is the one her dates give."""
+    import re
+
+    from django.utils import timezone
+
+    from cases.identity import id_check_char, id_says_male
+    from cases.models import FollowUpVisit, HighRiskCase, Referral
+
+    seed("--first-look")
+    numbers = list(Woman.objects.values_list("id_number", flat=True))
+    assert len(numbers) == 150
+    for number in numbers:
+        assert int(number[16]) % 2 == 0 and not id_says_male(number)
+        assert id_check_char(number[:17]) == number[17]
+    cases = list(HighRiskCase.objects.select_related("pregnancy"))
+    assert len(cases) == 30
+    today = timezone.localdate()
+    for case in cases:
+        opened_on = timezone.localdate(case.opened_at)
+        assert case.pregnancy.booking_date <= opened_on <= today
+        visits = list(case.visits.filter(status=FollowUpVisit.Status.SCHEDULED).values_list("due_on", flat=True))
+        assert visits and min(visits) > opened_on
+        assert case.next_visit_at == min(visits)  # the worklists' date is the visit's, not made up
+        assert case.report_due_at > case.opened_at
+        if case.reported_at is not None:
+            assert case.opened_at < case.reported_at <= case.report_due_at
+    # Some visits and reports are late, some are not: the overview and worklists have something to show.
+    assert any(c.next_visit_at < today for c in cases) and any(c.next_visit_at >= today for c in cases)
+    assert any(c.state == HighRiskCase.State.OPENED and c.report_due_at < timezone.now() for c in cases)
+    assert any(c.state == HighRiskCase.State.REPORTED for c in cases)
+    referrals = list(Referral.objects.select_related("pregnancy"))
+    assert len(referrals) == 3
+    for referral in referrals:
+        pregnancy = referral.pregnancy
+        assert pregnancy.edd == pregnancy.lmp + dt.timedelta(days=280)
+        weeks, _days = pregnancy.gestational_age(timezone.localdate(referral.requested_at))
+        stated = re.findall(r"孕 (\d+) 周", referral.diagnosis + referral.reason)
+        assert stated == [str(weeks)], (referral.diagnosis, weeks)
+        assert 28 <= weeks < 42 and pregnancy.edd >= today
+    assert "产后" not in "".join(r.diagnosis + r.reason for r in referrals)  # she has not delivered yet
