@@ -37,14 +37,3 @@ class AppAccessMiddleware:
             return redirect_to_login(request.get_full_path())
         raise ActionDenied(str(getattr(app, "denied_reason", None) or ""))
 
-
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """The 403 page in Anmu's shell (viewflow's own is a bare lock screen): the reason the service gave,
-    and the site menu, so a refused user can go on from there."""
-    from django.shortcuts import render
-
-    site = getattr(request.resolver_match, "site", None)
-    if site is None:
-        from project.urls import site
-    reason = str(exception) if exception is not None else ""
-    return render(request, "403.html", {"exception": reason, "site": site}, status=403)

@@ -32,7 +32,7 @@ class AnmuSite(Site):
 
 
 # Refusals render in Anmu's shell (templates/403.html), not viewflow's "Django Material" lock screen.
-handler403 = "organisations.shell.permission_denied"
+handler403 = "project.errors.permission_denied"
 
 site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
 

@@ -22,6 +22,7 @@ def test_a_refusal_renders_in_anmus_shell_with_its_reason_in_both_languages(clie
     assert 'data-testid="forbidden"' in body and "无权访问" in body and "安母" in body
     assert "您的角色不包括高危专案管理。" in body.split('data-testid="forbidden-reason"', 1)[1][:200]
     assert 'data-testid="alert-bell"' in body  # the shell's toolbar, not a lock screen
+    assert "vf-page__menu-primary" in body and 'href="/referrals/"' in body  # and its menu, to go on from there
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Access Forbidden" in english and "Your role does not include high-risk case management." in english
     assert "Django Material" not in english
