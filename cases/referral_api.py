@@ -435,7 +435,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._step(FeedbackSerializer, lambda r, by, d: rs.referral_feedback(
             referral=r, by=by, summary=d["summary"], advice=d["advice"]))
 
-    @_transition_schema("取消转诊 · Cancel the referral", ReasonSerializer)
+    @_transition_schema("取消转诊 · Cancel the referral", ReasonSerializer,
+                        description="Only before she arrives (requested, accepted, declined or en route). Once her "
+                                    "arrival is recorded the referral ends with its outcome: 409 with the reason.")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, **kwargs: Any) -> Response:
         return self._step(ReasonSerializer, lambda r, by, d: rs.referral_cancel(referral=r, by=by,

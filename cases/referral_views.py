@@ -218,7 +218,7 @@ def _steps() -> dict[str, Step]:
              lambda u, r: r.state in (S.ARRIVED, S.IN_TREATMENT, S.OUTCOME) and _centre(u, r)),
         Step("cancel", gettext_lazy("Cancel the referral"), lambda r, u, **kw: f.ReasonForm(**kw),
              lambda r, by, d: rs.referral_cancel(referral=r, by=by, reason=d["reason"]),
-             lambda u, r: r.is_open and (_sender(u, r) or _centre(u, r)), danger=True),
+             lambda u, r: rs.can_cancel(u, r), danger=True),
     ]}
 
 
