@@ -38,7 +38,7 @@ from cases.selectors import visible_pregnancies, visible_referrals
 from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, RescueCentre
 from organisations.parsers import JSONParser
-from organisations.selectors import visible_institutions
+from organisations.selectors import transfer_on_choices, visible_institutions
 from organisations.services import access_record
 from workflows.referral import services as rs
 from workflows.referral.flows import CENTRE_ROLES
@@ -154,17 +154,17 @@ class ArriveSerializer(serializers.Serializer):
 
 
 def _transfer_institutions(context: dict[str, Any]) -> QuerySet[Institution]:
-    centre = context["referral"].to_centre.institution
-    return Institution.objects.filter(is_active=True, region__province_id=centre.region.province_id).exclude(
-        pk=centre.pk)
+    """The same choices as the web form: centres and hospitals that admit her (never a bureau)."""
+    return transfer_on_choices(institution=context["referral"].to_centre.institution)
 
 
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Referral.Outcome.choices, help_text="结局 · Outcome.")
     note = serializers.CharField(help_text="救治经过与结局 · Course and outcome.")
-    transferred_to = ScopedRelatedField(model=Institution, scoped=_transfer_institutions, required=False,
-                                        allow_null=True,
-                                        help_text="转往机构 · Where she was transferred on (outcome transferred).")
+    transferred_to = ScopedRelatedField(
+        model=Institution, scoped=_transfer_institutions, required=False, allow_null=True,
+        help_text="转往机构 · Where she was transferred on (outcome transferred): a rescue centre or a hospital of "
+                  "the province that admits her.")
     at = serializers.DateTimeField(required=False, allow_null=True, help_text="时间 · Time; empty: now.")
 
 

@@ -37,6 +37,16 @@ class CentreChoiceField(forms.ModelChoiceField):
         return f"{obj.institution.name}（{obj.get_level_display()}）"
 
 
+class TransferChoiceField(forms.ModelChoiceField):
+    """A rescue centre shows its centre level, a hospital its hospital level."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        centre = getattr(obj, "rescue_centre", None)
+        if centre is not None and centre.is_active:
+            return f"{obj.name}（{centre.get_level_display()}）"
+        return f"{obj.name}（{obj.get_level_display()}）" if obj.level else obj.name
+
+
 class ReferralForm(forms.Form):
     from_institution = forms.ModelChoiceField(label=_("Sending institution"), queryset=Institution.objects.none())
     to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(),
@@ -117,8 +127,9 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices, widget=forms.RadioSelect)
     note = forms.CharField(label=_("Course and outcome"), max_length=NARRATIVE_MAX_CHARS,
                            widget=forms.Textarea(attrs={"rows": 3}))
-    transferred_to = forms.ModelChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
-                                            required=False)
+    transferred_to = TransferChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
+                                         required=False,
+                                         help_text=_("Rescue centres first, the nearest level first; then hospitals."))
     at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocal, help_text=_("Empty: now."))
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:

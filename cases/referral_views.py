@@ -31,6 +31,7 @@ from cases.views import acting_institutions, apply_errors
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import AccessLog, Institution, RescueCentre, Role, User
+from organisations.selectors import transfer_on_choices
 from organisations.services import access_record
 from organisations.shell import AnmuApplication
 from workflows.referral import services as rs
@@ -194,9 +195,8 @@ def _steps() -> dict[str, Step]:
              lambda r, by, d: rs.referral_start_treatment(referral=r, by=by),
              lambda u, r: r.state == S.ARRIVED and _centre(u, r)),
         Step("outcome", gettext_lazy("Record the outcome"),
-             lambda r, u, **kw: f.OutcomeForm(institutions=Institution.objects.filter(
-                 is_active=True, region__province_id=r.to_centre.institution.region.province_id).exclude(
-                 pk=r.to_centre.institution_id).order_by("-level", "name"), **kw),
+             lambda r, u, **kw: f.OutcomeForm(
+                 institutions=transfer_on_choices(institution=r.to_centre.institution), **kw),
              lambda r, by, d: rs.referral_outcome(referral=r, by=by, outcome=d["outcome"], note=d["note"],
                                                   transferred_to=d["transferred_to"], at=d["at"]),
              lambda u, r: r.state == S.IN_TREATMENT and _centre(u, r)),

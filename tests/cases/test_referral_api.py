@@ -363,6 +363,19 @@ def test_cancel_after_arrival_is_a_409_with_the_reason(personas, staff):
     assert Referral.objects.get(pk=referral.pk).state == S.ARRIVED
 
 
+def test_transfer_on_to_a_bureau_is_a_field_error(personas, staff):
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    rs.referral_start_treatment(referral=referral, by=staff.city2)
+    refused = post(staff.city2, url(referral, "outcome"), {"outcome": "transferred", "note": "转上级",
+                                                           "transferred_to": str(personas.inst.bureau_city.pk)})
+    assert refused.status_code == 400 and set(refused.json()) == {"transferred_to"}
+    moved = post(staff.city2, url(referral, "outcome"), {"outcome": "transferred", "note": "转省中心",
+                                                         "transferred_to": str(personas.inst.mch_province.pk)})
+    assert moved.status_code == 200 and moved.json()["transferred_to"] == str(personas.inst.mch_province.pk)
+
+
 def test_cancel_by_the_sender(personas, staff):
     referral = refer(personas)
     assert post(personas.users.duty_b, url(referral, "cancel"), {"reason": "x"}).status_code == 404
