@@ -164,10 +164,20 @@ class CaesareanForm(forms.Form):
                            max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ExpertChoiceField(forms.ModelChoiceField):
+    """A named expert with where she works and in which role, so two namesakes are told apart."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.name or obj.username
+        where = "；".join(f"{m.institution.name} · {m.get_role_display()}"
+                         for m in getattr(obj, "expert_memberships", []))
+        return f"{name}（{where}）" if where else name
+
+
 class ConsultationForm(forms.Form):
     from_institution = forms.ModelChoiceField(label=_("Requesting institution"), queryset=Institution.objects.none())
     to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(), required=False)
-    to_expert = forms.ModelChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
+    to_expert = ExpertChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
     mode = forms.ChoiceField(label=_("Mode"), choices=Consultation.Mode.choices, widget=forms.RadioSelect)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
     question = forms.CharField(label=_("Question"), max_length=NARRATIVE_MAX_CHARS,

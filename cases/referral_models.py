@@ -208,7 +208,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         """The condition of ``cancel``: no arrival recorded (an arrival cannot be undone by cancelling)."""
         return self.arrived_at is None
 
-    @transition(field=state, source=list(CANCELLABLE_STATES), target=State.CANCELLED, conditions=[has_not_arrived])
+    @transition(field=state, source=list(CANCELLABLE_STATES), target=State.CANCELLED,
+                conditions=[has_not_arrived])  # type: ignore[list-item]
     def cancel(self, *, at, reason: str) -> None:  # type: ignore[no-untyped-def]
         self.cancel_reason, self.closed_at = reason, at
 
