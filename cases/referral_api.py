@@ -38,7 +38,7 @@ from cases.selectors import visible_pregnancies, visible_referrals
 from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, RescueCentre
 from organisations.parsers import JSONParser
-from organisations.selectors import visible_institutions
+from organisations.selectors import transfer_on_choices, visible_institutions
 from organisations.services import access_record
 from workflows.referral import services as rs
 from workflows.referral.flows import CENTRE_ROLES
@@ -154,17 +154,17 @@ class ArriveSerializer(serializers.Serializer):
 
 
 def _transfer_institutions(context: dict[str, Any]) -> QuerySet[Institution]:
-    centre = context["referral"].to_centre.institution
-    return Institution.objects.filter(is_active=True, region__province_id=centre.region.province_id).exclude(
-        pk=centre.pk)
+    """The same choices as the web form: centres and hospitals that admit her (never a bureau)."""
+    return transfer_on_choices(institution=context["referral"].to_centre.institution)
 
 
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Referral.Outcome.choices, help_text="结局 · Outcome.")
     note = serializers.CharField(help_text="救治经过与结局 · Course and outcome.")
-    transferred_to = ScopedRelatedField(model=Institution, scoped=_transfer_institutions, required=False,
-                                        allow_null=True,
-                                        help_text="转往机构 · Where she was transferred on (outcome transferred).")
+    transferred_to = ScopedRelatedField(
+        model=Institution, scoped=_transfer_institutions, required=False, allow_null=True,
+        help_text="转往机构 · Where she was transferred on (outcome transferred): a rescue centre or a hospital of "
+                  "the province that admits her.")
     at = serializers.DateTimeField(required=False, allow_null=True, help_text="时间 · Time; empty: now.")
 
 
@@ -435,7 +435,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._step(FeedbackSerializer, lambda r, by, d: rs.referral_feedback(
             referral=r, by=by, summary=d["summary"], advice=d["advice"]))
 
-    @_transition_schema("取消转诊 · Cancel the referral", ReasonSerializer)
+    @_transition_schema("取消转诊 · Cancel the referral", ReasonSerializer,
+                        description="Only before she arrives (requested, accepted, declined or en route). Once her "
+                                    "arrival is recorded the referral ends with its outcome: 409 with the reason.")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, **kwargs: Any) -> Response:
         return self._step(ReasonSerializer, lambda r, by, d: rs.referral_cancel(referral=r, by=by,

@@ -37,6 +37,16 @@ class CentreChoiceField(forms.ModelChoiceField):
         return f"{obj.institution.name}（{obj.get_level_display()}）"
 
 
+class TransferChoiceField(forms.ModelChoiceField):
+    """A rescue centre shows its centre level, a hospital its hospital level."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        centre = getattr(obj, "rescue_centre", None)
+        if centre is not None and centre.is_active:
+            return f"{obj.name}（{centre.get_level_display()}）"
+        return f"{obj.name}（{obj.get_level_display()}）" if obj.level else obj.name
+
+
 class ReferralForm(forms.Form):
     from_institution = forms.ModelChoiceField(label=_("Sending institution"), queryset=Institution.objects.none())
     to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(),
@@ -117,8 +127,9 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Referral.Outcome.choices, widget=forms.RadioSelect)
     note = forms.CharField(label=_("Course and outcome"), max_length=NARRATIVE_MAX_CHARS,
                            widget=forms.Textarea(attrs={"rows": 3}))
-    transferred_to = forms.ModelChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
-                                            required=False)
+    transferred_to = TransferChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
+                                         required=False,
+                                         help_text=_("Rescue centres first, the nearest level first; then hospitals."))
     at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocal, help_text=_("Empty: now."))
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
@@ -153,10 +164,20 @@ class CaesareanForm(forms.Form):
                            max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ExpertChoiceField(forms.ModelChoiceField):
+    """A named expert with where she works and in which role, so two namesakes are told apart."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.name or obj.username
+        where = "；".join(f"{m.institution.name} · {m.get_role_display()}"
+                         for m in getattr(obj, "expert_memberships", []))
+        return f"{name}（{where}）" if where else name
+
+
 class ConsultationForm(forms.Form):
     from_institution = forms.ModelChoiceField(label=_("Requesting institution"), queryset=Institution.objects.none())
     to_centre = CentreChoiceField(label=_("Rescue centre"), queryset=RescueCentre.objects.none(), required=False)
-    to_expert = forms.ModelChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
+    to_expert = ExpertChoiceField(label=_("Or a named expert"), queryset=User.objects.none(), required=False)
     mode = forms.ChoiceField(label=_("Mode"), choices=Consultation.Mode.choices, widget=forms.RadioSelect)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect)
     question = forms.CharField(label=_("Question"), max_length=NARRATIVE_MAX_CHARS,

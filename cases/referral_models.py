@@ -38,7 +38,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     requested → accepted → departed → arrived → in treatment → outcome → closed (feedback given);
     requested → declined (the sender redirects) or redirected (a new referral to another centre);
-    cancelled with a reason from any open step.
+    cancelled with a reason only before she arrives (requested, accepted, declined, en route): once she
+    is at the centre the referral ends with its outcome and feedback, never a cancellation.
     """
 
     class State(models.TextChoices):
@@ -73,6 +74,8 @@ class Referral(ConcurrentTransitionMixin, models.Model):
                    State.IN_TREATMENT, State.OUTCOME)
     # Where the woman is still on her way to or inside the centre: the command board's rows.
     BOARD_STATES = (State.REQUESTED, State.ACCEPTED, State.DEPARTED, State.ARRIVED, State.IN_TREATMENT)
+    # Before arrival: the only states a referral may be cancelled from.
+    CANCELLABLE_STATES = (State.REQUESTED, State.ACCEPTED, State.DECLINED, State.DEPARTED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
@@ -202,7 +205,12 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     def give_feedback(self, *, at, summary: str, advice: str) -> None:  # type: ignore[no-untyped-def]
         self.feedback_at, self.feedback_summary, self.feedback_advice, self.closed_at = at, summary, advice, at
 
-    @transition(field=state, source=list(OPEN_STATES), target=State.CANCELLED)
+    def has_not_arrived(self) -> bool:
+        """The condition of ``cancel``: no arrival recorded (an arrival cannot be undone by cancelling)."""
+        return self.arrived_at is None
+
+    @transition(field=state, source=list(CANCELLABLE_STATES), target=State.CANCELLED,
+                conditions=[has_not_arrived])  # type: ignore[list-item]
     def cancel(self, *, at, reason: str) -> None:  # type: ignore[no-untyped-def]
         self.cancel_reason, self.closed_at = reason, at
 

@@ -9,12 +9,17 @@ services in workflows/referral/services.py.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -30,19 +35,66 @@ from cases.selectors import visible_consultations, visible_pregnancies, visible_
 from cases.views import acting_institutions, apply_errors
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Institution, RescueCentre, Role, User
+from organisations.models import AccessLog, Institution, Membership, RescueCentre, Role, User
 from organisations.reasons import reason_display
+from organisations.scoping import area_q, user_scope
+from organisations.selectors import transfer_on_choices
 from organisations.services import access_record
 from organisations.shell import AnmuApplication
+from workflows.models import Deadline
 from workflows.referral import services as rs
 from workflows.referral.flows import CENTRE_ROLES, consultation_tasks_for, referral_tasks_for
 
 S = Referral.State
+DENIED = gettext_lazy("Your role does not include critical-case referral.")
 
 
-def _centre_institutions(user: Any) -> list[Institution]:
+def requires(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A signed-in page of this application that also needs ``permission``: the application opens to
+    referral and consultation roles alike (a named expert answers consultations without seeing
+    referrals), so each page says which it serves; refused, the 403 page gives the reason."""
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not request.user.has_perm(permission):
+                raise ActionDenied(str(DENIED) if permission == "cases.view_referral" else
+                                   _("Your role does not include this page of critical-case referral."))
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+referral_page = requires("cases.view_referral")
+consultation_page = requires("cases.view_consultation")
+
+
+def may_open_the_application(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.has_perm("cases.view_referral")
+                                           or user.has_perm("cases.view_consultation")))
+
+
+def _centre_institutions(user: Any, roles: frozenset[str] = CENTRE_ROLES) -> list[Institution]:
     """The rescue centres' host institutions where the user serves as duty doctor or obstetrician."""
-    return [i for i in acting_institutions(user, CENTRE_ROLES) if hasattr(i, "rescue_centre")]
+    return [i for i in acting_institutions(user, roles) if hasattr(i, "rescue_centre")]
+
+
+def _oversees_an_area(user: Any) -> bool:
+    scope = user_scope(user)
+    return bool(scope.everything or scope.areas) and user.has_perm("cases.view_referral")
+
+
+def referral_menu(user: Any) -> dict[str, bool]:
+    """The pages of this application the user may open, for the menu: no entry answers 403 or lands on
+    a page that is not the user's."""
+    return {
+        "board": user.has_perm("cases.view_referral") and bool(_centre_institutions(user)),
+        "sent": user.has_perm("cases.view_referral") and bool(acting_institutions(user, rs.SENDER_ROLES)),
+        "area": _oversees_an_area(user),
+        "consultations": user.has_perm("cases.view_consultation"),
+        "caesareans": user.has_perm("cases.view_emergencycaesarean"),
+        "near_misses": user.has_perm("cases.view_nearmiss"),
+    }
 
 
 def _urgency_rank() -> Case:
@@ -82,12 +134,29 @@ def _board_context(request: HttpRequest, rows: QuerySet[Referral], side: str) ->
 
 
 @login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """转诊救治 opens on the user's own page: a centre's duty doctor on the command board, a clinician on
+    the referrals her institution sent (本院转出), an MCH or bureau officer on the area's referrals, a
+    named expert on the consultations."""
+    user: Any = request.user
+    if user.has_perm("cases.view_referral") and _centre_institutions(user, frozenset({Role.DUTY_DOCTOR})):
+        return board(request)
+    if user.has_perm("cases.view_referral") and acting_institutions(user, rs.SENDER_ROLES):
+        return redirect("referrals:sent")
+    if _oversees_an_area(user):
+        return redirect("referrals:area")
+    if user.has_perm("cases.view_consultation"):
+        return redirect("referrals:consultations")
+    return redirect("referrals:sent")
+
+
+@referral_page
 def board(request: HttpRequest) -> HttpResponse:
     """The rescue centre's command board (危重孕产妇救治指挥看板), live through the alert websocket."""
     user: Any = request.user
     institutions = _centre_institutions(user)
     if not institutions:
-        return redirect("referrals:sent")
+        return redirect("referrals:index")
     context = _board_context(request, board_rows(user, institutions), "centre")
     context["institutions"] = institutions
     context["centres"] = [i.rescue_centre for i in institutions]
@@ -99,7 +168,7 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@referral_page
 def sent(request: HttpRequest) -> HttpResponse:
     """The sender's matching page: what we sent, where it stands, live."""
     user: Any = request.user
@@ -110,6 +179,68 @@ def sent(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# --- The area's referrals (bureaus and MCH officers) ------------------------------------------------
+
+LATE_KINDS = {rs.RESPONSE_DUE: S.REQUESTED, rs.FEEDBACK_DUE: S.OUTCOME}
+
+
+def late_referral_ids(referrals: QuerySet[Referral], *, now: dt.datetime) -> set[uuid.UUID]:
+    """Among these referrals, those still waiting on a deadline row that has passed: unanswered after the
+    response deadline, or without feedback after the feedback deadline (a cancelled deadline is not late)."""
+    waiting = {str(pk): state for pk, state in referrals.filter(state__in=list(LATE_KINDS.values()))
+               .values_list("pk", "state")}
+    if not waiting:
+        return set()
+    passed = Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Referral), subject_id__in=list(waiting),
+        kind__in=list(LATE_KINDS), due_at__lte=now, state__in=[Deadline.State.PENDING, Deadline.State.FIRED],
+    ).values_list("subject_id", "kind")
+    return {uuid.UUID(pk) for pk, kind in passed if waiting.get(pk) == LATE_KINDS[kind]}
+
+
+def area_rows(user: Any) -> QuerySet[Referral]:
+    """The referrals of the user's area (sent from it or received in it), from the scoped selector."""
+    scope = user_scope(user)
+    rows = visible_referrals(user)
+    if not scope.everything:
+        rows = rows.filter(area_q(scope, "from_institution__region") | area_q(scope, "to_centre__institution__region"))
+    return rows
+
+
+@referral_page
+def area(request: HttpRequest) -> HttpResponse:
+    """本辖区转诊: the open referrals of the officer's area, those late on a deadline, per centre, each
+    linking to the referral page (read-only for an officer)."""
+    user: Any = request.user
+    if not _oversees_an_area(user):
+        raise ActionDenied(_("The area's referrals are for MCH and bureau officers."))
+    now = timezone.now()
+    show = request.GET.get("show", "open")
+    if show not in ("open", "late", "all"):
+        show = "open"
+    base = area_rows(user)
+    open_rows = base.filter(state__in=Referral.OPEN_STATES)
+    late_ids = late_referral_ids(open_rows, now=now)
+    centres = sorted(set(open_rows.values_list("to_centre_id", "to_centre__institution__name")), key=lambda c: c[1])
+    per_centre = Counter(open_rows.values_list("to_centre_id", flat=True))
+    late_per_centre = Counter(open_rows.filter(pk__in=late_ids).values_list("to_centre_id", flat=True))
+    rows = {"open": open_rows, "late": open_rows.filter(pk__in=late_ids), "all": base}[show]
+    centre = request.GET.get("centre", "")
+    chosen = next((c for c in centres if str(c[0]) == centre), None)
+    if chosen is not None:
+        rows = rows.filter(to_centre_id=chosen[0])
+    rows = rows.select_related("to_centre__institution", "from_institution").annotate(
+        srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "-requested_at")
+    listed = list(rows[:300])
+    return render(request, "cases/referrals/area.html", {
+        "rows": listed, "late_ids": late_ids, "show": show, "chosen": chosen, "now": now,
+        "centres": [{"pk": pk, "name": name, "open": per_centre.get(pk, 0), "late": late_per_centre.get(pk, 0)}
+                    for pk, name in centres],
+        "counts": {"open": sum(per_centre.values()), "late": len(late_ids)},
+        "regions": sorted(code for _level, code in user_scope(user).areas),
+    })
+
+
 # --- New referral ----------------------------------------------------------------------------------
 
 def _province_centres(institution: Institution) -> QuerySet[RescueCentre]:
@@ -118,7 +249,7 @@ def _province_centres(institution: Institution) -> QuerySet[RescueCentre]:
         institution=institution).select_related("institution")
 
 
-@login_required
+@referral_page
 def referral_new(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     pregnancy = get_visible_or_404(visible_pregnancies(user), pk=request.GET.get("pregnancy"))
@@ -195,9 +326,8 @@ def _steps() -> dict[str, Step]:
              lambda r, by, d: rs.referral_start_treatment(referral=r, by=by),
              lambda u, r: r.state == S.ARRIVED and _centre(u, r)),
         Step("outcome", gettext_lazy("Record the outcome"),
-             lambda r, u, **kw: f.OutcomeForm(institutions=Institution.objects.filter(
-                 is_active=True, region__province_id=r.to_centre.institution.region.province_id).exclude(
-                 pk=r.to_centre.institution_id).order_by("-level", "name"), **kw),
+             lambda r, u, **kw: f.OutcomeForm(
+                 institutions=transfer_on_choices(institution=r.to_centre.institution), **kw),
              lambda r, by, d: rs.referral_outcome(referral=r, by=by, outcome=d["outcome"], note=d["note"],
                                                   transferred_to=d["transferred_to"], at=d["at"]),
              lambda u, r: r.state == S.IN_TREATMENT and _centre(u, r)),
@@ -219,7 +349,7 @@ def _steps() -> dict[str, Step]:
              lambda u, r: r.state in (S.ARRIVED, S.IN_TREATMENT, S.OUTCOME) and _centre(u, r)),
         Step("cancel", gettext_lazy("Cancel the referral"), lambda r, u, **kw: f.ReasonForm(**kw),
              lambda r, by, d: rs.referral_cancel(referral=r, by=by, reason=d["reason"]),
-             lambda u, r: r.is_open and (_sender(u, r) or _centre(u, r)), danger=True),
+             lambda u, r: rs.can_cancel(u, r), danger=True),
     ]}
 
 
@@ -239,7 +369,7 @@ def _timeline(referral: Referral) -> list[dict[str, Any]]:
     return events
 
 
-@login_required
+@referral_page
 def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     referral = _referral_for(request, pk)
     user: Any = request.user
@@ -277,7 +407,7 @@ def _redirect_chain(referral: Referral) -> list[Referral]:
     return chain
 
 
-@login_required
+@referral_page
 def referral_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     referral = _referral_for(request, pk)
     user: Any = request.user
@@ -302,7 +432,7 @@ def referral_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
                   status=422 if form.errors else 200)
 
 
-@login_required
+@referral_page
 def referral_print(request: HttpRequest, pk: Any) -> HttpResponse:
     """The referral form (转诊单) printed for the ambulance crew."""
     referral = _referral_for(request, pk)
@@ -321,7 +451,7 @@ def referral_print(request: HttpRequest, pk: Any) -> HttpResponse:
     })
 
 
-@login_required
+@referral_page
 def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResponse:
     referral = _referral_for(request, pk)
     attachment = get_visible_or_404(referral.attachments.all(), pk=file_pk)
@@ -337,7 +467,7 @@ def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResp
     return response
 
 
-@login_required
+@requires("cases.view_emergencycaesarean")
 def caesarean_list(request: HttpRequest) -> HttpResponse:
     """The centre's emergency caesareans with their DDI, those above target flagged."""
     user: Any = request.user
@@ -348,7 +478,7 @@ def caesarean_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/referrals/caesareans.html", {"rows": rows, "institutions": institutions})
 
 
-@login_required
+@requires("cases.view_nearmiss")
 def near_miss_register(request: HttpRequest) -> HttpResponse:
     """The near-miss register (危重孕产妇): women marked by a checklist that met a WHO criterion, newest
     first, scoped like every pregnancy read."""
@@ -366,7 +496,7 @@ def near_miss_register(request: HttpRequest) -> HttpResponse:
 
 # --- Consultations ---------------------------------------------------------------------------------
 
-@login_required
+@consultation_page
 def consultation_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     open_tasks = consultation_tasks_for(user).values("process_id")
@@ -376,12 +506,20 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
                                                                   "now": timezone.now()})
 
 
-def _experts() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, memberships__is_active=True, memberships__role__in=[
-        Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTETRICIAN]).distinct().order_by("name", "username")
+EXPERT_ROLES = (Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTETRICIAN)
 
 
-@login_required
+def _experts(province: str | None) -> QuerySet[User]:
+    """Who may be asked by name in the province, each with the memberships that make them an expert there
+    (``expert_memberships``: the form shows the institution and role beside the name)."""
+    roles = Membership.objects.filter(is_active=True, role__in=EXPERT_ROLES, institution__is_active=True,
+                                      institution__region__province_id=province).select_related("institution")
+    return User.objects.filter(is_active=True, memberships__in=roles).distinct().prefetch_related(
+        Prefetch("memberships", queryset=roles.order_by("institution__name", "role"),
+                 to_attr="expert_memberships")).order_by("name", "username")
+
+
+@requires("cases.add_consultation")
 def consultation_new(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     pregnancy = get_visible_or_404(visible_pregnancies(user), pk=request.GET.get("pregnancy"))
@@ -396,7 +534,7 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
         request.POST or None, institutions=Institution.objects.filter(pk__in=[i.pk for i in institutions]),
         centres=RescueCentre.objects.filter(is_active=True, institution__region__province_id=province).select_related(
             "institution"),
-        experts=_experts().filter(memberships__institution__region__province_id=province).exclude(pk=user.pk),
+        experts=_experts(province).exclude(pk=user.pk),
         initial={"from_institution": institutions[0].pk, "mode": Consultation.Mode.REMOTE, "urgency": Urgency.URGENT})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -419,7 +557,7 @@ def _consultation_for(request: HttpRequest, pk: Any) -> Consultation:
     return get_visible_or_404(visible_consultations(request.user), pk=pk)
 
 
-@login_required
+@consultation_page
 def consultation_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     consultation = _consultation_for(request, pk)
     user: Any = request.user
@@ -432,7 +570,7 @@ def consultation_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     })
 
 
-@login_required
+@consultation_page
 def consultation_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     consultation = _consultation_for(request, pk)
     user: Any = request.user
@@ -462,11 +600,15 @@ class ReferralsApp(AnmuApplication):
     icon = "emergency"
     app_name = "referrals"
     menu_template_name = "cases/referrals/app_menu.html"
-    permission = "cases.view_referral"
-    denied_reason = gettext_lazy("Your role does not include critical-case referral.")
+    # Referral roles and consultation roles (a named expert answers her consultations here); each page
+    # checks its own permission (``requires``).
+    permission = staticmethod(may_open_the_application)
+    denied_reason = DENIED
 
-    index_path = path("", board, name="index")
+    index_path = path("", home, name="index")
+    board_path = path("board/", board, name="board")
     sent_path = path("sent/", sent, name="sent")
+    area_path = path("area/", area, name="area")
     new_path = path("new/", referral_new, name="new")
     caesareans_path = path("caesareans/", caesarean_list, name="caesareans")
     near_misses_path = path("near-misses/", near_miss_register, name="near_misses")

@@ -112,3 +112,33 @@ def referral_centre_choices(*, institution: Institution, at: Any = None) -> list
             on_call=[s.user for s in mine if s.kind == DutyShift.Kind.ON_CALL],
         ))
     return choices
+
+
+# Kinds of institution that admit a woman in danger (a health bureau, a primary-care facility and an
+# MCH institute without a rescue centre — the MCH offices — cannot).
+RECEIVING_KINDS = (Institution.Kind.MIDWIFERY_HOSPITAL,)
+
+
+def transfer_on_choices(*, institution: Institution) -> QuerySet[Institution]:
+    """Where a rescue centre (hosted by ``institution``) may transfer a woman on: the active rescue centres
+    and hospitals of its province that admit her, never itself. Order: the centres covering the
+    institution, lowest sufficient level first (as ``referral_centre_choices``); then the province's
+    other centres, the level nearest to its own first; then the hospitals, highest level first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    own = getattr(institution, "rescue_centre", None)
+    own_rank = own.rank if own is not None else 0
+    covering = [c.centre.institution_id for c in referral_centre_choices(institution=institution)
+                if c.centre.institution_id != institution.pk]
+    centres = RescueCentre.objects.filter(
+        is_active=True, institution__is_active=True, institution__region__province_id=institution.region.province_id
+    ).exclude(institution=institution).exclude(institution_id__in=covering).select_related("institution")
+    others = [c.institution_id for c in sorted(centres, key=lambda c: (abs(c.rank - own_rank), c.rank,
+                                                                          c.institution.name))]
+    hospitals = list(Institution.objects.filter(
+        is_active=True, kind__in=RECEIVING_KINDS, region__province_id=institution.region.province_id
+    ).exclude(rescue_centre__is_active=True).exclude(pk=institution.pk).order_by("-level", "name").values_list("pk", flat=True))
+    ordered = [*covering, *others, *hospitals]
+    return Institution.objects.filter(pk__in=ordered).select_related("rescue_centre").annotate(
+        choice_rank=Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ordered)],
+                         default=Value(len(ordered)), output_field=IntegerField())).order_by("choice_rank")

@@ -174,12 +174,39 @@ class ProfileView(LoginRequiredMixin, generic.TemplateView):
         return context
 
 
+# The application's pages in menu order, each with the permission that opens it.
+ORGANISATION_PAGES = (
+    ("organisations.view_institution", "organisations:institution:index"),
+    ("organisations.view_rescuecentre", "organisations:rescuecentre:index"),
+    ("organisations.view_dutyshift", "organisations:roster"),
+    ("organisations.view_accesslog", "organisations:access_log"),
+)
+
+
+def may_open_organisations(user: Any) -> bool:
+    return bool(user.is_authenticated and any(user.has_perm(perm) for perm, _name in ORGANISATION_PAGES))
+
+
+@login_required
+def organisations_index(request: HttpRequest) -> HttpResponse:
+    """机构 opens on the first of its pages the user's roles open (the directory for most), never on a
+    page that refuses them."""
+    for perm, name in ORGANISATION_PAGES:
+        if request.user.has_perm(perm):
+            return redirect(name)
+    raise PermissionDenied(_("Your role does not include the organisation directory."))
+
+
 class OrganisationsApp(AnmuApplication):
     title = gettext_lazy("Organisations")
     icon = "account_tree"
     app_name = "organisations"
     menu_template_name = "organisations/app_menu.html"
     viewsets = [InstitutionViewset(), RescueCentreViewset()]
+    permission = staticmethod(may_open_organisations)
+    denied_reason = gettext_lazy("Your role does not include the organisation directory.")
+
+    index_path = path("", organisations_index, name="index")
 
     access_log_path = path("access-log/", login_required(access_log), name="access_log")
     beds_path = path("centres/<uuid:pk>/beds/", login_required(centre_beds), name="centre_beds")

@@ -348,6 +348,34 @@ def test_redirect_to_the_same_or_an_unknown_centre_is_a_field_error(personas, st
     assert Referral.objects.get(pk=referral.pk).state == S.REQUESTED
 
 
+def test_cancel_after_arrival_is_a_409_with_the_reason(personas, staff):
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    with translation.override("zh-hans"):
+        refused = post(personas.users.obstetrician_a, url(referral, "cancel"), {"reason": "家属要求"},
+                       HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 409, refused.content
+    assert refused["Content-Type"].startswith("application/json")
+    assert "到达" in refused.json()["detail"]
+    refused = post(staff.city2, url(referral, "cancel"), {"reason": "家属要求"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 409 and "before she arrives" in refused.json()["detail"]
+    assert Referral.objects.get(pk=referral.pk).state == S.ARRIVED
+
+
+def test_transfer_on_to_a_bureau_is_a_field_error(personas, staff):
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    rs.referral_start_treatment(referral=referral, by=staff.city2)
+    refused = post(staff.city2, url(referral, "outcome"), {"outcome": "transferred", "note": "转上级",
+                                                           "transferred_to": str(personas.inst.bureau_city.pk)})
+    assert refused.status_code == 400 and set(refused.json()) == {"transferred_to"}
+    moved = post(staff.city2, url(referral, "outcome"), {"outcome": "transferred", "note": "转省中心",
+                                                         "transferred_to": str(personas.inst.mch_province.pk)})
+    assert moved.status_code == 200 and moved.json()["transferred_to"] == str(personas.inst.mch_province.pk)
+
+
 def test_cancel_by_the_sender(personas, staff):
     referral = refer(personas)
     assert post(personas.users.duty_b, url(referral, "cancel"), {"reason": "x"}).status_code == 404

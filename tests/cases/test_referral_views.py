@@ -127,6 +127,46 @@ def test_acting_through_the_step_pages(client, personas, staff):
     assert client.get(reverse("referrals:action", args=[referral.pk, "nonsense"])).status_code == 404
 
 
+def test_cancel_is_offered_only_before_arrival(client, personas, staff):
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    url = reverse("referrals:detail", args=[referral.pk])
+    assert 'data-step="cancel"' in page(client, personas.users.obstetrician_a, url)[1]
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    for user in (personas.users.obstetrician_a, staff.city2):
+        _, html = page(client, user, url)
+        assert 'data-step="cancel"' not in html
+        cancel = reverse("referrals:action", args=[referral.pk, "cancel"])
+        assert client.get(cancel).status_code == 403
+        assert client.post(cancel, {"reason": "家属要求"}).status_code == 403
+    rs.referral_start_treatment(referral=referral, by=staff.city2)
+    assert 'data-step="cancel"' not in page(client, staff.city2, url)[1]
+    assert 'data-step="outcome"' in page(client, staff.city2, url)[1]
+    assert Referral.objects.get(pk=referral.pk).state == Referral.State.IN_TREATMENT
+
+
+def test_outcome_form_offers_receiving_centres_and_hospitals_in_order(client, personas, staff):
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科ICU")
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    rs.referral_start_treatment(referral=referral, by=staff.city2)
+    response, html = page(client, staff.city2, reverse("referrals:action", args=[referral.pk, "outcome"]))
+    assert response.status_code == 200
+    select = html[html.index('name="transferred_to"'):]
+    select = select[:select.index("</select>")]
+    inst = personas.inst
+    for excluded in (inst.bureau_a, inst.bureau_city, inst.bureau_province, inst.mch_a, inst.mch_b, inst.primary_a,
+                     inst.mch_city, inst.hospital_gd):
+        assert f'value="{excluded.pk}"' not in select
+    positions = [select.index(f'value="{i.pk}"') for i in (inst.mch_province, inst.hospital_a, inst.hospital_a2)]
+    assert positions == sorted(positions)
+    assert "福建省妇幼保健院（省级" in select or "福建省妇幼保健院（Provincial" in select
+    # A bureau posted anyway is refused like an unknown choice.
+    client.post(reverse("referrals:action", args=[referral.pk, "outcome"]),
+                {"outcome": "transferred", "note": "转上级", "transferred_to": inst.bureau_city.pk})
+    assert Referral.objects.get(pk=referral.pk).state == Referral.State.IN_TREATMENT
+
+
 def test_print_form_and_attachment_download_are_scoped_and_logged(client, personas, staff, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     referral = refer(personas, attachments=[SimpleUploadedFile("b超.png", b"\x89PNG\r\n\x1a\n123")])

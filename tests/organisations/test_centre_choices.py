@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from organisations.http import ActionDenied
 from organisations.models import DutyShift
-from organisations.selectors import referral_centre_choices
+from organisations.selectors import referral_centre_choices, transfer_on_choices
 from organisations.services import centre_beds_update
 from tests.notifications.helpers import put_on_roster
 
@@ -24,6 +24,24 @@ def test_covering_centres_lowest_level_first_with_who_is_on_duty(personas):
     assert choices[1].on_duty == [] and choices[0].duty_phone == "0591-22060999"
     assert [c.centre for c in referral_centre_choices(institution=personas.inst.hospital_b)] == [
         personas.centres.b, personas.centres.province]
+
+
+def test_transfer_on_choices_are_centres_then_hospitals_nearest_level_first(personas):
+    """Issue 11 item 9: from the city centre, the provincial centre that covers it comes first, then the
+    province's county centres, then hospitals; never a bureau, an MCH office, primary care, itself or
+    another province."""
+    inst = personas.inst
+    choices = list(transfer_on_choices(institution=inst.mch_city))
+    county_centres = sorted([inst.hospital_a, inst.hospital_b], key=lambda i: i.name)
+    assert choices == [inst.mch_province, *county_centres, inst.hospital_a2]
+    # From a county centre: its covering city centre, then the province, before the other county centre.
+    assert list(transfer_on_choices(institution=inst.hospital_a))[:3] == [inst.mch_city, inst.mch_province,
+                                                                         inst.hospital_b]
+    personas.centres.b.is_active = False
+    personas.centres.b.save()
+    # A hospital whose centre is inactive still admits her, as a hospital (after the centres).
+    assert list(transfer_on_choices(institution=inst.mch_city))[-2:] == sorted(
+        [inst.hospital_b, inst.hospital_a2], key=lambda i: (-i.level, i.name))
 
 
 def test_duty_doctors_keep_their_beds_current(personas):

@@ -305,6 +305,37 @@ def test_cancel_needs_a_reason_from_either_side_and_stops_everything(personas, s
     assert alerts("referral.cancelled", subject_id=str(accepted.pk)) == {"obstetrician_a"}
 
 
+def test_cancel_is_refused_once_she_has_arrived(personas, staff):
+    """Issue 11 item 10: cancelling is for before arrival; at the centre the referral ends with its outcome."""
+    en_route = refer(personas)
+    rs.referral_accept(referral=en_route, by=staff.city1, team="产科ICU")
+    rs.referral_depart(referral=en_route, by=personas.users.obstetrician_a, transport="ambulance")
+    rs.referral_cancel(referral=en_route, by=personas.users.obstetrician_a, reason="途中病情缓解，返回本院")
+    assert Referral.objects.get(pk=en_route.pk).state == S.CANCELLED
+    arrived = refer(personas)
+    rs.referral_accept(referral=arrived, by=staff.city1, team="产科ICU")
+    rs.referral_arrive(referral=arrived, by=staff.city2)
+    for user in (personas.users.obstetrician_a, staff.city1):
+        with pytest.raises(TransitionConflict) as refused:
+            rs.referral_cancel(referral=arrived, by=user, reason="家属要求")
+        assert "before she arrives" in str(refused.value) or "到达前" in str(refused.value)
+    assert not rs.can_cancel(staff.city1, Referral.objects.get(pk=arrived.pk))
+    rs.referral_start_treatment(referral=arrived, by=staff.city2)
+    with pytest.raises(TransitionConflict):
+        rs.referral_cancel(referral=arrived, by=staff.city1, reason="家属要求")
+    rs.referral_outcome(referral=arrived, by=staff.city2, outcome="discharged", note="痊愈出院")
+    with pytest.raises(TransitionConflict):
+        rs.referral_cancel(referral=arrived, by=staff.city1, reason="家属要求")
+    fresh = Referral.objects.get(pk=arrived.pk)
+    assert (fresh.state, fresh.cancel_reason) == (S.OUTCOME, "")
+    assert not alerts("referral.cancelled", subject_id=str(arrived.pk))
+    assert "cancelled" not in fresh.history.values_list("history_change_reason", flat=True)
+    # The model's own transition refuses too, whoever calls it (the has_not_arrived condition).
+    from django_fsm import can_proceed
+
+    assert not can_proceed(fresh.cancel)
+
+
 # --- Deadlines ------------------------------------------------------------------------------------------
 
 def test_unanswered_referral_escalates_to_the_deputy_then_the_next_level_centre_and_bureau(personas, staff):

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_fsm import can_proceed
 
 from cases.models import (
     Colour,
@@ -571,8 +572,34 @@ def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str)
     return referral
 
 
+def is_cancellable(referral: Referral) -> bool:
+    """Before she arrives only: the model's ``cancel`` transition (its source states and its
+    ``has_not_arrived`` condition) decides, so the page, the API and the service agree."""
+    return can_proceed(referral.cancel)
+
+
+def can_cancel(user: Any, referral: Referral) -> bool:
+    """Who may cancel, and when: either side, before she arrives."""
+    return is_cancellable(referral) and (is_sender(user, referral) or is_centre_member(user, referral))
+
+
+def _require_cancellable(referral: Referral) -> None:
+    if is_cancellable(referral):
+        return
+    if referral.arrived_at is not None:
+        raise TransitionConflict(
+            _("A referral is cancelled only before she arrives: she arrived at %(at)s (the referral is %(state)s). "
+              "Record the outcome instead.") % {
+                "at": timezone.localtime(referral.arrived_at).strftime("%m-%d %H:%M"),
+                "state": referral.get_state_display()})
+    _require_state(referral, *Referral.CANCELLABLE_STATES)
+    raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
+                             % {"state": referral.get_state_display()})
+
+
 def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
-    """Either side cancels an open referral with a reason; the other side is told."""
+    """Either side cancels a referral with a reason, only before she arrives; the other side is told.
+    After arrival the referral ends with its outcome (a ``TransitionConflict``, 409 in the API)."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the referral is cancelled.")})
     with transaction.atomic():
@@ -580,7 +607,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         sender, centre = is_sender(by, referral), is_centre_member(by, referral)
         if not (sender or centre):
             raise ActionDenied(_("Only the sending institution or the receiving centre cancels a referral."))
-        _require_state(referral, *Referral.OPEN_STATES)
+        _require_cancellable(referral)
         referral.cancel(at=timezone.now(), reason=reason.strip())
         save_with_history(referral, by=by, reason="cancelled")
         flow_cancel(referral)
