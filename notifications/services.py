@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from notifications import push
+from notifications import kinds, push
 from notifications.kinds import KINDS, kind_for, kinds_resolved_by, stale_kinds_excluded
 from notifications.models import Alert, AlertPolicy
 from notifications.recipients import STEP_RESOLVERS, Target, resolve, to_step
@@ -143,6 +143,11 @@ def roster_gap_raise(*, institution: Institution, now: dt.datetime) -> list[Aler
         dedupe_key=f"roster-gap:{institution.pk}",
         now=now,
     )
+
+
+def roster_gap_resolve(*, institution: Institution, by: Any) -> int:
+    """Someone is on duty at ``institution`` now: its "nobody on duty" alert is dealt with, naming ``by``."""
+    return alerts_resolve(subject=institution, step=kinds.ROSTER_COVERED, by=by)
 
 
 def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:

@@ -148,9 +148,8 @@ def shift_create(
     field messages: staff only, ends after it starts, at most 72 hours, not already over, and no
     overlap with the same person's other shifts here.
     """
-    from notifications.kinds import ROSTER_COVERED
     from notifications.recipients import to_user
-    from notifications.services import alert_raise, alerts_resolve
+    from notifications.services import alert_raise, roster_gap_resolve
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -175,7 +174,7 @@ def shift_create(
         shift.save()
         if kind == DutyShift.Kind.DUTY and starts_at <= now < ends_at:
             # Someone is on duty now: the "nobody on duty" alert is dealt with.
-            alerts_resolve(subject=institution, step=ROSTER_COVERED, by=by)
+            roster_gap_resolve(institution=institution, by=by)
         if user.pk != by.pk:
             alert_raise(
                 kind="roster.shift",
