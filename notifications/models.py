@@ -219,6 +219,12 @@ class AlertPolicy(models.Model):
 
         if not isinstance(self.chain, list) or not all(isinstance(step, str) for step in self.chain):
             raise ValidationError({"chain": _("The chain is a list of step names.")})
+        from notifications.kinds import KINDS
+
+        declared = KINDS.get(self.kind)
+        if self.kind != self.WILDCARD and (declared is None or not declared.actionable):
+            raise ValidationError({"kind": _("Only alerts that ask for a step escalate: choose one of those "
+                                             "kinds, or * for all.")})
         unknown = [step for step in self.chain if step not in STEP_RESOLVERS]
         if unknown:
             raise ValidationError({"chain": _("Unknown steps: %(steps)s") % {"steps": ", ".join(unknown)}})

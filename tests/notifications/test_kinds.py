@@ -124,3 +124,16 @@ def test_escalation_to_an_overseer_says_what_it_is_for(personas):
         assert duty_phone in escalated.body_text and "自动关闭" in escalated.body_text
     with override("en"):
         assert escalated.body_text.startswith("For oversight: nobody at ")
+
+
+def test_an_escalation_policy_is_only_for_kinds_that_can_escalate(personas):
+    from django.core.exceptions import ValidationError
+
+    from notifications.models import AlertPolicy
+
+    for kind in ("referral.accepted", "nobody.declared.this"):
+        with pytest.raises(ValidationError) as refused:
+            AlertPolicy(province=personas.regions.fujian, kind=kind, chain=["mch_officer"]).clean()
+        assert "kind" in refused.value.message_dict
+    AlertPolicy(province=personas.regions.fujian, kind="referral.requested", chain=["mch_officer"]).clean()
+    AlertPolicy(province=personas.regions.fujian, kind=AlertPolicy.WILDCARD, chain=["mch_officer"]).clean()
