@@ -238,7 +238,7 @@ def role_driver(args: argparse.Namespace) -> None:
         with transaction.atomic():
             # Registered before alert_raise's push, so it runs first: right after COMMIT.
             transaction.on_commit(lambda stamp=stamp: stamp.__setitem__("commit", time.time_ns()))
-            alerts = alert_raise(kind="bench.alert", title=title, params={"institution": f"压测{i}"},
+            alerts = alert_raise(kind="roster.shift", title=title, params={"institution": f"压测{i}"},
                                  to=[to_user(users[i % len(users)])])
             transaction.on_commit(lambda stamp=stamp: stamp.__setitem__("pushed", time.time_ns()))
         records.append({"id": str(alerts[0].pk), "commit": stamp["commit"], "pushed": stamp["pushed"]})

@@ -38,8 +38,8 @@ class AlertPolicyAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("created_at", "priority", "kind", "recipient", "institution", "acknowledged_at",
-                    "acknowledged_by", "escalation_level")
-    list_filter = ("priority", "kind")
+                    "acknowledged_by", "closed_reason", "escalation_level")
+    list_filter = ("priority", "kind", "closed_reason")
     date_hierarchy = "created_at"
 
     @admin.display(description=_("title"))

@@ -26,14 +26,39 @@ class _SafeParams(dict):
         return "{" + key + "}"
 
 
+def choice_param(instance: models.Model, field: str) -> dict[str, str]:
+    """An alert parameter that is a choice value (an outcome, a mode of transport): stored as the value and
+    the field it belongs to, rendered through the field's label in the reader's language."""
+    opts = instance._meta
+    return {"choice": f"{opts.app_label}.{opts.object_name}.{field}", "value": str(getattr(instance, field))}
+
+
+def _render_choice(param: dict[str, Any]) -> Any:
+    from django.apps import apps
+
+    try:
+        app_label, model_name, field_name = str(param["choice"]).split(".")
+        field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
+    except (LookupError, ValueError, KeyError):
+        return param.get("value", "")
+    labels = dict(getattr(field, "flatchoices", ()) or ())
+    return str(labels.get(param.get("value"), param.get("value", "")))
+
+
+def _render_param(value: Any) -> Any:
+    if isinstance(value, dict) and "choice" in value:
+        return _render_choice(value)
+    # Parameters that are message ids themselves (a colour, an urgency) are translated too; names and
+    # numbers pass through unchanged.
+    return gettext(value) if isinstance(value, str) and value else value
+
+
 def render_message(msgid: str, params: dict[str, Any]) -> str:
     """Translate a stored message id into the current language and fill in its parameters."""
     if not msgid:
         return ""
     text = gettext(msgid)
-    # Parameters that are message ids themselves (a colour, a status) are translated too; names and
-    # numbers pass through unchanged.
-    translated = {key: gettext(value) if isinstance(value, str) and value else value for key, value in params.items()}
+    translated = {key: _render_param(value) for key, value in params.items()}
     try:
         return text % _SafeParams(translated)
     except (TypeError, ValueError, KeyError):
@@ -45,6 +70,18 @@ class Alert(models.Model):
         ROUTINE = "routine", _("Routine")
         URGENT = "urgent", _("Urgent")
         CRITICAL = "critical", _("Critical")
+
+    class CloseReason(models.TextChoices):
+        """Why an alert is no longer open: someone acknowledged it, someone took the step it asked for, or
+        the record it is about reached a state where it no longer applies (closed automatically)."""
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        HANDLED = "handled", _("Dealt with")
+        REFERRAL_ENDED = "referral_ended", _("The referral ended: closed automatically")
+        REFERRAL_CANCELLED = "referral_cancelled", _("The referral was cancelled: closed automatically")
+        REFERRAL_REDIRECTED = "referral_redirected", _("The referral went to another centre: closed automatically")
+        WITHDRAWN = "withdrawn", _("Withdrawn: closed automatically")
+        CASE_CLOSED = "case_closed", _("The case was closed: closed automatically")
+        WOMAN_DIED = "woman_died", _("The woman died: closed automatically")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     group = models.UUIDField(_("raise"), db_index=True, editable=False)
@@ -78,6 +115,7 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True,
                                         blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_reason = models.CharField(_("closed because"), max_length=24, choices=CloseReason.choices, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["pushed_at", "push_attempts", "repush_claimed_at", "delivered_at",
@@ -107,6 +145,21 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.acknowledged_at is None
 
+    @property
+    def closed_text(self) -> str:
+        """How the alert closed, in the reader's language: "Dealt with by X", "Acknowledged by X", or why it
+        closed by itself (naming who ended the record, if someone did)."""
+        if self.acknowledged_at is None:
+            return ""
+        name = str(self.acknowledged_by) if self.acknowledged_by_id else ""
+        reason = self.closed_reason or self.CloseReason.ACKNOWLEDGED
+        if reason == self.CloseReason.HANDLED:
+            return gettext("Dealt with by %(name)s") % {"name": name} if name else gettext("Dealt with")
+        if reason == self.CloseReason.ACKNOWLEDGED:
+            return gettext("Acknowledged by %(name)s") % {"name": name} if name else gettext("Acknowledged")
+        text = str(self.get_closed_reason_display())
+        return gettext("%(reason)s (%(name)s)") % {"reason": text, "name": name} if name else text
+
     def as_message(self) -> dict[str, Any]:
         """The JSON the websocket and the API send for this alert (see README, "Alert messages")."""
         return {
@@ -123,6 +176,8 @@ class Alert(models.Model):
             "read": self.read_at is not None,
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
             "acknowledged_by": str(self.acknowledged_by) if self.acknowledged_by_id else None,
+            "closed_reason": self.closed_reason or None,
+            "closed": self.closed_text or None,
         }
 
 
@@ -164,6 +219,12 @@ class AlertPolicy(models.Model):
 
         if not isinstance(self.chain, list) or not all(isinstance(step, str) for step in self.chain):
             raise ValidationError({"chain": _("The chain is a list of step names.")})
+        from notifications.kinds import KINDS
+
+        declared = KINDS.get(self.kind)
+        if self.kind != self.WILDCARD and (declared is None or not declared.actionable):
+            raise ValidationError({"kind": _("Only alerts that ask for a step escalate: choose one of those "
+                                             "kinds, or * for all.")})
         unknown = [step for step in self.chain if step not in STEP_RESOLVERS]
         if unknown:
             raise ValidationError({"chain": _("Unknown steps: %(steps)s") % {"steps": ", ".join(unknown)}})

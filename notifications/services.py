@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from notifications import push
+from notifications import kinds, push
+from notifications.kinds import KINDS, kind_for, kinds_resolved_by, stale_kinds_excluded
 from notifications.models import Alert, AlertPolicy
 from notifications.recipients import STEP_RESOLVERS, Target, resolve, to_step
 from organisations.http import ActionDenied
@@ -31,6 +32,12 @@ from workflows.deadlines import deadline_create, deadline_handler
 logger = logging.getLogger(__name__)
 
 ESCALATE = "alert.escalate"
+# Escalation steps whose people oversee rather than act: what they receive says so and what they can do.
+OVERSIGHT_STEPS = frozenset({"mch_officer", "bureau_officer"})
+OVERSIGHT_BODY = gettext_noop(
+    "For oversight: nobody at %(escalated_from)s acknowledged this alert within %(ack_minutes)s minutes. "
+    "You cannot take the step yourself: phone %(escalated_from)s (%(phone)s) and make sure someone deals "
+    "with it now. The record shows its progress; this alert closes by itself once it is dealt with.")
 DEFAULT_POLICY = AlertPolicy(kind=AlertPolicy.WILDCARD, ack_minutes=5,
                              chain=["on_call", "mch_officer", "bureau_officer"], sms_after_escalation=True)
 
@@ -64,9 +71,18 @@ def alert_raise(
     """Create one alert row per person the targets resolve to, in the current transaction.
 
     ``title`` and ``body`` are message ids (mark them with ``gettext_noop``); ``params`` fill them in
-    the reader's language. A critical alert gets an escalation deadline from its policy. An open
-    alert with the same ``dedupe_key`` is not raised twice.
+    the reader's language (a choice value goes in as ``choice_param``, never pre-translated). A critical
+    alert gets an escalation deadline from its policy. An open alert with the same ``dedupe_key`` is
+    not raised twice.
+
+    Refused with ValueError: a kind not declared in notifications/kinds.py, a priority the kind does not
+    allow, an escalation of an informational kind.
     """
+    declared = kind_for(kind)
+    if priority not in declared.priorities:
+        raise ValueError(f"{kind}: priority {priority!r} is not one of {sorted(declared.priorities)}")
+    if not declared.actionable and (escalation_level or chain is not None):
+        raise ValueError(f"{kind}: an informational alert never escalates")
     now = now or timezone.now()
     targets = list(to)
     institution = institution or next((t.institution for t in targets if t.institution is not None), None)
@@ -129,6 +145,11 @@ def roster_gap_raise(*, institution: Institution, now: dt.datetime) -> list[Aler
     )
 
 
+def roster_gap_resolve(*, institution: Institution, by: Any) -> int:
+    """Someone is on duty at ``institution`` now: its "nobody on duty" alert is dealt with, naming ``by``."""
+    return alerts_resolve(subject=institution, step=kinds.ROSTER_COVERED, by=by)
+
+
 def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:
     """Acknowledge an alert addressed to ``by``; this closes every alert of its escalation chain for
     everyone, names ``by`` on all of them and cancels the pending escalation. Idempotent: if someone
@@ -151,9 +172,10 @@ def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:
         for row in rows:
             row.acknowledged_at = now
             row.acknowledged_by = by
+            row.closed_reason = Alert.CloseReason.ACKNOWLEDGED
             row._history_user = by  # type: ignore[attr-defined]
             row._change_reason = "acknowledged"  # type: ignore[attr-defined]
-            row.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            row.save(update_fields=["acknowledged_at", "acknowledged_by", "closed_reason"])
         for deadline in Deadline.objects.filter(kind=ESCALATE, state=Deadline.State.PENDING,
                                                 payload__chain=str(alert.chain)):
             deadline_cancel(deadline=deadline, by=by, reason="alert acknowledged")
@@ -165,25 +187,50 @@ def alert_acknowledge(*, alert_id: Any, by: Any) -> Alert:
 def alerts_close_for(*, subject: models.Model, kinds: Iterable[str], by: Any) -> int:
     """Close the open alerts of ``kinds`` about ``subject`` because ``by`` has dealt with the matter
     (e.g. a referral was answered): every recipient sees who did, escalations stop."""
-    from django.contrib.contenttypes.models import ContentType
+    return _close(Alert.objects.filter(_about(subject), kind__in=list(kinds)), by=by,
+                  reason=Alert.CloseReason.HANDLED, history="dealt with")
 
+
+def alerts_resolve(*, subject: models.Model, step: str, by: Any) -> int:
+    """``by`` has taken ``step`` (see notifications/kinds.py): the open alerts about ``subject`` that this
+    step resolves close for everyone, naming ``by``."""
+    return alerts_close_for(subject=subject, kinds=kinds_resolved_by(step), by=by)
+
+
+def alerts_close_stale(*, subjects: Iterable[models.Model], reason: str, by: Any = None) -> int:
+    """The records ``subjects`` reached a state where their alerts no longer apply (the referral ended,
+    the case closed, the woman died): every open alert about them closes with ``reason`` (an
+    ``Alert.CloseReason``), naming ``by`` if a person ended the record. Death alerts outlive their record."""
+    if reason not in Alert.CloseReason.values or reason in (Alert.CloseReason.ACKNOWLEDGED,
+                                                            Alert.CloseReason.HANDLED):
+        raise ValueError(reason)
+    about = Q(pk__in=[])
+    for subject in subjects:
+        about |= _about(subject)
+    return _close(Alert.objects.filter(about).exclude(kind__in=stale_kinds_excluded()), by=by, reason=reason,
+                  history=f"closed: {reason}")
+
+
+def _about(subject: models.Model) -> Q:
+    return Q(subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk))
+
+
+def _close(alerts: models.QuerySet[Alert], *, by: Any, reason: str, history: str) -> int:
     from workflows.deadlines import deadline_cancel
     from workflows.models import Deadline
 
-    rows = list(Alert.objects.select_for_update().filter(
-        subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk), kind__in=list(kinds),
-        acknowledged_at__isnull=True))
+    rows = list(alerts.select_for_update().filter(acknowledged_at__isnull=True))
     if not rows:
         return 0
     now = timezone.now()
     for row in rows:
-        row.acknowledged_at, row.acknowledged_by = now, by
+        row.acknowledged_at, row.acknowledged_by, row.closed_reason = now, by, reason
         row._history_user = by  # type: ignore[attr-defined]
-        row._change_reason = "dealt with"  # type: ignore[attr-defined]
-        row.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        row._change_reason = history  # type: ignore[attr-defined]
+        row.save(update_fields=["acknowledged_at", "acknowledged_by", "closed_reason"])
     chains = {str(row.chain) for row in rows}
     for deadline in Deadline.objects.filter(kind=ESCALATE, state=Deadline.State.PENDING, payload__chain__in=chains):
-        deadline_cancel(deadline=deadline, by=by, reason="dealt with")
+        deadline_cancel(deadline=deadline, by=by, reason=history)
     ids = [row.pk for row in rows]
     transaction.on_commit(lambda: push.push_closed(ids), robust=True)
     return len(rows)
@@ -217,6 +264,9 @@ def alert_escalate(deadline: Any) -> None:
     if not rows or Alert.objects.filter(chain=rows[0].chain, acknowledged_at__isnull=False).exists():
         return
     first = rows[0]
+    declared = KINDS.get(first.kind)
+    if declared is not None and not declared.actionable:
+        return  # informational alerts never escalate (an older critical row of a kind now informational)
     now = timezone.now()
     for row in rows:
         row.escalated_at = now
@@ -237,8 +287,13 @@ def alert_escalate(deadline: Any) -> None:
         if users:
             from notifications.recipients import to_user
 
+            body, params = first.body, first.params
+            if step in OVERSIGHT_STEPS:
+                body = OVERSIGHT_BODY
+                params = {**params, "escalated_from": first.institution.name, "ack_minutes": policy.ack_minutes,
+                          "phone": _phone_of(first.institution)}
             alert_raise(
-                kind=first.kind, title=first.title, body=first.body, params=first.params,
+                kind=first.kind, title=first.title, body=body, params=params,
                 priority=Alert.Priority.CRITICAL, to=[to_user(u) for u in users], link=first.link,
                 subject=_subject_of(first), institution=first.institution, chain=first.chain,
                 escalation_level=index + 1, now=now,
@@ -247,6 +302,12 @@ def alert_escalate(deadline: Any) -> None:
     # The chain is exhausted and nobody acknowledged: text everyone who was alerted.
     if policy.sms_after_escalation and first.escalation_level == 0:
         push.sms_for_alerts([row.pk for row in rows])
+
+
+def _phone_of(institution: Institution) -> str:
+    """The number to ring about an alert: the rescue centre's duty phone, else the switchboard."""
+    centre = RescueCentre.objects.filter(institution=institution).only("duty_phone").first()
+    return (centre.duty_phone if centre is not None else "") or institution.phone or "—"
 
 
 def _subject_of(alert: Alert) -> models.Model | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from notifications.kinds import kind_label
 from notifications.models import Alert
 from notifications.selectors import visible_alerts
 from notifications.services import alert_acknowledge, alerts_mark
@@ -34,18 +35,6 @@ STATES = {
     "all": gettext_lazy("All"),
 }
 DEFAULT_STATE = "open"
-# Names of the alert kinds for the filter; a kind without a name here is shown by its code.
-KIND_LABELS: dict[str, Any] = {
-    "roster.gap": gettext_lazy("Nobody on duty"),
-    "roster.shift": gettext_lazy("Duty roster: shift assigned"),
-    "roster.handover": gettext_lazy("Duty roster: handover note"),
-}
-
-
-def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
-
-
 def _filters(request: HttpRequest, kinds: list[str]) -> dict[str, str]:
     priority = request.GET.get("priority", "")
     state = request.GET.get("state", DEFAULT_STATE)

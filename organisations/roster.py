@@ -149,7 +149,7 @@ def shift_create(
     overlap with the same person's other shifts here.
     """
     from notifications.recipients import to_user
-    from notifications.services import alert_raise
+    from notifications.services import alert_raise, roster_gap_resolve
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -172,6 +172,9 @@ def shift_create(
         shift._history_user = by  # type: ignore[attr-defined]
         shift._change_reason = reason  # type: ignore[attr-defined]
         shift.save()
+        if kind == DutyShift.Kind.DUTY and starts_at <= now < ends_at:
+            # Someone is on duty now: the "nobody on duty" alert is dealt with.
+            roster_gap_resolve(institution=institution, by=by)
         if user.pk != by.pk:
             alert_raise(
                 kind="roster.shift",

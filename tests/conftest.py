@@ -7,6 +7,21 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # No Celery worker runs under pytest: tasks run where they are queued.
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    _declare_test_alert_kinds()
+
+
+def _declare_test_alert_kinds() -> None:
+    """The alert machinery's own tests raise kinds of their own: one informational, one actionable that may
+    be critical. Every other kind they raise must be declared in notifications/kinds.py."""
+    from notifications import kinds
+
+    informational = [kinds.AlertKind(code, code, kinds.Nature.INFORMATIONAL,
+                                     frozenset({kinds.ROUTINE, kinds.URGENT}))
+                     for code in ("test.note", "test.role", "test.duty", "test.step", "test.outage", "test.hung")]
+    actionable = kinds.AlertKind("test.critical", "test.critical", kinds.Nature.ACTIONABLE,
+                                 frozenset({kinds.CRITICAL, kinds.URGENT}), resolved_by=("test.done",))
+    for kind in [*informational, actionable]:
+        kinds.KINDS.setdefault(kind.code, kind)
 
 
 @pytest.fixture

@@ -280,9 +280,10 @@
     }
     toast.closed = true;
     var status = toast.el.querySelector(".anmu-toast__status");
-    status.textContent = alert.acknowledged_by
+    // "Dealt with by …" or why it closed by itself, in the socket's language; older messages lack it.
+    status.textContent = alert.closed || (alert.acknowledged_by
       ? interpolate(gettext("Acknowledged by %(name)s"), { name: alert.acknowledged_by })
-      : gettext("Acknowledged");
+      : gettext("Acknowledged"));
     toast.el.classList.add("anmu-toast--closed");
     toast.el.querySelectorAll("[data-action=ack], [data-action=minimise]").forEach(function (button) {
       button.remove();

@@ -73,7 +73,8 @@ def test_kind_filter_offers_my_kinds_by_name(client, personas, mine):
     client.force_login(personas.users.obstetrician_a)
     body = client.get(reverse("alerts:index")).content.decode()
     assert '<option value="roster.gap"' in body and "无人值班</option>" in body
-    assert '<option value="test.note"' in body
+    assert "值班表：排班</option>" in body and ">roster.shift<" not in body
+    assert '<option value="test.note"' in body  # a kind without a zh name (the tests' own) shows its code
 
 
 def test_inbox_is_paginated_and_keeps_filters(client, personas):

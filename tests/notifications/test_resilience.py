@@ -295,7 +295,7 @@ from organisations.models import User
 raised = {{}}
 for name in {USERS!r}:
     with transaction.atomic():
-        alert = alert_raise(kind="test.servers", title={TITLE!r}, params={{"institution": name}},
+        alert = alert_raise(kind="roster.shift", title={TITLE!r}, params={{"institution": name}},
                             to=[to_user(User.objects.get(username=name))])[0]
     raised[name] = str(alert.pk)
 pushed = Alert.objects.filter(pk__in=raised.values(), pushed_at__isnull=False).count()

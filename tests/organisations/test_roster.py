@@ -360,3 +360,15 @@ def test_empty_handover_note_is_a_form_message(client, personas):
     response = client.post(reverse("organisations:roster_handover", args=[personas.inst.hospital_a.pk, shift.pk]),
                            {"note": ""})
     assert response.status_code == 200 and 'class="anmu-field__error"' in response.content.decode()
+
+
+def test_putting_someone_on_duty_now_resolves_the_nobody_on_duty_alert(personas, tomorrow_8am):
+    from notifications.services import roster_gap_raise
+
+    mch = personas.users.mch_a
+    gap = roster_gap_raise(institution=personas.inst.hospital_a, now=timezone.now())[0]
+    add_shift(personas, mch, start=tomorrow_8am)  # a later shift does not cover the gap
+    assert Alert.objects.get(pk=gap.pk).is_open
+    add_shift(personas, mch, user=personas.users.obstetrician_a, start=timezone.now() - hours(1), length=8)
+    gap = Alert.objects.get(pk=gap.pk)
+    assert (gap.closed_reason, gap.acknowledged_by) == (Alert.CloseReason.HANDLED, mch)

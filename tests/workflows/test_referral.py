@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.translation import override
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -348,7 +349,13 @@ def test_unanswered_referral_escalates_to_the_deputy_then_the_next_level_centre_
     sweep_due(referral, rs.RESPONSE_DUE)
     referral.refresh_from_db()
     assert (referral.escalation_level, referral.escalated_to) == (2, personas.centres.province)
-    assert alerts("referral.escalated", escalation_level=0) >= {"deputy_city", "duty_province1", "bureau_a"}
+    # Who can act gets the critical alert; the bureau, which cannot answer, is told what it is for.
+    assert alerts("referral.escalated", escalation_level=0) == {"deputy_city", "duty_province1"}
+    oversight = Alert.objects.get(kind="referral.escalated.oversight")
+    assert (oversight.recipient, oversight.priority) == (personas.users.bureau_a, Alert.Priority.URGENT)
+    with override("zh-hans"):
+        assert "您无法直接应答" in oversight.body_text and personas.centres.city.duty_phone in oversight.body_text
+    assert not Deadline.objects.filter(kind=ESCALATE, state="pending", payload__chain=str(oversight.chain)).exists()
     reasons = list(referral.history.values_list("history_change_reason", flat=True))
     assert any("next-level centre" in (r or "") for r in reasons)
     # The next-level centre now sees it, has the task, and may take her.
@@ -443,7 +450,7 @@ def test_consultation_to_a_centre_answered_or_escalated(personas, staff):
     sweep_due(consultation, rs.CONSULTATION_DUE)
     assert alerts("consultation.escalated") == {"deputy_city"}
     sweep_due(consultation, rs.CONSULTATION_DUE)
-    assert "mch_a" in alerts("consultation.escalated")
+    assert alerts("consultation.escalated.oversight") == {"mch_a"}
     with pytest.raises(ActionDenied):
         rs.consultation_answer(consultation=consultation, by=personas.users.duty_b, answer="x")
     rs.consultation_answer(consultation=consultation, by=staff.city2, answer="建议转诊至省级中心评估")

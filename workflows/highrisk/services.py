@@ -22,19 +22,24 @@ from django.utils.translation import gettext_noop
 from cases.models import (
     SEVERITY,
     Assessment,
+    AssessmentReferral,
     CasePlan,
     CaseTransfer,
     Colour,
+    Consultation,
+    ContinuationEvaluation,
     FollowUpVisit,
     HighRiskCase,
     Pregnancy,
+    Referral,
     Tracing,
     TracingAttempt,
 )
 from cases.rules import settings_for
+from notifications import kinds
 from notifications.models import Alert
 from notifications.recipients import to_role, to_step, to_user
-from notifications.services import alert_raise
+from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
 from organisations.http import ActionDenied
 from organisations.models import CLINICAL_ROLES, Institution, Membership, Region, RescueCentre, Role
 from organisations.scoping import area_q, user_scope
@@ -132,6 +137,7 @@ def highrisk_case_report(*, case: HighRiskCase, by: Any, now: dt.datetime | None
         case.report(to=mch or case.institution, at=now)
         save_with_history(case, by=by, reason="reported to the county MCH institute")
         deadlines_cancel_for(case, kind=REPORT_DUE, by=by, reason="reported")
+        alerts_resolve(subject=case, step=kinds.CASE_REPORTED, by=by)
         alert_raise(
             kind="highrisk.reported", subject=case, link=case_link(case),
             title=gettext_noop("High-risk case reported: %(woman)s"),
@@ -231,6 +237,7 @@ def highrisk_case_reassign(*, case: HighRiskCase, to: Any, by: Any, reason: str)
             raise ValidationError({"to": _("This doctor is already responsible.")})
         case.responsible_doctor = to
         save_with_history(case, by=by, reason=f"reassigned: {reason.strip()}")
+        alerts_resolve(subject=case, step=kinds.CASE_REASSIGNED, by=by)
         params = {"woman": case.pregnancy.woman.name, "from": str(previous), "to": str(to), "reason": reason.strip()}
         alert_raise(kind="highrisk.reassigned", priority=Alert.Priority.URGENT, subject=case, link=case_link(case),
                     title=gettext_noop("You are now responsible for %(woman)s"),
@@ -387,6 +394,8 @@ def followup_record(*, visit: Any, by: Any, institution: Institution, findings: 
         if case.state == HighRiskCase.State.LOST:
             case.mark_found()
             save_with_history(case, by=by, reason="seen again: back under management")
+            for subject in [case, *case.tracings.all()]:
+                alerts_resolve(subject=subject, step=kinds.WOMAN_FOUND, by=by)
         if case.is_open and case.state not in (HighRiskCase.State.CLOSED,):
             followup_schedule(case=case, by=by, after=timezone.localdate())
     return visit
@@ -444,6 +453,8 @@ def tracing_found(*, tracing: Any, by: Any, outcome: str) -> Any:
         tracing.found(at=timezone.now(), outcome=outcome.strip())
         save_with_history(tracing, by=by, reason="found")
         deadlines_cancel_for(tracing, kind=TRACING_DUE, by=by, reason="found")
+        alerts_resolve(subject=tracing, step=kinds.WOMAN_FOUND, by=by)
+        alerts_resolve(subject=case, step=kinds.WOMAN_FOUND, by=by)
         if case.state == HighRiskCase.State.LOST:
             case.mark_found()
             save_with_history(case, by=by, reason="found: back under management")
@@ -534,6 +545,8 @@ def case_transfer_accept(*, transfer: Any, by: Any, doctor: Any) -> Any:
         case.region = transfer.to_institution.region
         case.responsible_doctor = doctor
         save_with_history(case, by=by, reason=f"transferred from {transfer.from_institution.name}")
+        alerts_resolve(subject=transfer, step=kinds.TRANSFER_ANSWERED, by=by)
+        alerts_resolve(subject=case, step=kinds.CASE_REASSIGNED, by=by)
         params = {"woman": case.pregnancy.woman.name, "to": transfer.to_institution.name, "doctor": str(doctor)}
         alert_raise(kind="highrisk.transfer_accepted", subject=transfer, link=case_link(case),
                     title=gettext_noop("Transfer accepted: %(woman)s is now managed at %(to)s"),
@@ -556,6 +569,7 @@ def case_transfer_reject(*, transfer: Any, by: Any, reason: str) -> Any:
         transfer.reject(by=by, at=timezone.now(), reason=reason.strip())
         save_with_history(transfer, by=by, reason="transfer rejected")
         flow_complete(transfer, "answer")
+        alerts_resolve(subject=transfer, step=kinds.TRANSFER_ANSWERED, by=by)
         alert_raise(kind="highrisk.transfer_rejected", priority=Alert.Priority.URGENT, subject=transfer,
                     link=case_link(transfer.case),
                     title=gettext_noop("Transfer rejected: %(woman)s stays with you"),
@@ -581,6 +595,7 @@ def _transfer_withdraw(transfer: Any, *, by: Any, reason: str) -> None:
     transfer.cancel(by=by, at=timezone.now(), reason=reason)
     save_with_history(transfer, by=by, reason="transfer withdrawn")
     flow_cancel(transfer)
+    alerts_close_stale(subjects=[transfer], reason=Alert.CloseReason.WITHDRAWN, by=by)
     alert_raise(kind="highrisk.transfer_withdrawn", subject=transfer, link=case_link(transfer.case),
                 title=gettext_noop("Transfer withdrawn: %(woman)s"), body=gettext_noop("%(reason)s"),
                 params={"woman": transfer.case.pregnancy.woman.name, "reason": reason},
@@ -657,6 +672,7 @@ def case_close(*, case: HighRiskCase, by: Any, kind: str, reason: str) -> HighRi
             save_with_history(visit, by=by, reason="case closed")
             deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="case closed")
         deadlines_cancel_for(case, by=by, reason="case closed")
+        alerts_close_stale(subjects=_case_alert_subjects(case), reason=Alert.CloseReason.CASE_CLOSED, by=by)
         _pending_transfers_withdraw(case, by=by, reason=_("The case was closed."))
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
         if kind == HighRiskCase.CloseKind.ENDED and pregnancy.status == Pregnancy.Status.ONGOING:
@@ -684,6 +700,22 @@ def case_reopen(*, case: HighRiskCase, by: Any, reason: str) -> HighRiskCase:
     return case
 
 
+def _case_alert_subjects(case: HighRiskCase) -> list[Any]:
+    """The records whose alerts are about this case: the case, its tracings and its transfers."""
+    return [case, *Tracing.objects.filter(case=case).only("pk"), *CaseTransfer.objects.filter(case=case).only("pk")]
+
+
+def _pregnancy_alert_subjects(pregnancy: Pregnancy) -> list[Any]:
+    """Every record of this pregnancy that alerts can be about."""
+    subjects: list[Any] = [pregnancy]
+    case = HighRiskCase.objects.filter(pregnancy=pregnancy).first()
+    if case is not None:
+        subjects += _case_alert_subjects(case)
+    for model in (Referral, Consultation, AssessmentReferral, ContinuationEvaluation, Assessment):
+        subjects += list(model.objects.filter(pregnancy=pregnancy).only("pk"))  # type: ignore[attr-defined]
+    return subjects
+
+
 # The death-report process registers here the function that starts its report. Every recorded maternal
 # death runs each hook inside the transaction that records it, with (pregnancy=, case=, by=, source=):
 # ``case`` is the high-risk case or None, ``source`` the record where the death was recorded (the case,
@@ -700,6 +732,9 @@ def pregnancy_end_by_death(*, pregnancy: Pregnancy, by: Any, at: dt.datetime, no
     if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
         pregnancy.record_death()
         save_with_history(pregnancy, by=by, reason="maternal death")
+    # Nothing asked about her stays open (the death alerts raised next are about the death itself; the
+    # news of a withdrawn transfer below is raised after this).
+    alerts_close_stale(subjects=_pregnancy_alert_subjects(pregnancy), reason=Alert.CloseReason.WOMAN_DIED, by=by)
     case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy=pregnancy).first()
     if case is not None and case.is_open:
         case.record_death(at=at, note=note)

@@ -38,10 +38,10 @@ from cases.models import (
 )
 from cases.nearmiss import BY_CODE
 from cases.rules import settings_for
-from notifications import push
-from notifications.models import Alert
+from notifications import kinds, push
+from notifications.models import Alert, choice_param
 from notifications.recipients import on_roster, register_step, role_members, to_duty, to_step, to_user
-from notifications.services import alert_raise, alerts_close_for
+from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
 from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import DutyShift, Institution, Membership, RescueCentre, Role, User
 from organisations.selectors import covering_rescue_centres, referral_centre_choices
@@ -56,8 +56,6 @@ ANSWER_ROLES = frozenset({Role.DUTY_DOCTOR})
 RESPONSE_DUE = "referral.response_due"
 FEEDBACK_DUE = "referral.feedback_due"
 CONSULTATION_DUE = "consultation.response_due"
-# Alert kinds that ask the centre to answer; closed for everyone once someone has.
-ASKING_KINDS = ("referral.requested", "referral.escalated")
 URGENCY_NAMES = {Urgency.EMERGENCY: gettext_noop("Emergency"), Urgency.URGENT: gettext_noop("Urgent"),
                  Urgency.PLANNED: gettext_noop("Planned")}
 
@@ -331,7 +329,7 @@ def referral_attach(*, referral: Referral, by: Any, upload: Any) -> ReferralAtta
 def _answered(referral: Referral, *, by: Any) -> None:
     """The centre has answered: its response deadlines stop and the asking alerts close for everyone."""
     deadlines_cancel_for(referral, kind=RESPONSE_DUE, by=by, reason="answered")
-    alerts_close_for(subject=referral, kinds=ASKING_KINDS, by=by)
+    alerts_resolve(subject=referral, step=kinds.REFERRAL_ANSWERED, by=by)
 
 
 def referral_accept(*, referral: Referral, by: Any, team: str, expected_arrival_at: dt.datetime | None = None) -> Referral:
@@ -362,8 +360,8 @@ def referral_accept(*, referral: Referral, by: Any, team: str, expected_arrival_
         _notify_sender(referral, kind="referral.accepted", title=gettext_noop("Accepted: %(woman)s → %(centre)s"),
                        body=gettext_noop("Accepted by %(who)s; team %(team)s; expected arrival %(eta)s. "
                                          "Record the departure when she leaves."),
-                       priority=Alert.Priority.CRITICAL if referral.urgency == Urgency.EMERGENCY
-                       else Alert.Priority.URGENT, who=str(by), team=team.strip(), eta=eta)
+                       priority=Alert.Priority.URGENT if referral.urgency == Urgency.EMERGENCY
+                       else Alert.Priority.ROUTINE, who=str(by), team=team.strip(), eta=eta)
         _board_push(referral)
     return referral
 
@@ -380,7 +378,9 @@ def referral_decline(*, referral: Referral, by: Any, reason: str) -> Referral:
         save_with_history(referral, by=by, reason="declined")
         flow_complete(referral, "respond")
         _answered(referral, by=by)
-        _notify_sender(referral, kind="referral.declined", priority=Alert.Priority.CRITICAL,
+        _notify_sender(referral, kind="referral.declined",
+                       priority=Alert.Priority.CRITICAL if referral.urgency == Urgency.EMERGENCY
+                       else Alert.Priority.URGENT,
                        title=gettext_noop("Declined: %(woman)s — redirect now"),
                        body=gettext_noop("%(centre)s declined: %(reason)s. Choose another centre."),
                        reason=reason.strip())
@@ -409,6 +409,8 @@ def referral_redirect(*, referral: Referral, by: Any, to_centre: RescueCentre, r
         save_with_history(referral, by=by, reason="redirected")
         flow_complete(referral, "respond" if was == Referral.State.REQUESTED else "reroute")
         _answered(referral, by=by)
+        alerts_resolve(subject=referral, step=kinds.REFERRAL_REROUTED, by=by)
+        alerts_close_stale(subjects=[referral], reason=Alert.CloseReason.REFERRAL_REDIRECTED, by=by)
         vitals = {name: getattr(referral, name) for name in VITAL_FIELDS}
         new = referral_request(
             pregnancy=referral.pregnancy, by=referral.requested_by, from_institution=referral.from_institution,
@@ -445,12 +447,13 @@ def referral_depart(*, referral: Referral, by: Any, transport: str, escort: str 
         referral.depart(at=at, transport=transport, escort=(escort or "").strip())
         save_with_history(referral, by=by, reason="departed")
         flow_complete(referral, "depart")
+        alerts_resolve(subject=referral, step=kinds.REFERRAL_DEPARTED, by=by)
         eta = timezone.localtime(referral.expected_arrival_at).strftime("%H:%M") if referral.expected_arrival_at else "—"
         _notify_centre(referral, kind="referral.departed", title=gettext_noop("En route: %(woman)s from %(from)s"),
                        body=gettext_noop("%(transport)s left at %(at)s; expected arrival %(eta)s."),
-                       priority=Alert.Priority.CRITICAL if referral.urgency == Urgency.EMERGENCY
-                       else Alert.Priority.URGENT,
-                       transport=str(referral.get_transport_display()), at=timezone.localtime(at).strftime("%H:%M"),
+                       priority=Alert.Priority.URGENT if referral.urgency == Urgency.EMERGENCY
+                       else Alert.Priority.ROUTINE,
+                       transport=choice_param(referral, "transport"), at=timezone.localtime(at).strftime("%H:%M"),
                        eta=eta)
         _board_push(referral)
     return referral
@@ -473,6 +476,7 @@ def referral_arrive(*, referral: Referral, by: Any, at: dt.datetime | None = Non
         if was == Referral.State.ACCEPTED:
             flow_complete(referral, "depart")
         flow_complete(referral, "arrive")
+        alerts_resolve(subject=referral, step=kinds.REFERRAL_ARRIVED, by=by)
         _notify_sender(referral, kind="referral.arrived", priority=Alert.Priority.ROUTINE,
                        title=gettext_noop("Arrived: %(woman)s at %(centre)s"),
                        body=gettext_noop("Arrived at %(at)s."), at=timezone.localtime(at).strftime("%H:%M"))
@@ -525,10 +529,10 @@ def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
         if outcome == Referral.Outcome.DIED:
             _maternal_death(referral, by=by, at=at, note=note.strip())
         _notify_sender(referral, kind="referral.outcome",
-                       priority=Alert.Priority.CRITICAL if outcome == Referral.Outcome.DIED else Alert.Priority.ROUTINE,
+                       priority=Alert.Priority.URGENT if outcome == Referral.Outcome.DIED else Alert.Priority.ROUTINE,
                        title=gettext_noop("Outcome: %(woman)s — %(outcome)s"),
                        body=gettext_noop("%(centre)s recorded the outcome; its feedback follows."),
-                       outcome=str(referral.get_outcome_display()))
+                       outcome=choice_param(referral, "outcome"))
         _board_push(referral)
     return referral
 
@@ -564,7 +568,8 @@ def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str)
         save_with_history(referral, by=by, reason="feedback given")
         flow_complete(referral, "feedback")
         deadlines_cancel_for(referral, kind=FEEDBACK_DUE, by=by, reason="feedback given")
-        alerts_close_for(subject=referral, kinds=("referral.feedback_overdue",), by=by)
+        alerts_resolve(subject=referral, step=kinds.REFERRAL_FEEDBACK_GIVEN, by=by)
+        alerts_close_stale(subjects=[referral], reason=Alert.CloseReason.REFERRAL_ENDED, by=by)
         _notify_sender(referral, kind="referral.feedback", priority=Alert.Priority.ROUTINE,
                        title=gettext_noop("Feedback from %(centre)s: %(woman)s"),
                        body=gettext_noop("Read the summary and advice on the referral page."))
@@ -612,7 +617,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         save_with_history(referral, by=by, reason="cancelled")
         flow_cancel(referral)
         deadlines_cancel_for(referral, by=by, reason="cancelled")
-        alerts_close_for(subject=referral, kinds=ASKING_KINDS, by=by)
+        alerts_close_stale(subjects=[referral], reason=Alert.CloseReason.REFERRAL_CANCELLED, by=by)
         kwargs = {"kind": "referral.cancelled", "title": gettext_noop("Cancelled: referral of %(woman)s"),
                   "body": gettext_noop("%(reason)s"), "reason": reason.strip()}
         if sender:
@@ -656,18 +661,31 @@ def referral_response_overdue(deadline: Any) -> None:
         upper = next_level_centre(referral.to_centre)
         referral.escalated_to = upper
         save_with_history(referral, by=None, reason="escalated: the next-level centre and the bureau are alerted")
-        targets = [to_step("bureau_officer", referral.from_institution)]
-        if upper is not None:
-            targets.append(to_duty(upper.institution))
-        # The alert belongs to the receiving side: unacknowledged, its own chain (on_call, mch_officer,
-        # bureau_officer) runs up from the next-level centre, never back to the sending hospital.
+        # Those who can act get the critical alert: the next-level centre's duty doctors (who may accept
+        # her), else the receiving centre's again. It belongs to that side: unacknowledged, its own chain
+        # (on_call, mch_officer, bureau_officer) runs up from there, never back to the sending hospital.
         receiving = upper.institution if upper is not None else referral.to_centre.institution
+        elapsed = int((now - referral.requested_at).total_seconds() // 60)
+        params = _params(referral, upper=upper.institution.name if upper else referral.to_centre.institution.name,
+                         minutes=elapsed, phone=referral.to_centre.duty_phone or "—")
         alert_raise(kind="referral.escalated", priority=Alert.Priority.CRITICAL, subject=referral,
                     link=referral_link(referral),
                     title=gettext_noop("Escalated: %(centre)s has not answered the referral of %(woman)s"),
-                    body=gettext_noop("%(urgency)s referral from %(from)s, unanswered. %(upper)s may accept her."),
-                    params=_params(referral, upper=upper.institution.name if upper else "—"), to=targets,
-                    institution=receiving, now=now)
+                    body=gettext_noop("%(urgency)s referral from %(from)s, unanswered for %(minutes)s minutes. "
+                                      "%(upper)s may accept her: answer now."),
+                    params=params, to=[to_duty(receiving)], institution=receiving, now=now)
+        # The sending area's bureau oversees: it cannot answer, so it is told what the alert is for and
+        # what it can do. It never escalates; it closes once someone answers.
+        alert_raise(kind="referral.escalated.oversight", priority=Alert.Priority.URGENT, subject=referral,
+                    link=referral_link(referral),
+                    title=gettext_noop("For oversight: %(centre)s has not answered the referral of %(woman)s"),
+                    body=gettext_noop("%(urgency)s referral from %(from)s, unanswered for %(minutes)s minutes; "
+                                      "%(upper)s has been alerted and may accept her. You cannot answer it "
+                                      "yourself: phone %(centre)s (duty phone %(phone)s) if it stays unanswered, "
+                                      "and follow it on the referral page. This alert closes by itself once "
+                                      "the referral is answered."),
+                    params=params, to=[to_step("bureau_officer", referral.from_institution)],
+                    institution=referral.from_institution, now=now)
     _board_push(referral)
 
 
@@ -720,7 +738,7 @@ def consultation_request(*, pregnancy: Pregnancy, by: Any, from_institution: Ins
                     priority=Alert.Priority.CRITICAL if urgency == Urgency.EMERGENCY else Alert.Priority.URGENT,
                     title=gettext_noop("Consultation (%(mode)s) asked by %(from)s: %(woman)s"),
                     body=gettext_noop("Answer within %(minutes)s minutes."),
-                    params={"mode": str(consultation.get_mode_display()), "from": from_institution.name,
+                    params={"mode": choice_param(consultation, "mode"), "from": from_institution.name,
                             "woman": pregnancy.woman.name, "minutes": minutes},
                     to=[to_user(to_expert)] if to_expert is not None else [to_duty(to_centre.institution)],  # type: ignore[union-attr]
                     institution=to_centre.institution if to_centre is not None else from_institution)
@@ -755,7 +773,7 @@ def consultation_answer(*, consultation: Consultation, by: Any, answer: str,
         save_with_history(consultation, by=by, reason="answered")
         flow_complete(consultation, "answer")
         deadlines_cancel_for(consultation, kind=CONSULTATION_DUE, by=by, reason="answered")
-        alerts_close_for(subject=consultation, kinds=("consultation.requested", "consultation.escalated"), by=by)
+        alerts_resolve(subject=consultation, step=kinds.CONSULTATION_ANSWERED, by=by)
         alert_raise(kind="consultation.answered", subject=consultation, link=consultation_link(consultation),
                     title=gettext_noop("Consultation answered: %(woman)s"), body=gettext_noop("By %(who)s."),
                     params={"woman": consultation.pregnancy.woman.name, "who": str(by)},
@@ -776,7 +794,7 @@ def consultation_cancel(*, consultation: Consultation, by: Any, reason: str) -> 
         save_with_history(consultation, by=by, reason="cancelled")
         flow_cancel(consultation)
         deadlines_cancel_for(consultation, by=by, reason="cancelled")
-        alerts_close_for(subject=consultation, kinds=("consultation.requested", "consultation.escalated"), by=by)
+        alerts_close_stale(subjects=[consultation], reason=Alert.CloseReason.WITHDRAWN, by=by)
     return consultation
 
 
@@ -798,12 +816,23 @@ def consultation_overdue(deadline: Any) -> None:
         membership = Membership.objects.filter(user=consultation.to_expert, is_active=True).select_related(
             "institution").first()
         host = membership.institution if membership else consultation.from_institution
-    targets = [to_step("on_call", host)] if level == 1 else [to_step("mch_officer", consultation.from_institution)]
-    alert_raise(kind="consultation.escalated", priority=Alert.Priority.CRITICAL, subject=consultation,
-                link=consultation_link(consultation), title=gettext_noop("Consultation unanswered: %(woman)s"),
-                body=gettext_noop("Asked by %(from)s; no answer in time."),
-                params={"woman": consultation.pregnancy.woman.name, "from": consultation.from_institution.name},
-                to=targets, institution=host)
+    params = {"woman": consultation.pregnancy.woman.name, "from": consultation.from_institution.name,
+              "host": host.name}
+    if level == 1:
+        alert_raise(kind="consultation.escalated", priority=Alert.Priority.CRITICAL, subject=consultation,
+                    link=consultation_link(consultation), title=gettext_noop("Consultation unanswered: %(woman)s"),
+                    body=gettext_noop("Asked by %(from)s; no answer in time."),
+                    params=params, to=[to_step("on_call", host)], institution=host)
+    else:
+        # The requesting area's MCH officer oversees: it cannot answer, so it is told what to do.
+        alert_raise(kind="consultation.escalated.oversight", priority=Alert.Priority.URGENT, subject=consultation,
+                    link=consultation_link(consultation),
+                    title=gettext_noop("For oversight: consultation for %(woman)s unanswered"),
+                    body=gettext_noop("Asked by %(from)s of %(host)s; still no answer after the deputy was "
+                                      "alerted. You cannot answer it yourself: phone %(host)s and make sure "
+                                      "someone answers. This alert closes by itself once it is answered."),
+                    params=params, to=[to_step("mch_officer", consultation.from_institution)],
+                    institution=consultation.from_institution)
     if level == 1:
         minutes = (consultation.response_due_at - consultation.requested_at).total_seconds() / 60
         deadline_create(kind=CONSULTATION_DUE, due_at=timezone.now() + dt.timedelta(minutes=minutes),

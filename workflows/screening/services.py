@@ -35,9 +35,10 @@ from cases.plausibility import NeedsConfirmation, pregnancy_warnings, woman_warn
 from cases.risk import KEYS, RiskInputError, risk_evaluate, risk_input_parse, ruleset_for_province
 from cases.rules import screening_item_codes, screening_items, settings_for
 from cases.selectors import visible_pregnancies, visible_women
+from notifications import kinds
 from notifications.models import Alert
 from notifications.recipients import to_duty, to_role, to_step, to_user
-from notifications.services import alert_raise
+from notifications.services import alert_raise, alerts_resolve
 from organisations.http import ActionDenied
 from organisations.models import AccessLog, Institution, Region, RescueCentre, Role
 from organisations.selectors import covering_rescue_centres
@@ -367,6 +368,7 @@ def assessment_record(
             referral.mark_assessed(assessment=assessment)
             save_with_history(referral, by=by, reason="assessed")
             deadlines_cancel_for(referral, kind=ASSESSMENT_DUE, by=by, reason="assessed")
+            alerts_resolve(subject=referral, step=kinds.SCREEN_ASSESSED, by=by)
         _consequences(pregnancy=pregnancy, assessment=assessment, previous=previous, by=by, institution=institution,
                       now=now)
     return assessment
@@ -463,6 +465,7 @@ def continuation_evaluation_record(*, evaluation: ContinuationEvaluation, by: An
         evaluation.record(decision=decision, by=by, note=note.strip(), at=timezone.now())
         save_with_history(evaluation, by=by, reason=f"evaluated: {decision}")
         deadlines_cancel_for(evaluation, kind=CONTINUATION_DUE, by=by, reason="evaluated")
+        alerts_resolve(subject=evaluation, step=kinds.CONTINUATION_EVALUATED, by=by)
     return evaluation
 
 

@@ -1,0 +1,158 @@
+"""Every kind of alert, declared once: its name, its nature, the priorities it may have and what resolves it.
+
+An **actionable** alert is tied to a pending step (answer this referral, report this case, write the death
+report). It resolves by itself when that step is taken, by anyone, for everyone, naming who did it: the
+service that performs the step calls ``alerts_resolve(subject=..., step=..., by=...)`` with one of the
+steps named in ``resolved_by``. It may be critical, and then escalates by its policy.
+
+An **informational** alert tells what happened (accepted, departed, feedback given, a colleague's action).
+It is routine or urgent, never critical: it never escalates and never sends SMS. Some close when a later
+step makes them moot (``resolved_by`` again, e.g. "accepted, record the departure" once she has left).
+
+Either kind closes with a reason once the record it is about reaches a state where it no longer applies
+(the referral ended, the case closed, the woman died): ``alerts_close_stale``. Death alerts are about the
+death itself and its report, so they outlive their record (``outlives_subject``).
+
+``alert_raise`` refuses a kind that is not declared here, a priority the kind does not allow, and any
+escalation of an informational kind: a mistake fails loudly in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ROUTINE, URGENT, CRITICAL = "routine", "urgent", "critical"
+
+
+class Nature(models.TextChoices):
+    ACTIONABLE = "actionable", _("Something to do")
+    INFORMATIONAL = "informational", _("For information")
+
+
+# Steps that resolve alerts. Each is passed to ``alerts_resolve`` by the service that performs it.
+REFERRAL_ANSWERED = "referral.answered"              # accepted, declined or redirected by a centre
+REFERRAL_REROUTED = "referral.rerouted"              # the sender redirected a declined referral
+REFERRAL_DEPARTED = "referral.departed"
+REFERRAL_ARRIVED = "referral.arrived"
+REFERRAL_FEEDBACK_GIVEN = "referral.feedback_given"
+CONSULTATION_ANSWERED = "consultation.answered"
+CASE_REPORTED = "highrisk.reported"
+CASE_REASSIGNED = "highrisk.reassigned"              # a new responsible doctor (reassigned or transferred)
+WOMAN_FOUND = "highrisk.found"                       # found by tracing, or seen again at a visit
+TRANSFER_ANSWERED = "highrisk.transfer_answered"
+SCREEN_ASSESSED = "screening.assessed"
+CONTINUATION_EVALUATED = "screening.evaluated"
+ROSTER_COVERED = "roster.covered"                    # someone is now on duty
+# Filed by the death-report process (孕产妇死亡报告), which is not built yet: until then the death alerts
+# close when someone acknowledges them.
+DEATH_REPORTED = "death.reported"
+FUTURE_STEPS = frozenset({DEATH_REPORTED})
+
+
+@dataclass(frozen=True)
+class AlertKind:
+    code: str
+    label: Any  # lazy zh-hans name shown in the inbox
+    nature: str
+    priorities: frozenset[str]
+    resolved_by: tuple[str, ...] = ()
+    outlives_subject: bool = False
+
+    @property
+    def actionable(self) -> bool:
+        return self.nature == Nature.ACTIONABLE
+
+    def __post_init__(self) -> None:
+        if self.nature == Nature.INFORMATIONAL and CRITICAL in self.priorities:
+            raise ValueError(f"{self.code}: an informational alert is never critical")
+        if self.nature == Nature.ACTIONABLE and not self.resolved_by:
+            raise ValueError(f"{self.code}: an actionable alert names the step that resolves it")
+
+
+def _act(code: str, label: Any, *priorities: str, by: tuple[str, ...], outlives: bool = False) -> AlertKind:
+    return AlertKind(code, label, Nature.ACTIONABLE, frozenset(priorities), by, outlives)
+
+
+def _info(code: str, label: Any, *priorities: str, by: tuple[str, ...] = ()) -> AlertKind:
+    return AlertKind(code, label, Nature.INFORMATIONAL, frozenset(priorities), by)
+
+
+_ALL = [
+    # Referral and rescue (危急重症转诊救治)
+    _act("referral.requested", _("Referral: answer it"), CRITICAL, URGENT, by=(REFERRAL_ANSWERED,)),
+    _act("referral.escalated", _("Referral unanswered: escalated"), CRITICAL, by=(REFERRAL_ANSWERED,)),
+    _info("referral.escalated.oversight", _("Referral unanswered: for oversight"), URGENT, by=(REFERRAL_ANSWERED,)),
+    _info("referral.unanswered", _("Referral still unanswered"), URGENT, by=(REFERRAL_ANSWERED,)),
+    _info("referral.accepted", _("Referral accepted"), URGENT, ROUTINE, by=(REFERRAL_DEPARTED, REFERRAL_ARRIVED)),
+    _act("referral.declined", _("Referral declined: redirect"), CRITICAL, URGENT, by=(REFERRAL_REROUTED,)),
+    _info("referral.redirected", _("Referral redirected"), URGENT),
+    _info("referral.departed", _("Referral: on the way"), URGENT, ROUTINE, by=(REFERRAL_ARRIVED,)),
+    _info("referral.arrived", _("Referral: arrived"), ROUTINE),
+    _info("referral.outcome", _("Referral: outcome"), URGENT, ROUTINE),
+    _act("referral.death", _("Maternal death after referral"), CRITICAL, by=(DEATH_REPORTED,), outlives=True),
+    _info("referral.feedback", _("Referral: feedback"), ROUTINE),
+    _act("referral.feedback_overdue", _("Referral feedback overdue"), URGENT, by=(REFERRAL_FEEDBACK_GIVEN,)),
+    _info("referral.cancelled", _("Referral cancelled"), URGENT),
+    _act("consultation.requested", _("Consultation: answer it"), CRITICAL, URGENT, by=(CONSULTATION_ANSWERED,)),
+    _info("consultation.answered", _("Consultation answered"), ROUTINE),
+    _act("consultation.escalated", _("Consultation unanswered: escalated"), CRITICAL, by=(CONSULTATION_ANSWERED,)),
+    _info("consultation.escalated.oversight", _("Consultation unanswered: for oversight"), URGENT,
+          by=(CONSULTATION_ANSWERED,)),
+    _info("nearmiss.marked", _("Near miss recorded"), URGENT),
+    # High-risk case management (高危孕产妇专案管理)
+    _act("highrisk.opened", _("High-risk case: report it"), URGENT, by=(CASE_REPORTED,)),
+    _info("highrisk.opened.mch", _("New high-risk case"), URGENT, by=(CASE_REPORTED,)),
+    _info("highrisk.reported", _("High-risk case reported"), ROUTINE),
+    _act("highrisk.report_overdue", _("High-risk case report overdue"), CRITICAL, by=(CASE_REPORTED,)),
+    _info("highrisk.reassigned", _("Responsible doctor changed"), URGENT, ROUTINE),
+    _info("highrisk.delivery_place", _("Delivery planned below the required level"), URGENT),
+    _act("highrisk.tracing", _("Missed visit: trace her"), URGENT, by=(WOMAN_FOUND,)),
+    _act("highrisk.lost", _("Lost to follow-up"), CRITICAL, by=(WOMAN_FOUND,)),
+    _act("highrisk.transfer_requested", _("Case transfer: answer it"), URGENT, by=(TRANSFER_ANSWERED,)),
+    _info("highrisk.transfer_accepted", _("Case transfer accepted"), ROUTINE),
+    _info("highrisk.transfer_rejected", _("Case transfer rejected"), URGENT),
+    _info("highrisk.transfer_withdrawn", _("Case transfer withdrawn"), ROUTINE),
+    _act("highrisk.death", _("Maternal death"), CRITICAL, by=(DEATH_REPORTED,), outlives=True),
+    _act("highrisk.orphaned", _("Case without a responsible doctor"), URGENT, by=(CASE_REASSIGNED,)),
+    # Risk screening and assessment (妊娠风险筛查与评估)
+    _info("screening.woman_found", _("Her record was found by another institution"), ROUTINE),
+    _act("screening.referred", _("Screen positive: assess her"), URGENT, ROUTINE, by=(SCREEN_ASSESSED,)),
+    _act("screening.assessment_overdue", _("Assessment overdue after a positive screen"), URGENT,
+         by=(SCREEN_ASSESSED,)),
+    _info("screening.colour_rose", _("Risk colour rose"), URGENT, ROUTINE),
+    _act("screening.continuation_requested", _("Red woman: evaluate whether the pregnancy can continue"), URGENT,
+         by=(CONTINUATION_EVALUATED,)),
+    _act("screening.continuation_overdue", _("Continuation evaluation overdue"), CRITICAL,
+         by=(CONTINUATION_EVALUATED,)),
+    # Duty roster (值班)
+    _act("roster.gap", _("Nobody on duty"), CRITICAL, by=(ROSTER_COVERED,)),
+    _info("roster.shift", _("Duty roster: shift assigned"), ROUTINE),
+    _info("roster.handover", _("Duty roster: handover note"), URGENT),
+]
+
+KINDS: dict[str, AlertKind] = {kind.code: kind for kind in _ALL}
+
+
+def kind_for(code: str) -> AlertKind:
+    """The declared kind, or ValueError: an alert of an undeclared kind is a programming error."""
+    try:
+        return KINDS[code]
+    except KeyError:
+        raise ValueError(f"unknown alert kind {code!r}: declare it in notifications/kinds.py") from None
+
+
+def kind_label(code: str) -> str:
+    kind = KINDS.get(code)
+    return str(kind.label) if kind is not None else code
+
+
+def kinds_resolved_by(step: str) -> list[str]:
+    return [kind.code for kind in KINDS.values() if step in kind.resolved_by]
+
+
+def stale_kinds_excluded() -> list[str]:
+    return [kind.code for kind in KINDS.values() if kind.outlives_subject]
