@@ -24,6 +24,18 @@ def _declare_test_alert_kinds() -> None:
         kinds.KINDS.setdefault(kind.code, kind)
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts and ends in the site's language. The test client's LocaleMiddleware activates a
+    request's language in this thread and leaves it there, so one English request made the next test's
+    alerts English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def national_data(django_db_blocker):
     """The national rule set, province settings and alert policy are migration data; a transactional
