@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -22,7 +23,10 @@ from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import translation
@@ -40,11 +44,11 @@ BACKLOG_LIMIT = 200
 LAYER_ERRORS = (RedisError, OSError, TimeoutError)
 
 T = TypeVar("T")
-# How long a batch waits for company. channels-redis hands a process its messages one at a time (four
-# Redis round trips each), so a raise to twenty doctors arrives over ~20-80 ms: a short wait for loads
-# gathers several per query; receipts are bookkeeping, and waiting longer keeps them out of the way of
-# the loads (one UPDATE for a whole raise). Measured in benchmarks/referral.py.
-BATCH_WINDOW_SECONDS = {"loads": 0.003, "marks": 0.1}
+# How long a batch waits for company. A raise to twenty doctors reaches a server process as twenty
+# messages within a few milliseconds (over ~80 ms on channels-redis' queue layer, which pops them one at a
+# time): a 1 ms wait gathers most loads into one query; receipts are bookkeeping, and a longer wait keeps
+# them out of the loads' way (one UPDATE for a whole raise). Measured with benchmarks/referral.py.
+BATCH_WINDOW_SECONDS = {"loads": 0.001, "marks": 0.1}
 
 
 @cache
@@ -211,12 +215,29 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         cleanly — refused before the handshake, 1013 after it — instead of crashing the consumer, which
         the server would answer with HTTP 500. The page shows itself offline and retries."""
         try:
-            await super().__call__(scope, receive, send)
+            await self._serve(scope, receive, send)
         except LAYER_ERRORS as exc:
             logger.warning("alert socket closed, channel layer unavailable: %s", type(exc).__name__)
             self._stop_recheck()
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """channels' ``AsyncConsumer.__call__`` with the layer's ``new_channel`` bounded: on the pub/sub
+        layer it is a SUBSCRIBE, which a frozen Redis never answers (the layer has no read timeout)."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        try:
+            if self.channel_layer is None:
+                await await_many_dispatch([receive], self.dispatch)
+                return
+            self.channel_name = await asyncio.wait_for(self.channel_layer.new_channel(),
+                                                       settings.REDIS_SOCKET_TIMEOUT)
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # channels closes stale database connections on its one sync thread before every message;

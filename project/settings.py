@@ -155,30 +155,35 @@ REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
 # After a push batch timed out, pushes skip the layer for this long (the sweep re-pushes; see push.py).
 REDIS_PUSH_PAUSE_SECONDS = float(os.environ.get("REDIS_PUSH_PAUSE_SECONDS", "10"))
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10)
+# The channel layer on Redis: "pubsub" (default; the fastest delivery) or "queue" (channels-redis'
+# list-based layer, which keeps a message for a minute while its socket reconnects).
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in ("pubsub", "queue"):
+    raise ImproperlyConfigured("CHANNEL_LAYER must be pubsub or queue")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        # No read timeout: the layer's receive is a blocking 5 s BZPOPMIN, so a shorter
-                        # timeout kills idle sockets, and any timeout lets a closed socket's consumer
-                        # hang on (redis-py 8 defaults to 5 s, so say None). Pushes are bounded in
-                        # notifications/push.py instead.
-                        "socket_timeout": None,
-                        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-                        # redis-py's async pool refuses (MaxConnectionsError) past its cap, 100 by
-                        # default: every browser reconnecting after a restart joins its group at once.
-                        "max_connections": REDIS_MAX_CONNECTIONS,
-                    }
-                ],
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+    redis_host = {
+        "address": REDIS_URL,
+        # No read timeout: the queue layer's receive is a blocking 5 s BZPOPMIN and the pub/sub layer's
+        # reader waits for messages, so a read timeout kills idle sockets, and any timeout lets a closed
+        # socket's consumer hang on (redis-py 8 defaults to 5 s, so say None). Pushes are bounded in
+        # notifications/push.py instead.
+        "socket_timeout": None,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        # redis-py's async pool refuses (MaxConnectionsError) past its cap, 100 by default: every
+        # browser reconnecting after a restart joins its group at once.
+        "max_connections": REDIS_MAX_CONNECTIONS,
     }
+    if CHANNEL_LAYER == "pubsub":
+        # Redis PUBLISH/SUBSCRIBE: one subscriber connection per server process receives every message
+        # for its sockets as Redis pushes it. The queue layer pops them one at a time, four round trips
+        # each, which put a referral's twentieth duty doctor ~100 ms behind the first
+        # (benchmarks/referral.py). Nothing is kept for a socket that is not connected: the alert is in
+        # the table, a socket gets its backlog when it (re)connects and the sweep re-pushes the undelivered.
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                      "CONFIG": {"hosts": [redis_host]}}}
+    else:
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                      "CONFIG": {"hosts": [redis_host], "capacity": 1000, "expiry": 60}}}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

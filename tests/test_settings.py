@@ -52,7 +52,7 @@ def test_services_mode_with_urls():
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["engine"] == "django.db.backends.postgresql"
-    assert data["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert data["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert data["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert data["broker"] == "redis://cache.example:6379/2"
     assert data["eager"] is False and data["embedded"] is False

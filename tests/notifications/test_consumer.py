@@ -26,7 +26,7 @@ LAYERS = ["memory"] + (["redis"] if settings.REDIS_URL else [])
 def layer(request, settings):
     if request.param == "redis":
         settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",  # the project's default on Redis
             "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": "anmu-test"},
         }}
     else:
