@@ -58,6 +58,15 @@ def test_services_mode_with_urls():
     assert data["eager"] is False and data["embedded"] is False
 
 
+def test_channel_layer_choice():
+    urls = {"SECRET_KEY": "x" * 50, "REDIS_URL": "redis://cache.example:6379/2"}
+    queue = run_settings(CHANNEL_LAYER="queue", **urls)
+    assert queue.returncode == 0, queue.stderr
+    assert json.loads(queue.stdout.strip().splitlines()[-1])["layer"] == "channels_redis.core.RedisChannelLayer"
+    bad = run_settings(CHANNEL_LAYER="kafka", **urls)
+    assert bad.returncode != 0 and "CHANNEL_LAYER must be pubsub or queue" in bad.stderr
+
+
 def test_secret_key_required_when_debug_is_off():
     result = run_settings(DEBUG="0")
     assert result.returncode != 0
