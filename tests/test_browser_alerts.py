@@ -121,7 +121,7 @@ def test_colleagues_action_shows_a_toast_and_counts_without_reload(server, brows
     # B acknowledges on the toast: the count drops and the table names B.
     toast.locator("[data-testid=toast-ack]").click()
     expect(bell).to_have_attribute("data-unread", str(before))
-    expect(toast).to_contain_text("已确认")
+    expect(toast).to_contain_text(re.compile(r"已由 \S+ 确认"))  # names who acknowledged
     expect(toast).to_be_hidden(timeout=TIMEOUT_MS)
     acknowledged = wait_for_row(server, "SELECT acknowledged_by_id FROM notifications_alert WHERE recipient_id = ? "
                                         "AND kind = ? AND acknowledged_at IS NOT NULL", (me, "roster.shift"))
@@ -131,7 +131,8 @@ def test_colleagues_action_shows_a_toast_and_counts_without_reload(server, brows
     bell.click()
     expect(page_b.locator("[data-testid=alert-inbox]")).to_be_visible()
     page_b.select_option("select[name=state]", "all")
-    expect(page_b.locator("[data-testid=alert-row]", has_text="您被排入闽侯县医院的值班")).to_contain_text("已确认")
+    expect(page_b.locator("[data-testid=alert-row]", has_text="您被排入闽侯县医院的值班")).to_contain_text(
+        re.compile(r"已由 \S+ 确认"))
     shot(page_b, "inbox")
     assert page_b.evaluate("window.__sameDocument") is True
     assert len(sockets_b) == 1
