@@ -387,6 +387,9 @@ def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "consultations": referral.consultations.select_related("to_centre__institution", "to_expert"),
         "chain": _redirect_chain(referral), "now": timezone.now(),
         "can_consult": rs.is_sender(user, referral) or rs.is_centre_member(user, referral),
+        # An officer who oversees the area (an escalation reached her) learns what the page is for and
+        # whom to ring, instead of only "nothing for you here".
+        "oversight": not steps and _oversees_an_area(user),
     })
 
 

@@ -126,7 +126,12 @@ def test_the_bureau_gets_an_oversight_alert_it_can_open_and_it_closes_when_answe
     assert [a.recipient for a in oversight] == [personas.users.bureau_a]
     assert personas.users.bureau_a not in {a.recipient for a in of("referral.escalated")}
     client.force_login(personas.users.bureau_a)
-    assert client.get(oversight[0].link).status_code == 200
+    page = client.get(oversight[0].link, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    # The page says what she is there for and whom to ring, not only "nothing for you here".
+    body = page.content.decode()
+    assert 'data-testid="referral-oversight"' in body and "您在此为督导" in body
+    assert "您当前对该转诊没有可执行的操作" not in body
     rs.referral_accept(referral=referral, by=staff.province1, team="省妇幼产科ICU")
     closed = of("referral.escalated.oversight")[0]
     assert (closed.closed_reason, closed.acknowledged_by) == (R.HANDLED, staff.province1)
