@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+def _in_shell(request: HttpRequest) -> Any:
+    from project.urls import site
+
+    match = request.resolver_match
+    if match is not None and getattr(match, "site", None) is None:
+        match.site = site  # type: ignore[attr-defined]
+    return site
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page in Anmu's shell (viewflow's is an English lock screen); with the menu where the URL
+    matched a page (a record out of scope), without it where it matched nothing."""
+    return render(request, "404.html", {"site": _in_shell(request)}, status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -12,10 +29,5 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
     viewflow's base template reads the site from ``request.resolver_match.site``, which its middleware
     sets only after the application let the user in; a refusal comes before that, so it is set here."""
-    from project.urls import site
-
-    match = request.resolver_match
-    if match is not None and getattr(match, "site", None) is None:
-        match.site = site  # type: ignore[attr-defined]
     reason = str(exception) if exception is not None else ""
-    return render(request, "403.html", {"exception": reason, "site": site}, status=403)
+    return render(request, "403.html", {"exception": reason, "site": _in_shell(request)}, status=403)

@@ -33,6 +33,7 @@ class AnmuSite(Site):
 
 # Refusals render in Anmu's shell (templates/403.html), not viewflow's "Django Material" lock screen.
 handler403 = "project.errors.permission_denied"
+handler404 = "project.errors.page_not_found"
 
 site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
 

@@ -64,3 +64,15 @@ def test_avpu_alert_is_qingxing(client, personas, where):
         client.force_login(staff.city1)
         field = client.get(reverse("referrals:print", args=[referral.pk])).content.decode()
     assert "清醒" in field and "提醒" not in field
+
+
+def test_a_record_out_of_scope_is_a_404_in_anmus_shell_with_the_menu(client, personas):
+    import uuid
+
+    client.force_login(personas.users.obstetrician_a)
+    url = reverse("highrisk:case_detail", args=[uuid.uuid4()])
+    body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="not-found"' in body and "不在您可查看的范围内" in body
+    assert "vf-page-lockscreen" not in body and "vf-page__menu-primary" in body
+    unmatched = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert unmatched.status_code == 404 and 'data-testid="not-found"' in unmatched.content.decode()
