@@ -197,10 +197,10 @@ def risk_input_parse(data: Any) -> RiskInput:
     height = _number(data, "height_cm", errors)
     weight = _number(data, "weight_kg", errors)
     if bmi is not None and (height is not None or weight is not None):
-        errors.setdefault("bmi", []).append(_("Give either bmi or height_cm with weight_kg, not both."))
+        errors.setdefault("bmi", []).append(_("Give either the BMI or the height and weight (bmi, or height_cm with weight_kg), not both."))
     elif (height is None) != (weight is None) and "height_cm" not in errors and "weight_kg" not in errors:
         missing = "weight_kg" if weight is None else "height_cm"
-        errors.setdefault(missing, []).append(_("height_cm and weight_kg go together."))
+        errors.setdefault(missing, []).append(_("Give the height and the weight together (height_cm, weight_kg)."))
     _check_range("height_cm", height, 100, 220, errors)
     _check_range("weight_kg", weight, 25, 250, errors)
     if bmi is None and height is not None and weight is not None and not ({"height_cm", "weight_kg"} & set(errors)):
