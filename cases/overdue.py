@@ -119,7 +119,7 @@ def worklist_filters(today: dt.date) -> dict[str, Q]:
 def worklist_querysets(*, user: Any) -> tuple[QuerySet[HighRiskCase], QuerySet[HighRiskCase]]:
     """(the doctor's own open cases, the open cases of the institutions where she manages cases)."""
     from cases.views import acting_institutions
-    from workflows.highrisk.services import CASE_ROLES
+    from organisations.models import CASE_ROLES
 
     mine = visible_highrisk_cases(user).filter(responsible_doctor=user, state__in=HighRiskCase.OPEN_STATES)
     institution_cases = visible_highrisk_cases(user).filter(institution__in=acting_institutions(user, CASE_ROLES),
@@ -141,7 +141,7 @@ def home_panels(*, user: Any) -> dict[str, Any]:
     from django.utils import timezone
 
     from cases.views import acting_institutions
-    from workflows.highrisk.services import CASE_ROLES
+    from organisations.models import CASE_ROLES
 
     now = timezone.now()
     today = timezone.localdate(now)

@@ -200,6 +200,8 @@ class Role(models.TextChoices):
 # Officers oversee the area of their institution's region; clinicians see their institution's work.
 AREA_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER, Role.SYSTEM_ADMIN})
 CLINICAL_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR})
+# Who may be a high-risk case's responsible doctor (and so has a case worklist).
+CASE_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
 
 # How far a role reaches: a clinician works at one institution, an officer oversees an area, a system
 # admin runs the accounts of her area. A system admin grants only roles ranked strictly below her own,

@@ -44,7 +44,7 @@ register_flow(CaseTransfer, TransferFlow)
 def transfers_awaiting(user: Any) -> QuerySet[CaseTransfer]:
     """The receiving institution's inbox: transfers whose open ``answer`` task is addressed to an
     institution where ``user`` is an active obstetrician or duty doctor."""
-    from workflows.highrisk.services import CASE_ROLES
+    from organisations.models import CASE_ROLES
 
     institutions = Membership.objects.filter(user=user, role__in=CASE_ROLES, is_active=True,
                                              institution__is_active=True).values("institution_id")

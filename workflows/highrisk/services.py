@@ -41,7 +41,15 @@ from notifications.models import Alert
 from notifications.recipients import to_role, to_step, to_user
 from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
 from organisations.http import ActionDenied
-from organisations.models import CLINICAL_ROLES, Institution, Membership, Region, RescueCentre, Role
+from organisations.models import (
+    CASE_ROLES,
+    CLINICAL_ROLES,
+    Institution,
+    Membership,
+    Region,
+    RescueCentre,
+    Role,
+)
 from organisations.scoping import area_q, user_scope
 from workflows.common import require_member, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
@@ -181,8 +189,6 @@ OBSTETRIC_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
 
 
 # --- Who may act on a case ----------------------------------------------------------------------------
-
-CASE_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
 
 
 def _is_case_clinician(user: Any, case: HighRiskCase) -> bool:
