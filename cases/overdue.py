@@ -13,8 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from cases.models import FollowUpVisit, HighRiskCase, Tracing
-from cases.referral_models import Consultation, Referral
+from cases.models import Consultation, FollowUpVisit, HighRiskCase, Referral, Tracing
 from cases.selectors import visible_consultations, visible_highrisk_cases, visible_referrals
 from organisations.models import Role
 from organisations.scoping import user_scope

@@ -11,15 +11,19 @@ the pages show the warning with a "confirm" box. The clinical bounds are provinc
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from cases.identity import AGE_CEILING_YEARS, AGE_FLOOR_YEARS, age_on, id_says_male
 
+# The records call these rules from their clean(), so this module does not import them (no cycle):
+# a woman and a pregnancy are typed loosely here.
+RESIDENT_ID = "resident_id"  # Woman.IdType.RESIDENT_ID
+
 if TYPE_CHECKING:
-    from cases.models import Pregnancy, ProvinceSettings, Woman
+    from cases.models.rules import ProvinceSettings
 
 
 
@@ -38,12 +42,11 @@ def birth_date_errors(born: dt.date | None, *, on: dt.date) -> list[str]:
     return []
 
 
-def woman_warnings(woman: Woman, *, settings: ProvinceSettings, on: dt.date) -> dict[str, list[str]]:
+def woman_warnings(woman: Any, *, settings: ProvinceSettings, on: dt.date) -> dict[str, list[str]]:
     """What needs a second look before she is registered (empty: nothing unusual)."""
-    from cases.models import Woman
 
     warnings: dict[str, list[str]] = {}
-    if woman.id_type == Woman.IdType.RESIDENT_ID and id_says_male(woman.id_number):
+    if woman.id_type == RESIDENT_ID and id_says_male(woman.id_number):
         warnings["id_number"] = [_("The 17th digit of this ID number is odd, which GB 11643 gives to men: "
                                    "check the number against her card.")]
     age_warning = _age_warning(woman.date_of_birth, settings=settings, on=on)
@@ -62,7 +65,7 @@ def _age_warning(born: dt.date | None, *, settings: ProvinceSettings, on: dt.dat
     return ""
 
 
-def pregnancy_errors(pregnancy: Pregnancy, *, settings: ProvinceSettings, today: dt.date) -> dict[str, list[str]]:
+def pregnancy_errors(pregnancy: Any, *, settings: ProvinceSettings, today: dt.date) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     lmp, booked, edd = pregnancy.lmp, pregnancy.booking_date, pregnancy.edd_ultrasound
     if booked and booked > today:
@@ -90,7 +93,7 @@ def pregnancy_errors(pregnancy: Pregnancy, *, settings: ProvinceSettings, today:
     return errors
 
 
-def pregnancy_warnings(pregnancy: Pregnancy, *, settings: ProvinceSettings) -> dict[str, list[str]]:
+def pregnancy_warnings(pregnancy: Any, *, settings: ProvinceSettings) -> dict[str, list[str]]:
     born = pregnancy.woman.date_of_birth
     warning = _age_warning(born, settings=settings, on=pregnancy.booking_date) if pregnancy.booking_date else ""
     return {"booking_date": [warning]} if warning else {}

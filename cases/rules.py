@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.db.models import Q
 
-from cases.models import ProvinceSettings
+from cases.models.rules import ProvinceSettings
 from organisations.models import Institution
 
 DATA = Path(__file__).resolve().parent / "data"

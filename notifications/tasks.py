@@ -1,4 +1,4 @@
-"""Celery tasks: the periodic sweep (beat) and SMS sending. Each only calls services."""
+"""Celery task of the alerts: SMS sending (the periodic sweep's task is ``workflows/tasks.py``)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from celery import shared_task
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(name="anmu.sweep")
-def sweep() -> dict[str, int]:
-    from notifications.sweep import sweep_once
-
-    return sweep_once()
 
 
 @shared_task(name="anmu.send_alert_sms")

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def _sweep() -> dict[str, int]:
-    from notifications.sweep import sweep_once
+    from workflows.sweep import sweep_once
 
     close_old_connections()
     try:

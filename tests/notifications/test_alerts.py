@@ -11,13 +11,13 @@ from django.utils.translation import gettext_noop, override
 from notifications.models import Alert, AlertPolicy
 from notifications.recipients import to_duty, to_role, to_step, to_user
 from notifications.services import alert_acknowledge, alert_raise, alerts_mark
-from notifications.sweep import sweep_once
 from organisations.http import ActionDenied
 from organisations.models import DutyShift, Membership, Role
 from tests.notifications.helpers import move_deadlines_into_past, put_on_roster
 from tests.personas import UserFactory
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
+from workflows.sweep import sweep_once
 
 TITLE = gettext_noop("Nobody is on duty at %(institution)s")
 

@@ -15,6 +15,7 @@ from organisations.http import ActionDenied
 from organisations.models import Membership, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import UserFactory, book_woman
+from workflows import outcomes
 from workflows.deadlines import deadlines_sweep
 from workflows.highrisk import services as hr
 from workflows.models import Deadline
@@ -222,7 +223,7 @@ def test_ended_otherwise_and_reopen(personas):
 
 def test_death_is_recorded_and_the_hook_runs(personas, django_capture_on_commit_callbacks):
     calls = []
-    hr.MATERNAL_DEATH_HOOKS.append(lambda *, pregnancy, case, by, source: calls.append((case.pk, by.pk, source.pk)))
+    outcomes.MATERNAL_DEATH_HOOKS.append(lambda *, pregnancy, case, by, source: calls.append((case.pk, by.pk, source.pk)))
     try:
         case = open_case(personas)
         with pytest.raises(ValidationError):
@@ -230,7 +231,7 @@ def test_death_is_recorded_and_the_hook_runs(personas, django_capture_on_commit_
         hr.case_record_death(case=case, by=personas.users.obstetrician_a,
                              at=timezone.now() - dt.timedelta(hours=1), note="产后出血，抢救无效")
     finally:
-        hr.MATERNAL_DEATH_HOOKS.pop()
+        outcomes.MATERNAL_DEATH_HOOKS.pop()
     case.refresh_from_db()
     assert case.state == "died" and calls == [(case.pk, personas.users.obstetrician_a.pk, case.pk)]
     assert Pregnancy.objects.get(pk=case.pregnancy_id).status == "died"

@@ -22,6 +22,7 @@ from organisations.models import DutyShift, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
 from tests.workflows.referral_helpers import member, refer, rescue_staff, shift
+from workflows import outcomes
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
 from workflows.referral import services as rs
@@ -412,7 +413,6 @@ def test_feedback_overdue_alerts_the_centre(personas, staff):
 
 def test_death_at_the_centre_records_the_maternal_death_and_runs_the_hooks(personas, staff):
     from tests.workflows.test_highrisk import open_case
-    from workflows.highrisk import services as hr
 
     case = open_case(personas, inputs={"pa_pressure_mmhg": 60})
     referral = rs.referral_request(pregnancy=case.pregnancy, by=personas.users.obstetrician_a,
@@ -421,11 +421,11 @@ def test_death_at_the_centre_records_the_maternal_death_and_runs_the_hooks(perso
     assert referral.case == case
     to_treatment(referral, staff, personas)
     calls = []
-    hr.MATERNAL_DEATH_HOOKS.append(lambda **kw: calls.append(kw))
+    outcomes.MATERNAL_DEATH_HOOKS.append(lambda **kw: calls.append(kw))
     try:
         rs.referral_outcome(referral=referral, by=staff.city2, outcome="died", note="抢救无效死亡")
     finally:
-        hr.MATERNAL_DEATH_HOOKS.pop()
+        outcomes.MATERNAL_DEATH_HOOKS.pop()
     case.refresh_from_db()
     assert case.state == HighRiskCase.State.DIED
     assert Pregnancy.objects.get(pk=case.pregnancy_id).status == Pregnancy.Status.DIED

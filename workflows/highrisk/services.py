@@ -20,18 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases.models import (
+    COLOUR_NAMES,
     SEVERITY,
     Assessment,
-    AssessmentReferral,
     CasePlan,
     CaseTransfer,
     Colour,
-    Consultation,
-    ContinuationEvaluation,
     FollowUpVisit,
     HighRiskCase,
     Pregnancy,
-    Referral,
     Tracing,
     TracingAttempt,
 )
@@ -54,14 +51,10 @@ from organisations.scoping import area_q, user_scope
 from workflows.common import require_member, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
+from workflows.outcomes import case_alert_subjects, pregnancy_end_by_death
+from workflows.screening.services import assessment_record
 
 REPORT_DUE = "highrisk.report_due"
-COLOUR_NAMES = {
-    Colour.GREEN: gettext_noop("green"), Colour.YELLOW: gettext_noop("yellow"), Colour.ORANGE: gettext_noop("orange"),
-    Colour.RED: gettext_noop("red"), Colour.PURPLE: gettext_noop("purple"),
-}
-
-
 def needs_case(colour: str, purple: bool) -> bool:
     return purple or colour in (Colour.ORANGE, Colour.RED)
 
@@ -130,6 +123,20 @@ def highrisk_case_regrade(*, case: HighRiskCase, colour: str, purple: bool, by: 
     case.closure_proposed = not needs_case(colour, purple)
     save_with_history(case, by=by, reason="regraded by a new assessment")
     return case
+
+
+def case_on_grade(*, pregnancy: Pregnancy, colour: str, purple: bool, assessment: Assessment | None, by: Any,
+                  institution: Institution, now: dt.datetime) -> None:
+    """A new grade reaches her case (a screening grade hook, registered in ``workflows/apps.py``): a new
+    orange, red or purple assessment opens the case (or regrades the open one); any other grade, or the
+    grade an older assessment gives back when one is voided, regrades a case she has."""
+    if assessment is not None and needs_case(colour, purple):
+        highrisk_case_open(pregnancy=pregnancy, by=by, institution=institution, colour=colour, purple=purple,
+                           assessment=assessment, now=now)
+        return
+    case = HighRiskCase.objects.filter(pregnancy=pregnancy).first()
+    if case is not None:
+        highrisk_case_regrade(case=case, colour=colour, purple=purple, by=by, now=now)
 
 
 def highrisk_case_report(*, case: HighRiskCase, by: Any, now: dt.datetime | None = None) -> HighRiskCase:
@@ -374,9 +381,6 @@ def followup_record(*, visit: Any, by: Any, institution: Institution, findings: 
                     inputs: dict[str, Any] | None = None) -> Any:
     """Record a follow-up visit, optionally with a dynamic re-assessment; the next visit is scheduled
     by the (possibly new) colour."""
-    # Imported here: the screening services import this module.
-    from workflows.screening.services import assessment_record
-
     with transaction.atomic():
         visit = FollowUpVisit.objects.select_for_update(of=("self",)).get(pk=visit.pk)
         case = _locked(visit.case)
@@ -678,7 +682,7 @@ def case_close(*, case: HighRiskCase, by: Any, kind: str, reason: str) -> HighRi
             save_with_history(visit, by=by, reason="case closed")
             deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="case closed")
         deadlines_cancel_for(case, by=by, reason="case closed")
-        alerts_close_stale(subjects=_case_alert_subjects(case), reason=Alert.CloseReason.CASE_CLOSED, by=by)
+        alerts_close_stale(subjects=case_alert_subjects(case), reason=Alert.CloseReason.CASE_CLOSED, by=by)
         _pending_transfers_withdraw(case, by=by, reason=_("The case was closed."))
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
         if kind == HighRiskCase.CloseKind.ENDED and pregnancy.status == Pregnancy.Status.ONGOING:
@@ -706,41 +710,9 @@ def case_reopen(*, case: HighRiskCase, by: Any, reason: str) -> HighRiskCase:
     return case
 
 
-def _case_alert_subjects(case: HighRiskCase) -> list[Any]:
-    """The records whose alerts are about this case: the case, its tracings and its transfers."""
-    return [case, *Tracing.objects.filter(case=case).only("pk"), *CaseTransfer.objects.filter(case=case).only("pk")]
-
-
-def _pregnancy_alert_subjects(pregnancy: Pregnancy) -> list[Any]:
-    """Every record of this pregnancy that alerts can be about."""
-    subjects: list[Any] = [pregnancy]
-    case = HighRiskCase.objects.filter(pregnancy=pregnancy).first()
-    if case is not None:
-        subjects += _case_alert_subjects(case)
-    for model in (Referral, Consultation, AssessmentReferral, ContinuationEvaluation, Assessment):
-        subjects += list(model.objects.filter(pregnancy=pregnancy).only("pk"))  # type: ignore[attr-defined]
-    return subjects
-
-
-# The death-report process registers here the function that starts its report. Every recorded maternal
-# death runs each hook inside the transaction that records it, with (pregnancy=, case=, by=, source=):
-# ``case`` is the high-risk case or None, ``source`` the record where the death was recorded (the case,
-# or a referral that ended in death at a rescue centre).
-MATERNAL_DEATH_HOOKS: list[Any] = []
-
-
-def pregnancy_end_by_death(*, pregnancy: Pregnancy, by: Any, at: dt.datetime, note: str,
-                           source: Any) -> HighRiskCase | None:
-    """The shared part of recording a maternal death wherever it is recorded (no permission check: the
-    caller has made it): the pregnancy is marked, her open high-risk case ends with its visits,
-    deadlines and pending transfer, and the death-report hooks run. Returns the case, if any."""
-    pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=pregnancy.pk)
-    if pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
-        pregnancy.record_death()
-        save_with_history(pregnancy, by=by, reason="maternal death")
-    # Nothing asked about her stays open (the death alerts raised next are about the death itself; the
-    # news of a withdrawn transfer below is raised after this).
-    alerts_close_stale(subjects=_pregnancy_alert_subjects(pregnancy), reason=Alert.CloseReason.WOMAN_DIED, by=by)
+def case_end_by_death(*, pregnancy: Pregnancy, by: Any, at: dt.datetime, note: str) -> HighRiskCase | None:
+    """Her open case ends with its visits, deadlines and pending transfer (a reaction to
+    ``workflows.outcomes.pregnancy_end_by_death``, registered in ``workflows/apps.py``)."""
     case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy=pregnancy).first()
     if case is not None and case.is_open:
         case.record_death(at=at, note=note)
@@ -752,8 +724,6 @@ def pregnancy_end_by_death(*, pregnancy: Pregnancy, by: Any, at: dt.datetime, no
             deadlines_cancel_for(visit, kind=VISIT_MISSED, by=by, reason="maternal death")
         deadlines_cancel_for(case, by=by, reason="maternal death")
         _pending_transfers_withdraw(case, by=by, reason=_("The woman died."))
-    for hook in MATERNAL_DEATH_HOOKS:
-        hook(pregnancy=pregnancy, case=case, by=by, source=source)
     return case
 
 

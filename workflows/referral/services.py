@@ -48,7 +48,7 @@ from organisations.selectors import covering_rescue_centres, referral_centre_cho
 from workflows.common import save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
-from workflows.highrisk.services import pregnancy_end_by_death
+from workflows.outcomes import pregnancy_end_by_death
 from workflows.referral.flows import CENTRE_ROLES
 
 SENDER_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE})
@@ -302,7 +302,7 @@ def referral_request(*, pregnancy: Pregnancy, by: Any, from_institution: Institu
 def _attachment_save(referral: Referral, upload: Any, *, by: Any, at: dt.datetime) -> ReferralAttachment:
     from pathlib import PurePosixPath
 
-    from cases.referral_models import ATTACHMENT_TYPES
+    from cases.models import ATTACHMENT_TYPES
 
     suffix = PurePosixPath(upload.name).suffix.lower()
     attachment = ReferralAttachment(referral=referral, file=upload, name=PurePosixPath(upload.name).name[:200],

@@ -21,11 +21,13 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.identity import id_birth_date, normalise_id_number
 from cases.models import (
+    COLOUR_NAMES,
     SEVERITY,
     Assessment,
     AssessmentReferral,
     Colour,
     ContinuationEvaluation,
+    HighRiskCase,
     Pregnancy,
     Screening,
     Woman,
@@ -45,7 +47,6 @@ from organisations.selectors import covering_rescue_centres
 from organisations.services import access_record
 from workflows.common import require_member, require_perm, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
-from workflows.highrisk.services import COLOUR_NAMES, highrisk_case_open, highrisk_case_regrade, needs_case
 
 BOOKING_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE})
 ASSESSING_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
@@ -374,6 +375,18 @@ def assessment_record(
     return assessment
 
 
+# The processes that act on a woman's grade register here (``workflows/apps.py``; the high-risk process opens
+# or regrades her case). Each hook runs inside the transaction that changes the grade, with (pregnancy=,
+# colour=, purple=, assessment=, by=, institution=, now=): ``assessment`` is the new assessment, or None when
+# voiding one gave the grade back to an older one.
+GRADE_HOOKS: list[Any] = []
+
+
+def _grade_hooks_run(**grade: Any) -> None:
+    for hook in GRADE_HOOKS:
+        hook(**grade)
+
+
 def _set_pregnancy_colour(pregnancy: Pregnancy, colour: str, purple: bool, *, by: Any, at: dt.datetime,
                           reason: str) -> None:
     pregnancy.colour, pregnancy.purple, pregnancy.colour_at = colour, purple, at
@@ -388,12 +401,9 @@ def _rank(grade: tuple[str | None, bool]) -> tuple[int, bool]:
 def _consequences(*, pregnancy: Pregnancy, assessment: Assessment, previous: tuple[str | None, bool], by: Any,
                   institution: Institution, now: dt.datetime) -> None:
     colour, purple = assessment.colour, assessment.purple
-    case = getattr(pregnancy, "highrisk_case", None)
-    if needs_case(colour, purple):
-        case = highrisk_case_open(pregnancy=pregnancy, by=by, institution=institution, colour=colour, purple=purple,
-                                  assessment=assessment, now=now)
-    elif case is not None:
-        highrisk_case_regrade(case=case, colour=colour, purple=purple, by=by, now=now)
+    _grade_hooks_run(pregnancy=pregnancy, colour=colour, purple=purple, assessment=assessment, by=by,
+                     institution=institution, now=now)
+    case = HighRiskCase.objects.filter(pregnancy=pregnancy).first()
 
     before_colour = SEVERITY.get(Colour(previous[0]), 0) if previous[0] else None
     after_colour = SEVERITY[Colour(colour)]
@@ -504,9 +514,8 @@ def assessment_void(*, assessment: Assessment, by: Any, reason: str) -> Assessme
         latest = pregnancy.assessments.filter(status=Assessment.Status.VALID).order_by("-assessed_at").first()
         if latest is not None:
             _set_pregnancy_colour(pregnancy, latest.colour, latest.purple, by=by, at=now, reason="assessment voided")
-            case = getattr(pregnancy, "highrisk_case", None)
-            if case is not None:
-                highrisk_case_regrade(case=case, colour=latest.colour, purple=latest.purple, by=by, now=now)
+            _grade_hooks_run(pregnancy=pregnancy, colour=latest.colour, purple=latest.purple, assessment=None,
+                             by=by, institution=assessment.institution, now=now)
         else:
             _set_pregnancy_colour(pregnancy, "", False, by=by, at=now, reason="assessment voided")
     return assessment

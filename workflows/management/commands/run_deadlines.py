@@ -17,7 +17,7 @@ class Command(BaseCommand):
                             help="Seconds between passes (default SWEEP_INTERVAL_SECONDS).")
 
     def handle(self, *args, loop: bool = False, interval: float | None = None, **options) -> None:  # type: ignore[no-untyped-def]
-        from notifications.sweep import sweep_once
+        from workflows.sweep import sweep_once
 
         pause = interval if interval is not None else settings.SWEEP_INTERVAL_SECONDS
         while True:

@@ -1,6 +1,6 @@
 """One pass of the periodic work: fire due deadlines, re-push undelivered alerts, check rosters.
 
-Runs inside the web server in embedded mode (project/asgi.py), from ``manage.py run_deadlines``, or
+It lives beside the deadline engine, above the alerts it re-pushes. Runs inside the web server in embedded mode (project/asgi.py), from ``manage.py run_deadlines``, or
 from Celery beat in production; tests call ``sweep_once()`` directly.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from notifications.services import alerts_repush_undelivered, roster_gaps_check
+from workflows.deadlines import deadlines_sweep
+
 logger = logging.getLogger(__name__)
 
 
 def sweep_once() -> dict[str, int]:
-    from notifications.services import alerts_repush_undelivered, roster_gaps_check
-    from workflows.deadlines import deadlines_sweep
-
     result = {"fired": deadlines_sweep(), "repushed": 0, "roster_gaps": 0}
     try:
         result["repushed"] = alerts_repush_undelivered()

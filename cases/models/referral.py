@@ -1,7 +1,7 @@
 """Critical-case referral and rescue (危急重症转诊救治): referrals to rescue centres, consultations (会诊),
 the near-miss register (危重孕产妇) and emergency-caesarean decision-to-delivery intervals (DDI).
 
-Imported at the end of ``cases.models`` so Django registers these models with the ``cases`` app.
+Re-exported by ``cases.models`` so Django registers these models with the ``cases`` app.
 States change only through the named transitions below, run by ``workflows/referral/services.py``.
 """
 
@@ -20,7 +20,9 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.limits import narrative_field, reason_field
-from cases.models import Colour, HighRiskCase, Pregnancy
+from cases.models.colour import Colour
+from cases.models.highrisk import HighRiskCase
+from cases.models.people import Pregnancy
 from organisations.models import Institution, RescueCentre
 
 

@@ -1,0 +1,34 @@
+"""The records of every process, one module per process; this package only re-exports them.
+
+State lives in django-fsm-2 fields changed only by named transitions; the services in
+``workflows/<process>/services.py`` call them inside a transaction with a row lock. Modules inside
+``cases`` import from the submodule that defines a name (``cases.models.people``), never from here,
+so the package has no import cycle; everything above ``cases`` imports from ``cases.models``.
+"""
+
+from cases.models.colour import COLOUR_NAMES, SEVERITY, Colour, danger_rank_expression
+from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
+from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
+from cases.models.referral import (
+    ATTACHMENT_MAGIC,
+    ATTACHMENT_TYPES,
+    URGENCY_RANK,
+    Consultation,
+    EmergencyCaesarean,
+    NearMiss,
+    Referral,
+    ReferralAttachment,
+    Urgency,
+    validate_attachment,
+)
+from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
+from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
+
+__all__ = [
+    "ATTACHMENT_MAGIC", "COLOUR_NAMES", "ATTACHMENT_TYPES", "PREGNANCY_DAYS", "SEVERITY", "URGENCY_RANK",
+    "Assessment", "AssessmentReferral", "CasePlan", "CaseTransfer", "Colour", "Consultation",
+    "ContinuationEvaluation", "EmergencyCaesarean", "FollowUpVisit", "HighRiskCase", "NearMiss",
+    "Pregnancy", "ProvinceSettings", "Referral", "ReferralAttachment", "RiskRule", "RuleSet",
+    "Screening", "Tracing", "TracingAttempt", "Urgency", "Woman", "WomanLink",
+    "danger_rank_expression", "validate_attachment",
+]

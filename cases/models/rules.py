@@ -1,0 +1,168 @@
+"""Rule sets: the colour table in force, and each province's settings (deadlines, intervals, bounds)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from cases.models.colour import Colour
+from organisations.models import Region
+
+
+class RuleSet(models.Model):
+    """One version of a pregnancy-risk colour table: the national 2017 table, or a province's.
+
+    A province's table is a full copy of the rows it applies (made from the national one and then
+    edited: rows added, removed or recoloured), so what a version says never changes behind it.
+    ``as_of`` picks the version of a code in force on a date.
+    """
+
+    class BmiBasis(models.TextChoices):
+        PRE_PREGNANCY = "pre_pregnancy", _("Pre-pregnancy weight")
+        BOOKING = "booking", _("Weight at booking")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.SlugField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=120)
+    province = models.ForeignKey(Region, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT,
+                                 limit_choices_to={"level": Region.Level.PROVINCE}, related_name="+",
+                                 help_text=_("Empty for the national table."))
+    based_on = models.ForeignKey("self", verbose_name=_("based on"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    effective_from = models.DateField(_("in force from"))
+    # The province's open choices (risk-table.md, "Open choices").
+    hbsag_carrier_purple = models.BooleanField(
+        _("HBsAg carriers are also purple"), default=False,
+        help_text=_("Y2.3 (carrier, normal liver function) also marks purple (P1)."))
+    std_purple = models.BooleanField(
+        _("Gonorrhoea and condyloma are also purple"), default=False,
+        help_text=_("Y2.9 also marks purple (P7)."))
+    bmi_basis = models.CharField(_("BMI is computed from"), max_length=16, choices=BmiBasis.choices,
+                                 default=BmiBasis.PRE_PREGNANCY)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("risk rule set")
+        verbose_name_plural = _("risk rule sets")
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="ruleset_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version}, {self.effective_from:%Y-%m-%d})"
+
+
+class RiskRule(models.Model):
+    """One row of a rule set's colour table, referred to by its code (Y1.2, O2.6.1, R1.1.1, P2)."""
+
+    ruleset = models.ForeignKey(RuleSet, verbose_name=_("rule set"), on_delete=models.CASCADE, related_name="rules")
+    code = models.CharField(_("code"), max_length=16, validators=[
+        RegexValidator(r"^[YORP]\d+(\.\d+)*$", _("A code is Y, O, R or P followed by numbers, e.g. O2.6.1."))])
+    colour = models.CharField(_("colour"), max_length=8,
+                              choices=[c for c in Colour.choices if c[0] != Colour.GREEN])
+    text = models.CharField(_("text"), max_length=300)
+    text_en = models.CharField(_("text (English)"), max_length=300, blank=True)
+    section = models.CharField(_("section"), max_length=8, blank=True)
+    section_text = models.CharField(_("section title"), max_length=60, blank=True)
+    group = models.CharField(_("group"), max_length=16, blank=True)
+    group_text = models.CharField(_("group title"), max_length=120, blank=True)
+    source = models.CharField(_("source"), max_length=10, default="read",
+                              help_text=_("read: seen in the national text; recalled: reconstructed."))
+    order = models.PositiveIntegerField(_("order"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ruleset", "order"]
+        verbose_name = _("risk rule")
+        verbose_name_plural = _("risk rules")
+        constraints = [models.UniqueConstraint(fields=["ruleset", "code"], name="riskrule_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+class ProvinceSettings(models.Model):
+    """The settings the national texts leave open (deadlines, intervals, optional screening items),
+    versioned by effective date: the national defaults (no province), and each province's own."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    province = models.ForeignKey(Region, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT,
+                                 limit_choices_to={"level": Region.Level.PROVINCE}, related_name="+",
+                                 help_text=_("Empty for the national defaults."))
+    effective_from = models.DateField(_("in force from"))
+    screening_optional_items = models.JSONField(
+        _("optional screening items"), default=list, blank=True,
+        help_text=_("Codes of screening-form items offered according to capacity (建议); all others must be asked."))
+    screen_positive_assess_days = models.PositiveSmallIntegerField(
+        _("days to assess a screen-positive woman"), default=14)
+    report_orange_hours = models.PositiveSmallIntegerField(_("hours to report an orange woman"), default=72)
+    report_red_hours = models.PositiveSmallIntegerField(_("hours to report a red woman"), default=24)
+    report_purple_hours = models.PositiveSmallIntegerField(_("hours to report a purple woman"), default=72)
+    continuation_evaluation_days = models.PositiveSmallIntegerField(
+        _("days for the tertiary evaluation of a red pregnancy"), default=7)
+    followup_days_yellow = models.PositiveSmallIntegerField(_("follow-up interval, yellow (days)"), default=28)
+    followup_days_orange = models.PositiveSmallIntegerField(_("follow-up interval, orange (days)"), default=14)
+    followup_days_red = models.PositiveSmallIntegerField(_("follow-up interval, red (days)"), default=7)
+    followup_days_purple = models.PositiveSmallIntegerField(_("follow-up interval, purple (days)"), default=14)
+    lost_after_missed_days = models.PositiveSmallIntegerField(
+        _("days after a missed visit before tracing starts"), default=7)
+    tracing_days = models.PositiveSmallIntegerField(_("days to trace a woman before she is marked lost"), default=7)
+    referral_response_minutes_emergency = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer an emergency referral"), default=10)
+    referral_response_minutes_urgent = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer an urgent referral"), default=60)
+    referral_response_minutes_planned = models.PositiveSmallIntegerField(
+        _("minutes for a centre to answer a planned referral"), default=24 * 60)
+    referral_feedback_days = models.PositiveSmallIntegerField(
+        _("days for the centre's feedback to the sending institution"), default=7)
+    consultation_response_minutes_emergency = models.PositiveSmallIntegerField(
+        _("minutes to answer an emergency consultation"), default=15)
+    consultation_response_minutes_urgent = models.PositiveSmallIntegerField(
+        _("minutes to answer an urgent consultation"), default=60)
+    consultation_response_minutes_planned = models.PositiveSmallIntegerField(
+        _("minutes to answer a planned consultation"), default=24 * 60)
+    ddi_target_minutes = models.PositiveSmallIntegerField(
+        _("emergency caesarean decision-to-delivery target (minutes)"), default=30)
+    # Plausibility of what is typed at registration and booking (cases/plausibility.py).
+    mother_age_min_years = models.PositiveSmallIntegerField(
+        _("youngest usual age of a mother (years)"), default=14,
+        help_text=_("A younger woman is registered or booked only after the doctor confirms her date of birth."))
+    mother_age_max_years = models.PositiveSmallIntegerField(
+        _("oldest usual age of a mother (years)"), default=50,
+        help_text=_("An older woman is registered or booked only after the doctor confirms her date of birth."))
+    booking_max_gestation_weeks = models.PositiveSmallIntegerField(
+        _("latest gestational week at booking"), default=42,
+        help_text=_("A last menstrual period longer than this before the booking date is refused."))
+    edd_correction_max_days = models.PositiveSmallIntegerField(
+        _("largest ultrasound correction of the due date (days)"), default=42,
+        help_text=_("An ultrasound due date further than this from the one by the last menstrual period is refused."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["province_id", "-effective_from"]
+        verbose_name = _("province settings")
+        verbose_name_plural = _("province settings")
+        constraints = [models.UniqueConstraint(fields=["province", "effective_from"], name="settings_unique_version")]
+
+    def __str__(self) -> str:
+        return f"{self.province or _('national defaults')} · {self.effective_from:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.mother_age_min_years >= self.mother_age_max_years:
+            raise ValidationError({"mother_age_max_years": _("The oldest usual age must be above the youngest.")})
+
+    def report_hours(self, colour: str, purple: bool) -> int | None:
+        """Hours to report a woman of this grade to the county MCH institute (None: no report)."""
+        if colour == Colour.RED:
+            return self.report_red_hours
+        if colour == Colour.ORANGE:
+            return self.report_orange_hours
+        if purple:
+            return self.report_purple_hours
+        return None
