@@ -109,7 +109,7 @@ class DemoUser:
     institution: str
 
 
-def _name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
@@ -120,17 +120,17 @@ def demo_users() -> list[DemoUser]:
     by_region_kind = {(code, kind): name for name, kind, _lvl, code, _p in INSTITUTIONS}
     for code, _county, _city, slug in COUNTIES:
         for role, kind in ROLE_KIND.items():
-            users.append(DemoUser(f"{slug}_{ROLE_SLUG[role]}", _name(rng), role, by_region_kind[(code, kind)]))
-        users.append(DemoUser(f"{slug}_duty", _name(rng), Role.DUTY_DOCTOR, COUNTY_DUTY_CENTRE[code]))
+            users.append(DemoUser(f"{slug}_{ROLE_SLUG[role]}", person_name(rng), role, by_region_kind[(code, kind)]))
+        users.append(DemoUser(f"{slug}_duty", person_name(rng), Role.DUTY_DOCTOR, COUNTY_DUTY_CENTRE[code]))
     for code, slug in (("350100", "fuzhou"), ("350200", "xiamen")):
-        users.append(DemoUser(f"{slug}_bureau", _name(rng), Role.BUREAU_OFFICER, by_region_kind[(code, K.HEALTH_BUREAU)]))
-        users.append(DemoUser(f"{slug}_mch", _name(rng), Role.MCH_OFFICER, by_region_kind[(code, K.MCH_INSTITUTE)]))
+        users.append(DemoUser(f"{slug}_bureau", person_name(rng), Role.BUREAU_OFFICER, by_region_kind[(code, K.HEALTH_BUREAU)]))
+        users.append(DemoUser(f"{slug}_mch", person_name(rng), Role.MCH_OFFICER, by_region_kind[(code, K.MCH_INSTITUTE)]))
     users += [
-        DemoUser("fujian_bureau", _name(rng), Role.BUREAU_OFFICER, "福建省卫生健康委员会"),
-        DemoUser("fujian_mch", _name(rng), Role.MCH_OFFICER, "福建省妇幼保健院"),
-        DemoUser("fujian_expert", _name(rng), Role.EXPERT_REVIEWER, "福建省妇幼保健院"),
-        DemoUser("fujian_duty", _name(rng), Role.DUTY_DOCTOR, "福建省妇幼保健院"),
-        DemoUser("fujian_admin", _name(rng), Role.SYSTEM_ADMIN, "福建省卫生健康委员会"),
+        DemoUser("fujian_bureau", person_name(rng), Role.BUREAU_OFFICER, "福建省卫生健康委员会"),
+        DemoUser("fujian_mch", person_name(rng), Role.MCH_OFFICER, "福建省妇幼保健院"),
+        DemoUser("fujian_expert", person_name(rng), Role.EXPERT_REVIEWER, "福建省妇幼保健院"),
+        DemoUser("fujian_duty", person_name(rng), Role.DUTY_DOCTOR, "福建省妇幼保健院"),
+        DemoUser("fujian_admin", person_name(rng), Role.SYSTEM_ADMIN, "福建省卫生健康委员会"),
     ]
     return users
 
@@ -251,49 +251,3 @@ def seed_roster(*, now: dt.datetime | None = None) -> int:
                                         ends_at=start + dt.timedelta(hours=24)))
                 start += dt.timedelta(hours=24)
     return _bulk_save(shifts, DutyShift)
-
-
-def seed_women(count: int, *, seed: int = 11) -> int:
-    """Add ``count`` synthetic pregnant women with valid resident IDs, each with one ongoing pregnancy
-    booked at an institution of her county. Returns how many were created."""
-    from cases.identity import id_check_char
-    from cases.models import Pregnancy, Woman
-
-    rng = random.Random(seed + Woman.objects.count())  # noqa: S311
-    today = dt.date.today()  # noqa: DTZ011
-    bookers = list(Institution.objects.filter(
-        kind__in=[K.PRIMARY_CARE, K.MIDWIFERY_HOSPITAL, K.MCH_INSTITUTE], region__level=Region.Level.COUNTY,
-        is_active=True,
-    ).select_related("region"))
-    if not bookers:
-        return 0
-    made = 0
-    batch = 1000
-    while made < count:
-        women: list[Woman] = []
-        pregnancies: list[Pregnancy] = []
-        for _ in range(min(batch, count - made)):
-            place = rng.choice(bookers)
-            born = today - dt.timedelta(days=rng.randint(18 * 365, 44 * 365))
-            for _attempt in range(20):
-                first17 = f"{place.region_id}{born:%Y%m%d}{rng.randint(0, 499) * 2:03d}"  # even: a woman (GB 11643)
-                number = first17 + id_check_char(first17)
-                if not Woman.objects.filter(id_type=Woman.IdType.RESIDENT_ID, id_number=number).exists() and \
-                        all(w.id_number != number for w in women):
-                    break
-            woman = Woman(name=_name(rng), id_type=Woman.IdType.RESIDENT_ID, id_number=number, date_of_birth=born,
-                          phone=f"15{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}",
-                          residence_region=place.region, registered_by=place)
-            women.append(woman)
-            lmp = today - dt.timedelta(days=rng.randint(42, 280))
-            gravidity = rng.randint(1, 4)
-            pregnancies.append(Pregnancy(woman=woman, lmp=lmp, gravidity=gravidity, parity=rng.randint(0, gravidity - 1),
-                                         booking_date=min(today, lmp + dt.timedelta(days=rng.randint(40, 90))),
-                                         booking_institution=place))
-        with transaction.atomic():
-            Woman.objects.bulk_create(women)
-            Pregnancy.objects.bulk_create(pregnancies)
-            Woman.history.bulk_history_create(women, default_change_reason=REASON)
-            Pregnancy.history.bulk_history_create(pregnancies, default_change_reason=REASON)
-        made += len(women)
-    return made

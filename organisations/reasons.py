@@ -40,11 +40,10 @@ def _choice_label(model: str, field_name: str) -> Callable[[str], str]:
 
 def _colour_label(value: str) -> str:
     """An assessment's ``label``: ``red``, ``purple`` or ``purple+red``."""
-    from cases.models import Colour
-
+    # The values of cases.models.Colour (organisations sit below the records and do not import them).
     names = {
-        Colour.GREEN: gettext("Green"), Colour.YELLOW: gettext("Yellow"), Colour.ORANGE: gettext("Orange"),
-        Colour.RED: gettext("Red"), Colour.PURPLE: gettext("Purple"),
+        "green": gettext("Green"), "yellow": gettext("Yellow"), "orange": gettext("Orange"),
+        "red": gettext("Red"), "purple": gettext("Purple"),
     }
     return "+".join(names.get(part, part) for part in value.split("+"))  # type: ignore[call-overload]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,3 +143,10 @@ def transfer_on_choices(*, institution: Institution) -> QuerySet[Institution]:
     return Institution.objects.filter(pk__in=ordered).select_related("rescue_centre").annotate(
         choice_rank=Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ordered)],
                          default=Value(len(ordered)), output_field=IntegerField())).order_by("choice_rank")
+
+
+def acting_institutions(user: Any, roles: Iterable[str]) -> list[Institution]:
+    """The institutions where the user may act in one of ``roles`` (active memberships of active institutions)."""
+    return [m.institution for m in Membership.objects.filter(
+        user=user, role__in=roles, is_active=True, institution__is_active=True).select_related("institution__region")
+        .order_by("institution__name")]

@@ -73,6 +73,11 @@ def _role_set(user: Any) -> set[str]:
     return set(user_scope(user).roles)
 
 
+# The processes add their counts to the home page here (``workflows/apps.py``): each is called with (user=)
+# and returns the template variables it fills. Organisations know nothing of the processes above them.
+HOME_PANELS: list[Any] = []
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """One page per role: what this person works with, from their memberships and scope."""
@@ -111,9 +116,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["kind_counts"] = [(label, kinds.get(value, 0)) for value, label in Institution.Kind.choices]
         context["area_centres"] = visible_rescue_centres(user).order_by("institution__region_id")
         context["staff_count"] = visible_memberships(user).filter(is_active=True).values("user").distinct().count()
-    from cases.overdue import home_panels  # the cases app builds on this one: imported when used
-
-    context.update(home_panels(user=user))
+    for panel in HOME_PANELS:
+        context.update(panel(user=user))
     context["can_review_access"] = user.has_perm("organisations.view_accesslog")
     context["can_admin"] = user.is_staff
     return render(request, "organisations/home.html", context)

@@ -7,13 +7,15 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from viewflow.urls import Site
 
-from cases.highrisk_views import HighRiskApp
-from cases.referral_views import ReferralsApp
-from cases.views import CasesApp
 from notifications.views import AlertsApp
 from organisations import api as org_api
 from organisations import views as org_views
 from project.auth import AnmuAuthViewset
+from workflows.highrisk.urls import HighRiskApp
+from workflows.referral.urls import ReferralApp
+from workflows.referral.urls import api_urlpatterns as referral_api
+from workflows.screening.urls import api_urlpatterns as screening_api
+from workflows.women.urls import WomenApp
 
 admin.site.site_header = _("Anmu administration")
 admin.site.site_title = "安母 Anmu"
@@ -35,7 +37,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
@@ -45,7 +47,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
-    path("api/", include("cases.api_urls")),
+    path("api/", include(screening_api)),
+    path("api/", include(referral_api)),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),

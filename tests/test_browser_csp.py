@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 URLS = """
 import json
 from django.urls import reverse
-from cases.demo import seed_referrals
+from workflows.demo import seed_referrals
 from cases.models import Assessment, Pregnancy, Referral
 from organisations.models import Institution, User
 from workflows.screening.services import assessment_record
@@ -32,11 +32,11 @@ print(json.dumps({
     "obstetrician": ["/", reverse("cases:index"), reverse("cases:woman_detail", args=[p.woman_id]),
                      reverse("cases:pregnancy_detail", args=[p.pk]), reverse("cases:assess", args=[p.pk]),
                      reverse("cases:screen", args=[p.pk]), reverse("highrisk:index"),
-                     reverse("highrisk:case_detail", args=[case.pk]), reverse("referrals:sent"),
-                     reverse("referrals:new") + f"?pregnancy={p.pk}", reverse("alerts:index"), "/profile/",
+                     reverse("highrisk:case_detail", args=[case.pk]), reverse("referral:sent"),
+                     reverse("referral:new") + f"?pregnancy={p.pk}", reverse("alerts:index"), "/profile/",
                      "/history/cases.pregnancy/%s/" % p.pk, "/api/docs/"],
-    "duty": [reverse("referrals:index"), reverse("referrals:detail", args=[referral.pk]),
-             reverse("referrals:print", args=[referral.pk]), reverse("organisations:roster")],
+    "duty": [reverse("referral:index"), reverse("referral:detail", args=[referral.pk]),
+             reverse("referral:print", args=[referral.pk]), reverse("organisations:roster")],
     "mch": [reverse("highrisk:register"), reverse("organisations:access_log")],
 }))
 """

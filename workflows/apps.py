@@ -11,17 +11,20 @@ class WorkflowsConfig(AppConfig):
         # Registers the deadline handlers of the processes.
         # A decoupled concern: organisations do not know about cases, so a doctor leaving (user or
         # membership deactivated) reaches the case register through these signals.
+        from organisations import views as organisation_pages
         from organisations.models import Membership, User
         from workflows import outcomes
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import services as highrisk
         from workflows.referral import flows as referral_flows  # noqa: F401
         from workflows.referral import services as referral  # noqa: F401
+        from workflows.registers import selectors as registers
         from workflows.screening import services as screening
 
         # Cross-process subscriptions, all of them: a lower process announces, a higher one reacts.
         _subscribe(screening.GRADE_HOOKS, highrisk.case_on_grade)
         _subscribe(outcomes.DEATH_REACTIONS, highrisk.case_end_by_death)
+        _subscribe(organisation_pages.HOME_PANELS, registers.home_panels)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
         post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")

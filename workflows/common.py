@@ -36,3 +36,8 @@ def require_member(*, user: Any, institution: Institution, roles: set[str] | fro
 def require_perm(*, user: Any, perm: str, reason: str) -> None:
     if not user.has_perm(perm):
         raise ActionDenied(reason)
+
+
+def require_view_women(user: Any) -> None:
+    """Every page about a woman (the register, her record, her pregnancies, the assessment worklist)."""
+    require_perm(user=user, perm="cases.view_woman", reason=_("Your role does not include reading women's records."))

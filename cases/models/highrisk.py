@@ -100,7 +100,7 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["region", "state", "colour"], name="case_register_idx"),
             models.Index(fields=["responsible_doctor", "state"], name="case_doctor_idx"),
             models.Index(fields=["institution", "state"], name="case_institution_idx"),
-            # The danger order (see cases.highrisk_views.danger_ordered): a county's register, and a
+            # The danger order (see workflows.highrisk.views.danger_ordered): a county's register, and a
             # city's or the province's, read their first page from an index instead of sorting every case.
             models.Index(F("region"), danger_rank_expression(), F("next_visit_at"), F("opened_at"),
                          name="case_register_danger_idx"),

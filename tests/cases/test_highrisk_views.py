@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.highrisk_views import spreadsheet_safe
 from cases.models import Assessment, HighRiskCase, Pregnancy
 from notifications.models import Alert
 from organisations.models import AccessLog
 from tests.personas import book_woman
+from workflows.highrisk.views import spreadsheet_safe
 from workflows.screening.services import assessment_record
 
 

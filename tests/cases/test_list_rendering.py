@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cases.highrisk_forms import PlainSelect
 from cases.models import HighRiskCase
 from organisations.models import Institution
 from tests.cases.test_highrisk_views import open_case
+from workflows.highrisk.forms import PlainSelect
 
-# The templates as they were (cases/colour_chip.html and cases/highrisk/case_row.html).
+# The templates as they were (anmu/colour_chip.html and highrisk/case_row.html).
 OLD_CHIP = (
     '{% load i18n %}{% if colour %}<span class="anmu-colour anmu-colour--{{ colour }}" data-colour="{{ colour }}">'
     '{% if colour == "green" %}{% trans "Green" %}{% elif colour == "yellow" %}{% trans "Yellow" %}'
@@ -53,7 +53,7 @@ def render(source: str, **context: object) -> str:
 ])
 def test_colour_chip_gives_the_markup_of_the_old_template(colour, purple):
     with translation.override("zh-hans"):
-        new = render("{% include 'cases/colour_chip.html' %}", colour=colour, purple=purple)
+        new = render("{% include 'anmu/colour_chip.html' %}", colour=colour, purple=purple)
         assert new == render(OLD_CHIP, colour=colour, purple=purple)
     assert new  # something is always shown
 

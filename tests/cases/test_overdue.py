@@ -124,9 +124,9 @@ def test_the_overview_shows_the_officers_late_work_and_nothing_of_another_county
     lost = section("late-lost")
     assert "戊失访" in lost and "丁追踪中" not in lost
     feedback = section("late-feedback")
-    assert "己待反馈" in feedback and reverse("referrals:detail", args=[w["referral"].pk]) in feedback
+    assert "己待反馈" in feedback and reverse("referral:detail", args=[w["referral"].pk]) in feedback
     consultations = section("late-consultations")
-    assert "庚待会诊" in consultations and reverse("referrals:consultation", args=[w["consultation"].pk]) in consultations
+    assert "庚待会诊" in consultations and reverse("referral:consultation", args=[w["consultation"].pk]) in consultations
     assert counts_on(body, "late-summary") == {"reports": 1, "visits": 1, "tracing": 1, "lost": 1, "feedback": 1,
                                               "consultations": 1}
 

@@ -153,7 +153,7 @@ def test_diastolic_above_systolic_is_refused_on_the_page_and_the_api(client, per
                                                                      diastolic_bp=120))
     assert response.status_code == 400 and "diastolic_bp" in response.json(), response.content
     client.force_login(personas.users.obstetrician_a)
-    page = client.post(f"{reverse('referrals:new')}?pregnancy={pregnancy.pk}", {
+    page = client.post(f"{reverse('referral:new')}?pregnancy={pregnancy.pk}", {
         "from_institution": personas.inst.hospital_a.pk, "to_centre": personas.centres.city.pk,
         "urgency": "emergency", "reason": "产后出血", "diagnosis": "产后出血", "systolic_bp": 100,
         "diastolic_bp": 100})
@@ -189,8 +189,9 @@ def test_every_free_text_field_has_a_limit(personas):
 def test_forms_limit_their_text_fields():
     from django import forms
 
-    from cases import forms as screening_forms
-    from cases import highrisk_forms, referral_forms
+    from workflows.highrisk import forms as highrisk_forms
+    from workflows.referral import forms as referral_forms
+    from workflows.screening import forms as screening_forms
 
     unlimited = []
     for module in (screening_forms, highrisk_forms, referral_forms):

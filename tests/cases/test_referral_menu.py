@@ -51,35 +51,35 @@ def test_every_menu_entry_opens_for_every_persona(client, personas):
 
 
 @pytest.mark.parametrize(("persona", "landing"), [
-    ("obstetrician_a", "referrals:sent"), ("primary_a", "referrals:sent"), ("mch_a", "referrals:area"),
-    ("bureau_a", "referrals:area"), ("bureau_city", "referrals:area"), ("reviewer_province", "referrals:consultations"),
+    ("obstetrician_a", "referral:sent"), ("primary_a", "referral:sent"), ("mch_a", "referral:area"),
+    ("bureau_a", "referral:area"), ("bureau_city", "referral:area"), ("reviewer_province", "referral:consultations"),
 ])
 def test_each_role_lands_on_its_own_referral_page(client, personas, persona, landing):
     client.force_login(getattr(personas.users, persona))
-    response = client.get(reverse("referrals:index"))
+    response = client.get(reverse("referral:index"))
     assert (response.status_code, response.url) == (302, reverse(landing))
     assert client.get(response.url).status_code == 200
     # Opened anyway, the sent page of a user who sends nothing has no dangling "·".
-    html = client.get(reverse("referrals:sent")).content.decode()
+    html = client.get(reverse("referral:sent")).content.decode()
     assert "·</h2>" not in html and "· </h2>" not in html
 
 
 def test_the_obstetrician_lands_on_what_her_hospital_sent_and_the_duty_doctor_on_the_board(client, personas):
     referral = refer(personas)  # sent by 闽侯县医院, which also hosts the county centre
     client.force_login(personas.users.obstetrician_a)
-    sent = client.get(reverse("referrals:index"), follow=True)
-    assert sent.redirect_chain[-1][0] == reverse("referrals:sent")
+    sent = client.get(reverse("referral:index"), follow=True)
+    assert sent.redirect_chain[-1][0] == reverse("referral:sent")
     html = sent.content.decode()
     assert 'data-testid="sent-board"' in html and str(referral.pk) in html and "闽侯县医院" in html
     # Her centre's board stays one menu entry away.
-    assert reverse("referrals:board") in html and client.get(reverse("referrals:board")).status_code == 200
+    assert reverse("referral:board") in html and client.get(reverse("referral:board")).status_code == 200
     client.force_login(personas.users.duty_a)
-    board = client.get(reverse("referrals:index"))
+    board = client.get(reverse("referral:index"))
     assert board.status_code == 200 and 'data-testid="board"' in board.content.decode()
     client.force_login(personas.users.primary_a)
-    menu = client.get(reverse("referrals:sent")).content.decode()
-    assert reverse("referrals:board") not in menu and reverse("referrals:caesareans") not in menu
-    assert client.get(reverse("referrals:caesareans")).status_code == 403
+    menu = client.get(reverse("referral:sent")).content.decode()
+    assert reverse("referral:board") not in menu and reverse("referral:caesareans") not in menu
+    assert client.get(reverse("referral:caesareans")).status_code == 403
 
 
 def _referral_from_county_b(personas):  # type: ignore[no-untyped-def]
@@ -94,26 +94,26 @@ def test_the_area_view_lists_only_the_officers_area(client, personas, staff):
     mine = refer(personas)  # 闽侯县医院 (county A) → 福州市妇幼保健院
     theirs = _referral_from_county_b(personas)  # 厦门市第三医院 (county B) → the provincial centre
     client.force_login(personas.users.bureau_a)
-    html = client.get(reverse("referrals:area")).content.decode()
+    html = client.get(reverse("referral:area")).content.decode()
     assert str(mine.pk) in html and str(theirs.pk) not in html
-    assert reverse("referrals:detail", args=[mine.pk]) in html
+    assert reverse("referral:detail", args=[mine.pk]) in html
     # She opens the referral read-only; the other county's is out of scope (404, like missing).
-    detail = client.get(reverse("referrals:detail", args=[mine.pk]))
+    detail = client.get(reverse("referral:detail", args=[mine.pk]))
     assert detail.status_code == 200 and "data-step=" not in detail.content.decode()
-    assert client.get(reverse("referrals:detail", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("referral:detail", args=[theirs.pk])).status_code == 404
     client.force_login(personas.users.mch_b)
-    html = client.get(reverse("referrals:area")).content.decode()
+    html = client.get(reverse("referral:area")).content.decode()
     assert str(theirs.pk) in html and str(mine.pk) not in html
     # The province's bureau sees both; another province's neither.
     client.force_login(personas.users.bureau_province)
-    html = client.get(reverse("referrals:area")).content.decode()
+    html = client.get(reverse("referral:area")).content.decode()
     assert str(mine.pk) in html and str(theirs.pk) in html
     client.force_login(personas.users.bureau_gd)
-    html = client.get(reverse("referrals:area") + "?show=all").content.decode()
+    html = client.get(reverse("referral:area") + "?show=all").content.decode()
     assert str(mine.pk) not in html and str(theirs.pk) not in html
     # A clinician has no area view.
     client.force_login(personas.users.obstetrician_a)
-    assert client.get(reverse("referrals:area")).status_code == 403
+    assert client.get(reverse("referral:area")).status_code == 403
 
 
 def test_the_area_view_filters_late_and_by_centre_with_counts(client, personas, staff):
@@ -127,22 +127,22 @@ def test_the_area_view_filters_late_and_by_centre_with_counts(client, personas, 
     deadlines_sweep()
     rs.referral_accept(referral=answered, by=staff.city1, team="产科")
     client.force_login(personas.users.mch_a)
-    html = client.get(reverse("referrals:area") + "?show=late").content.decode()
+    html = client.get(reverse("referral:area") + "?show=late").content.decode()
     rows = html[html.index('data-testid="area-rows"'):]
     assert str(late.pk) in rows and all(str(r.pk) not in rows for r in (on_time, to_province, answered))
     assert 'data-testid="count-late">1<' in html and 'data-testid="count-open">4<' in html
-    open_html = client.get(reverse("referrals:area")).content.decode()
+    open_html = client.get(reverse("referral:area")).content.decode()
     flagged = re.findall(r'data-referral="([0-9a-f-]+)" data-state="\w+" class="anmu-overdue" data-late="1"', open_html)
     assert flagged == [str(late.pk)]
     city = personas.centres.city
     centres = html[html.index('data-testid="area-centres"'):html.index('data-testid="area-rows"')]
     assert f'data-centre="{city.pk}"' in centres and f'data-centre="{personas.centres.province.pk}"' in centres
-    by_centre = client.get(reverse("referrals:area") + f"?show=open&centre={personas.centres.province.pk}")
+    by_centre = client.get(reverse("referral:area") + f"?show=open&centre={personas.centres.province.pk}")
     rows = by_centre.content.decode()[by_centre.content.decode().index('data-testid="area-rows"'):]
     assert str(to_province.pk) in rows and str(late.pk) not in rows and str(on_time.pk) not in rows
     # A centre outside the officer's area filters nothing in: the parameter only narrows her own list.
     theirs = _referral_from_county_b(personas)
-    other = client.get(reverse("referrals:area") + f"?show=all&centre={personas.centres.province.pk}")
+    other = client.get(reverse("referral:area") + f"?show=all&centre={personas.centres.province.pk}")
     assert str(theirs.pk) not in other.content.decode() and Referral.objects.filter(pk=theirs.pk).exists()
 
 
@@ -159,15 +159,15 @@ def test_a_named_expert_opens_the_consultation_from_her_alert_and_answers(client
     assert opened.status_code == 200
     html = opened.content.decode()
     assert "重度子痫前期，是否终止妊娠？" in html
-    answer_url = reverse("referrals:consultation_action", args=[consultation.pk, "answer"])
+    answer_url = reverse("referral:consultation_action", args=[consultation.pk, "answer"])
     assert answer_url in html
     assert client.get(answer_url).status_code == 200
     assert client.post(answer_url, {"answer": "建议 34 周后终止妊娠"}).status_code == 302
     consultation.refresh_from_db()
     assert (consultation.state, consultation.answered_by) == (Consultation.State.ANSWERED, expert)
     # Referral pages stay closed to her role.
-    assert client.get(reverse("referrals:board")).status_code == 403
-    assert client.get(reverse("referrals:detail", args=[refer(personas).pk])).status_code == 403
+    assert client.get(reverse("referral:board")).status_code == 403
+    assert client.get(reverse("referral:detail", args=[refer(personas).pk])).status_code == 403
 
 
 def test_an_expert_not_asked_cannot_answer_and_one_elsewhere_cannot_see(client, personas, staff):
@@ -176,8 +176,8 @@ def test_an_expert_not_asked_cannot_answer_and_one_elsewhere_cannot_see(client, 
     consultation = rs.consultation_request(pregnancy=pregnancy, by=personas.users.obstetrician_a,
                                            from_institution=personas.inst.hospital_a, mode="remote",
                                            urgency="urgent", question="是否需要转诊？", to_expert=asked)
-    url = reverse("referrals:consultation", args=[consultation.pk])
-    answer_url = reverse("referrals:consultation_action", args=[consultation.pk, "answer"])
+    url = reverse("referral:consultation", args=[consultation.pk])
+    answer_url = reverse("referral:consultation_action", args=[consultation.pk, "answer"])
     colleague = member("reviewer_province2", personas.inst.mch_province, Role.EXPERT_REVIEWER)
     client.force_login(colleague)
     page = client.get(url)
@@ -193,7 +193,7 @@ def test_an_expert_not_asked_cannot_answer_and_one_elsewhere_cannot_see(client, 
 def test_the_consultation_form_names_each_expert_with_institution_and_role(client, personas, staff):
     pregnancy = Pregnancy.objects.get(woman=book_woman(at=personas.inst.hospital_a))
     client.force_login(personas.users.obstetrician_a)
-    html = client.get(reverse("referrals:consultation_new") + f"?pregnancy={pregnancy.pk}").content.decode()
+    html = client.get(reverse("referral:consultation_new") + f"?pregnancy={pregnancy.pk}").content.decode()
     select = html[html.index('name="to_expert"'):]
     select = select[:select.index("</select>")]
     expert = personas.users.reviewer_province

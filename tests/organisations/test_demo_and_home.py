@@ -65,7 +65,7 @@ def test_first_look_seeds_referrals_on_the_city_board(client):
     assert "Sent 3 demo referrals" not in seed("--first-look")  # idempotent
     assert Referral.objects.count() == 3
     client.force_login(User.objects.get(username="gulou_duty"))
-    board = client.get(reverse("referrals:index")).content.decode()
+    board = client.get(reverse("referral:index")).content.decode()
     assert all(str(pk) in board for pk in Referral.objects.values_list("pk", flat=True))
 
 

@@ -69,7 +69,7 @@ def test_referral_timeline_reads_in_the_page_language(client, personas):
     # A row written before reasons were translated, in the stored form of the time.
     referral.history.filter(history_change_reason="accepted").update(history_change_reason="outcome: died")
     client.force_login(personas.users.obstetrician_a)
-    url = reverse("referrals:detail", args=[referral.pk])
+    url = reverse("referral:detail", args=[referral.pk])
     zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "已申请转诊" in zh and "结局：死亡" in zh
     assert "referral requested" not in zh and "outcome: died" not in zh
@@ -103,7 +103,7 @@ def test_consultation_page_reads_in_the_page_language(client, personas):
         pregnancy=pregnancy, by=personas.users.obstetrician_a, from_institution=personas.inst.hospital_a,
         mode="remote", urgency="urgent", question="妊娠合并心脏病，可否继续妊娠？", to_centre=personas.centres.city)
     client.force_login(personas.users.obstetrician_a)
-    url = reverse("referrals:consultation", args=[consultation.pk])
+    url = reverse("referral:consultation", args=[consultation.pk])
     zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "已申请会诊" in zh and "consultation requested" not in zh
     assert "consultation requested" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -32,7 +32,7 @@ def test_a_service_refusal_shows_the_services_reason(client, personas):
     staff = rescue_staff(personas)
     referral = refer(personas)
     client.force_login(personas.users.obstetrician_a)  # the sender cannot accept her own referral
-    response = client.post(reverse("referrals:action", args=[referral.pk, "accept"]), {"team": "x"})
+    response = client.post(reverse("referral:action", args=[referral.pk, "accept"]), {"team": "x"})
     assert response.status_code == 403
     body = response.content.decode()
     assert 'data-testid="forbidden-reason"' in body and "Django Material" not in body
@@ -56,13 +56,13 @@ def test_avpu_alert_is_qingxing(client, personas, where):
     if where == "form":
         client.force_login(personas.users.obstetrician_a)
         pregnancy = refer(personas).pregnancy
-        body = client.get(reverse("referrals:new") + f"?pregnancy={pregnancy.pk}").content.decode()
+        body = client.get(reverse("referral:new") + f"?pregnancy={pregnancy.pk}").content.decode()
         field = body.split('name="consciousness"', 1)[1].split("</select>", 1)[0]
     else:
         referral = refer(personas)
         Referral.objects.filter(pk=referral.pk).update(consciousness=Referral.Consciousness.ALERT)
         client.force_login(staff.city1)
-        field = client.get(reverse("referrals:print", args=[referral.pk])).content.decode()
+        field = client.get(reverse("referral:print", args=[referral.pk])).content.decode()
     assert "清醒" in field and "提醒" not in field
 
 

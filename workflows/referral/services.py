@@ -61,7 +61,7 @@ URGENCY_NAMES = {Urgency.EMERGENCY: gettext_noop("Emergency"), Urgency.URGENT: g
 
 
 def referral_link(referral: Referral) -> str:
-    return reverse("referrals:detail", args=[referral.pk])
+    return reverse("referral:detail", args=[referral.pk])
 
 
 def _shared_diagnosis(referral: Referral) -> str:
@@ -746,7 +746,7 @@ def consultation_request(*, pregnancy: Pregnancy, by: Any, from_institution: Ins
 
 
 def consultation_link(consultation: Consultation) -> str:
-    return reverse("referrals:consultation", args=[consultation.pk])
+    return reverse("referral:consultation", args=[consultation.pk])
 
 
 def _may_answer(user: Any, consultation: Consultation) -> bool:

@@ -1,0 +1,59 @@
+"""manage.py seed_demo [--women N]: the demo province, its institutions, centres and users."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from cases.models import Woman
+from organisations.demo import DEMO_PASSWORD, seed_organisations
+from workflows.demo import seed_cases, seed_referrals, seed_women
+
+
+class Command(BaseCommand):
+    help = "Create the demo province (福建省), institutions, rescue centres and users; idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--women", type=int, default=0, help="Also add N synthetic pregnant women.")
+        parser.add_argument("--cases", type=int, default=0,
+                            help="Also grade M of the women at hospitals as orange, red or purple (high-risk cases).")
+        parser.add_argument("--first-look", action="store_true",
+                            help="When there are no women yet, add 150 women and 30 high-risk cases (make run).")
+
+    def step(self, zh: str, en: str) -> None:
+        """One progress line on the console, so that `make run` never sits silent (both languages: the
+        console has no locale to follow)."""
+        self.stdout.write(f"  [{time.monotonic() - self.started:5.1f} s] {zh} / {en}")
+        self.stdout.flush()
+
+    def handle(self, *args, women: int = 0, cases: int = 0, first_look: bool = False,  # type: ignore[no-untyped-def]
+               **options) -> None:
+        if women < 0 or cases < 0:
+            self.stderr.write("--women and --cases must be zero or more")
+            raise SystemExit(2)
+        self.started = time.monotonic()
+        self.step("正在创建演示机构和用户…", "Creating demo organisations and users…")
+        created = seed_organisations()
+        summary = ", ".join(f"{key} +{value}" for key, value in created.items())
+        self.stdout.write(f"Demo organisations ready ({summary}). Demo password: {DEMO_PASSWORD}")
+        if first_look and not Woman.objects.exists():
+            women, cases = 150, 30
+        if women:
+            self.step(f"正在创建演示孕产妇 {women} 名…", f"Creating demo data: women 0/{women}")
+            made = seed_women(women)
+            self.step(f"演示孕产妇 {made}/{women}", f"Creating demo data: women {made}/{women}")
+            self.stdout.write(f"Added {made} synthetic pregnant women.")
+        if cases:
+            def graded(done: int) -> None:
+                if done % 10 == 0 or done == cases:
+                    self.step(f"正在评估高危孕产妇 {done}/{cases}", f"Creating demo data: high-risk cases {done}/{cases}")
+
+            self.step(f"正在评估高危孕产妇 0/{cases}（经评估服务，含预警和随访）",
+                      f"Creating demo data: high-risk cases 0/{cases} (through the assessment service)")
+            opened = seed_cases(cases, progress=graded)
+            self.stdout.write(f"Opened {opened} high-risk cases.")
+        if first_look:
+            self.step("正在创建演示转诊…", "Creating demo data: referrals…")
+            sent = seed_referrals()
+            if sent:
+                self.stdout.write(f"Sent {sent} demo referrals to the Fuzhou city rescue centre.")
+        self.step("演示数据就绪", "Demo data ready")
