@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 class NeedsConfirmation(ValidationError):  # noqa: N818  (a request, not a failure)
     """Unusual but possible details: saved only when the caller confirms them (``confirmed=True``)."""
 
+    needs_confirmation = True  # what a form reads (organisations.forms.apply_errors) to offer the confirm box
+
 
 def birth_date_errors(born: dt.date | None, *, on: dt.date) -> list[str]:
     if born is None:

@@ -22,7 +22,7 @@ class OrganisationsConfig(AppConfig):
         history_register(User, selectors.visible_users)
 
         from organisations.models import DutyShift
-        from organisations.roster import visible_duty_shifts
+        from organisations.selectors import visible_duty_shifts
 
         history_register(DutyShift, visible_duty_shifts)
 

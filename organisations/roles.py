@@ -71,7 +71,7 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_rescuecentre",
         "organisations.change_rescuecentre",
         "organisations.view_region",
-        # The duty roster of their own centre (organisations/roster.py checks which centre).
+        # The duty roster of their own centre (notifications/roster.py checks which centre).
         "organisations.view_dutyshift",
         "organisations.add_dutyshift",
     ],

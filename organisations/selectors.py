@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from organisations.models import AccessLog, Institution, Membership, Region, RescueCentre, User
-from organisations.scoping import region_codes_in_area, scope_q, user_scope
+from organisations.models import (
+    AccessLog,
+    DutyShift,
+    Institution,
+    Membership,
+    Region,
+    RescueCentre,
+    Role,
+    User,
+)
+from organisations.scoping import Scope, area_q, region_codes_in_area, scope_q, user_scope
 
 
 def _ancestor_codes(codes: set[str]) -> set[str]:
@@ -150,3 +161,149 @@ def acting_institutions(user: Any, roles: Iterable[str]) -> list[Institution]:
     return [m.institution for m in Membership.objects.filter(
         user=user, role__in=roles, is_active=True, institution__is_active=True).select_related("institution__region")
         .order_by("institution__name")]
+
+
+# --- The duty roster of a rescue centre (its read side; shifts are written in notifications/roster.py) -------
+# Who keeps a centre's roster: its duty doctors and the MCH officers whose area contains it. They, and every
+# doctor who is on the roster, may read it.
+
+# How long after a shift ends its doctor may still write (or correct) the handover note.
+HANDOVER_GRACE = dt.timedelta(hours=12)
+# A doctor keeps seeing a roster they were on for this long after their last shift.
+ROSTER_MEMORY = dt.timedelta(days=1)
+DEFAULT_DAYS = 7
+MAX_DAYS = 31
+# Roles whose members can be put on a rescue centre's roster.
+ROSTER_STAFF_ROLES = (Role.DUTY_DOCTOR, Role.OBSTETRICIAN)
+
+
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _keeper_q(user: Any) -> Q:
+    """Institutions whose roster ``user`` keeps by role: as their duty doctor, or as MCH officer of the area."""
+    q = Q(pk__in=Membership.objects.filter(user=user, role=Role.DUTY_DOCTOR, is_active=True,
+                                           institution__is_active=True).values("institution_id"))
+    areas = frozenset(
+        (m.institution.region.level, m.institution.region_id)
+        for m in Membership.objects.filter(user=user, role=Role.MCH_OFFICER, is_active=True,
+                                           institution__is_active=True).select_related("institution__region")
+    )
+    if areas:
+        q |= area_q(Scope(areas=areas), "region")
+    return q
+
+
+def _centres() -> QuerySet[Institution]:
+    return Institution.objects.filter(is_active=True, rescue_centre__isnull=False, rescue_centre__is_active=True)
+
+
+def roster_editable_institutions(user: Any) -> QuerySet[Institution]:
+    """Rescue centres whose roster ``user`` may change."""
+    if not _active(user) or not user.has_perm("organisations.add_dutyshift"):
+        return Institution.objects.none()
+    if user.is_superuser:
+        return _centres()
+    return _centres().filter(_keeper_q(user))
+
+
+def roster_institutions(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Institution]:
+    """Rescue centres whose roster ``user`` may read: those they keep, and those they are on."""
+    if not _active(user):
+        return Institution.objects.none()
+    if user.is_superuser:
+        return _centres()
+    now = now or timezone.now()
+    q = Q(pk__in=DutyShift.objects.filter(user=user, ends_at__gt=now - ROSTER_MEMORY).values("institution_id"))
+    if user.has_perm("organisations.view_dutyshift"):
+        q |= _keeper_q(user)
+    return _centres().filter(q)
+
+
+def visible_duty_shifts(user: Any) -> QuerySet[DutyShift]:
+    """Shifts on the rosters ``user`` may read, and the user's own."""
+    if not _active(user):
+        return DutyShift.objects.none()
+    return DutyShift.objects.filter(Q(institution__in=roster_institutions(user)) | Q(user=user)).select_related(
+        "user", "institution")
+
+
+def roster_staff(institution: Institution) -> QuerySet[User]:
+    """People who can be put on this institution's roster: its active duty doctors and obstetricians."""
+    return User.objects.filter(
+        is_active=True,
+        memberships__institution=institution, memberships__is_active=True, memberships__role__in=ROSTER_STAFF_ROLES,
+    ).distinct().order_by("name", "username")
+
+
+def incoming_shift(shift: DutyShift) -> DutyShift | None:
+    """The shift that takes over from ``shift``: of the same kind, by someone else, starting during it
+    or within an hour of its end (the earliest such)."""
+    return (
+        DutyShift.objects.filter(institution_id=shift.institution_id, kind=shift.kind, starts_at__gt=shift.starts_at,
+                                 starts_at__lte=shift.ends_at + dt.timedelta(hours=1))
+        .exclude(pk=shift.pk).exclude(user_id=shift.user_id).select_related("user").order_by("starts_at").first()
+    )
+
+
+@dataclass
+class RosterRow:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    shift: DutyShift | None = None  # None: a gap in the duty roster
+
+    @property
+    def is_gap(self) -> bool:
+        return self.shift is None
+
+
+@dataclass
+class RosterView:
+    institution: Institution
+    now: dt.datetime
+    until: dt.datetime
+    on_duty: list[DutyShift]
+    on_call: list[DutyShift]
+    rows: list[RosterRow]
+    gaps: list[RosterRow]
+    handovers: list[DutyShift] = field(default_factory=list)
+
+
+def duty_gaps(shifts: list[DutyShift], start: dt.datetime, end: dt.datetime) -> list[RosterRow]:
+    """Stretches of [start, end) that no duty shift covers."""
+    gaps: list[RosterRow] = []
+    cursor = start
+    for shift in sorted((s for s in shifts if s.kind == DutyShift.Kind.DUTY), key=lambda s: s.starts_at):
+        if shift.ends_at <= cursor:
+            continue
+        if shift.starts_at >= end:
+            break
+        if shift.starts_at > cursor:
+            gaps.append(RosterRow(starts_at=cursor, ends_at=shift.starts_at))
+        cursor = max(cursor, shift.ends_at)
+        if cursor >= end:
+            break
+    if cursor < end:
+        gaps.append(RosterRow(starts_at=cursor, ends_at=end))
+    return gaps
+
+
+def roster_view(*, institution: Institution, now: dt.datetime | None = None, days: int = DEFAULT_DAYS) -> RosterView:
+    now = now or timezone.now()
+    until = now + dt.timedelta(days=days)
+    shifts = list(DutyShift.objects.filter(institution=institution, ends_at__gt=now, starts_at__lt=until)
+                  .select_related("user").order_by("starts_at", "kind"))
+    current = [s for s in shifts if s.starts_at <= now]
+    gaps = duty_gaps(shifts, now, until)
+    rows = sorted([RosterRow(starts_at=s.starts_at, ends_at=s.ends_at, shift=s) for s in shifts] + gaps,
+                  key=lambda r: (r.starts_at, r.shift is not None))
+    handovers = list(DutyShift.objects.filter(institution=institution, handover_at__isnull=False,
+                                              handover_at__gte=now - dt.timedelta(days=2))
+                     .select_related("user").order_by("-handover_at")[:5])
+    return RosterView(
+        institution=institution, now=now, until=until,
+        on_duty=[s for s in current if s.kind == DutyShift.Kind.DUTY],
+        on_call=[s for s in current if s.kind == DutyShift.Kind.ON_CALL],
+        rows=rows, gaps=gaps, handovers=handovers,
+    )

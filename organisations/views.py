@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from viewflow.urls import ReadonlyModelViewset
 from viewflow.views import DetailModelView
 
-from organisations import roster
 from organisations.history import history_entries, history_selector
 from organisations.http import get_visible_or_404
 from organisations.models import Institution, Membership, Region, RescueCentre, Role
@@ -182,7 +181,7 @@ class ProfileView(LoginRequiredMixin, generic.TemplateView):
 ORGANISATION_PAGES = (
     ("organisations.view_institution", "organisations:institution:index"),
     ("organisations.view_rescuecentre", "organisations:rescuecentre:index"),
-    ("organisations.view_dutyshift", "organisations:roster"),
+    ("organisations.view_dutyshift", "roster:index"),
     ("organisations.view_accesslog", "organisations:access_log"),
 )
 
@@ -214,8 +213,3 @@ class OrganisationsApp(AnmuApplication):
 
     access_log_path = path("access-log/", login_required(access_log), name="access_log")
     beds_path = path("centres/<uuid:pk>/beds/", login_required(centre_beds), name="centre_beds")
-    roster_path = path("roster/", roster.roster_index, name="roster")
-    roster_detail_path = path("roster/<uuid:pk>/", roster.roster_detail, name="roster_detail")
-    roster_shift_add_path = path("roster/<uuid:pk>/shifts/", roster.roster_shift_add, name="roster_shift_add")
-    roster_handover_path = path("roster/<uuid:pk>/shifts/<uuid:shift_pk>/handover/", roster.roster_handover,
-                                name="roster_handover")

@@ -5,8 +5,9 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from viewflow.urls import Site
+from viewflow.urls import Site, route
 
+from notifications.roster import RosterApp
 from notifications.views import AlertsApp
 from organisations import api as org_api
 from organisations import views as org_views
@@ -31,6 +32,8 @@ class AnmuSite(Site):
     index_path = path("", org_views.home, name="index")
     history_path = path("history/<str:label>/<str:pk>/", org_views.record_history, name="history")
     profile_path = path("profile/", org_views.ProfileView.as_view(), name="profile")
+    # The duty roster's pages live with the alerts (notifications/roster.py) and keep their addresses.
+    roster_path = route("organisations/roster/", RosterApp())
 
 
 # Refusals render in Anmu's shell (templates/403.html), not viewflow's "Django Material" lock screen.

@@ -36,7 +36,7 @@ print(json.dumps({
                      reverse("referral:new") + f"?pregnancy={p.pk}", reverse("alerts:index"), "/profile/",
                      "/history/cases.pregnancy/%s/" % p.pk, "/api/docs/"],
     "duty": [reverse("referral:index"), reverse("referral:detail", args=[referral.pk]),
-             reverse("referral:print", args=[referral.pk]), reverse("organisations:roster")],
+             reverse("referral:print", args=[referral.pk]), reverse("roster:index")],
     "mch": [reverse("highrisk:register"), reverse("organisations:access_log")],
 }))
 """

@@ -1,25 +1,19 @@
-"""Form bits every process shares: the date and date-time pickers, the institution choice, the confirm box, the reason form, and how a service's refusal lands on a form."""
+"""Form bits every process shares: the institution choice, the confirm box, the reason form. The pickers,
+the empty form and ``apply_errors`` are in organisations/forms.py, re-exported here for the processes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.limits import REASON_MAX_CHARS
-from cases.plausibility import NeedsConfirmation
+from organisations.forms import DateInput, DateTimeLocalInput, EmptyForm, apply_errors, datetime_local_field
 from organisations.models import Institution
 
-
-class DateInput(forms.DateInput):
-    """A browser date picker; its value is always ISO, whatever the language."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:  # noqa: A002
-        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+__all__ = [
+    "ConfirmMixin", "DateInput", "DateTimeLocalInput", "EmptyForm", "InstitutionChoiceMixin", "ReasonForm",
+    "apply_errors", "datetime_local_field",
+]
 
 
 class InstitutionChoiceMixin:
@@ -50,18 +44,3 @@ class ConfirmMixin:
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
                              widget=forms.Textarea(attrs={"rows": 2}))
-
-
-def apply_errors(form: Any, exc: ValidationError) -> None:
-    if isinstance(exc, NeedsConfirmation) and hasattr(form, "add_confirm_field"):
-        form.add_confirm_field()
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            if field == NON_FIELD_ERRORS:
-                form.add_error(None, errors)
-            elif field in form.fields:
-                form.add_error(field, errors)
-            else:
-                form.add_error(None, [f"{field}: {message}" for message in errors])
-    else:
-        form.add_error(None, exc.messages)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import CasePlan, HighRiskCase, TracingAttempt
 from organisations.models import Institution, RescueCentre, User
-from workflows.forms import DateInput
+from workflows.forms import DateInput, DateTimeLocalInput, EmptyForm, ReasonForm  # noqa: F401  (the pages' forms)
 
 
 class PlanForm(forms.Form):
@@ -146,13 +146,9 @@ class ReopenForm(forms.Form):
 
 class DeathForm(forms.Form):
     at = forms.DateTimeField(label=_("Time of death"),
-                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+                             widget=DateTimeLocalInput())
     note = forms.CharField(label=_("Where and how she died"), max_length=NARRATIVE_MAX_CHARS,
                            widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class EmptyForm(forms.Form):
-    pass
 
 
 class PlainSelect(forms.Select):

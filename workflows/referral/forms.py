@@ -12,8 +12,7 @@ from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import Consultation, Referral, Urgency
 from cases.nearmiss import CRITERIA
 from organisations.models import Institution, RescueCentre, User
-
-DateTimeLocal = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+from workflows.forms import DateTimeLocalInput, EmptyForm, ReasonForm  # noqa: F401  (the pages' forms)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -88,12 +87,7 @@ class ReferralForm(forms.Form):
 class AcceptForm(forms.Form):
     team = forms.CharField(label=_("Receiving team"), max_length=200,
                            help_text=_("Who receives her: e.g. obstetric ICU, Dr Wang's team."))
-    expected_arrival_at = forms.DateTimeField(label=_("Expected arrival"), required=False, widget=DateTimeLocal)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_CHARS,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    expected_arrival_at = forms.DateTimeField(label=_("Expected arrival"), required=False, widget=DateTimeLocalInput())
 
 
 class RedirectForm(forms.Form):
@@ -110,17 +104,13 @@ class DepartForm(forms.Form):
     transport = forms.ChoiceField(label=_("Transport"), choices=Referral.Transport.choices, widget=forms.RadioSelect)
     escort = forms.CharField(label=_("Escort"), max_length=200, required=False,
                              help_text=_("Who travels with her (doctor, midwife, family)."))
-    at = forms.DateTimeField(label=_("Departure time"), required=False, widget=DateTimeLocal,
+    at = forms.DateTimeField(label=_("Departure time"), required=False, widget=DateTimeLocalInput(),
                              help_text=_("Empty: now."))
 
 
 class ArriveForm(forms.Form):
-    at = forms.DateTimeField(label=_("Arrival time"), required=False, widget=DateTimeLocal,
+    at = forms.DateTimeField(label=_("Arrival time"), required=False, widget=DateTimeLocalInput(),
                              help_text=_("Empty: now."))
-
-
-class EmptyForm(forms.Form):
-    pass
 
 
 class OutcomeForm(forms.Form):
@@ -130,7 +120,7 @@ class OutcomeForm(forms.Form):
     transferred_to = TransferChoiceField(label=_("Transferred on to"), queryset=Institution.objects.none(),
                                          required=False,
                                          help_text=_("Rescue centres first, the nearest level first; then hospitals."))
-    at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocal, help_text=_("Empty: now."))
+    at = forms.DateTimeField(label=_("Time"), required=False, widget=DateTimeLocalInput(), help_text=_("Empty: now."))
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,8 +148,8 @@ class NearMissForm(forms.Form):
 
 
 class CaesareanForm(forms.Form):
-    decision_at = forms.DateTimeField(label=_("Decision to operate"), widget=DateTimeLocal)
-    delivery_at = forms.DateTimeField(label=_("Delivery of the baby"), widget=DateTimeLocal)
+    decision_at = forms.DateTimeField(label=_("Decision to operate"), widget=DateTimeLocalInput())
+    delivery_at = forms.DateTimeField(label=_("Delivery of the baby"), widget=DateTimeLocalInput())
     note = forms.CharField(label=_("What delayed the delivery (if above target)"), required=False,
                            max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -193,5 +183,5 @@ class ConsultationForm(forms.Form):
 class ConsultationAnswerForm(forms.Form):
     answer = forms.CharField(label=_("Answer"), max_length=NARRATIVE_MAX_CHARS,
                              widget=forms.Textarea(attrs={"rows": 4}))
-    onsite_eta = forms.DateTimeField(label=_("Expected on site"), required=False, widget=DateTimeLocal,
+    onsite_eta = forms.DateTimeField(label=_("Expected on site"), required=False, widget=DateTimeLocalInput(),
                                      help_text=_("For an on-site consultation."))

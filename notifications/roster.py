@@ -1,16 +1,16 @@
-"""The duty roster of a rescue centre: who is on duty (值班) and on call (二线备班), gaps, and handover.
+"""The duty roster's pages and writes (值班表): who is on duty (值班) and on call (二线备班), gaps, handover.
 
-Who keeps a centre's roster: its duty doctors and the MCH officers whose area contains it. They,
-and every doctor who is on the roster, may read it; anyone else who can see the institution gets a
-403 with the reason, and an institution out of scope is a 404. Writes go through ``shift_create``
-and ``shift_handover``: one transaction each, with history (user and reason) and alerts to the
-people concerned.
+Who keeps a centre's roster: its duty doctors and the MCH officers whose area contains it. They, and every
+doctor who is on the roster, may read it (organisations/selectors.py holds that read side); anyone else who
+can see the institution gets a 403 with the reason, and an institution out of scope is a 404. Writes go
+through ``shift_create`` and ``shift_handover``: one transaction each, with history (user and reason) and
+alerts to the people concerned, which is why the roster lives with the alerts. The pages keep their
+addresses under /organisations/roster/ (project/urls.py mounts ``RosterApp`` there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -18,29 +18,33 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
+from notifications.recipients import to_user
+from notifications.services import alert_raise, roster_gap_resolve
+from organisations.forms import apply_errors, datetime_local_field
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import DutyShift, Institution, Membership, Role, User
-from organisations.scoping import Scope, area_q
-from organisations.selectors import visible_institutions
-
-# How long after a shift ends its doctor may still write (or correct) the handover note.
-HANDOVER_GRACE = dt.timedelta(hours=12)
-# A doctor keeps seeing a roster they were on for this long after their last shift.
-ROSTER_MEMORY = dt.timedelta(days=1)
-DEFAULT_DAYS = 7
-MAX_DAYS = 31
-# Roles whose members can be put on a rescue centre's roster.
-ROSTER_STAFF_ROLES = (Role.DUTY_DOCTOR, Role.OBSTETRICIAN)
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+from organisations.models import DutyShift, Institution, User
+from organisations.selectors import (
+    DEFAULT_DAYS,
+    HANDOVER_GRACE,
+    MAX_DAYS,
+    RosterView,
+    incoming_shift,
+    roster_editable_institutions,
+    roster_institutions,
+    roster_staff,
+    roster_view,
+    visible_duty_shifts,
+    visible_institutions,
+)
+from organisations.shell import AnmuApplication
 
 SHIFT_TITLES = {
     DutyShift.Kind.DUTY: gettext_noop("You are on duty at %(institution)s: %(starts)s – %(ends)s"),
@@ -53,69 +57,6 @@ HANDOVER_BODY = gettext_noop("Your shift starts %(starts)s. %(note)s")
 
 def _when(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-# --- Who may see and keep a roster ---------------------------------------------------------------------
-
-
-def _active(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _keeper_q(user: Any) -> Q:
-    """Institutions whose roster ``user`` keeps by role: as their duty doctor, or as MCH officer of the area."""
-    q = Q(pk__in=Membership.objects.filter(user=user, role=Role.DUTY_DOCTOR, is_active=True,
-                                           institution__is_active=True).values("institution_id"))
-    areas = frozenset(
-        (m.institution.region.level, m.institution.region_id)
-        for m in Membership.objects.filter(user=user, role=Role.MCH_OFFICER, is_active=True,
-                                           institution__is_active=True).select_related("institution__region")
-    )
-    if areas:
-        q |= area_q(Scope(areas=areas), "region")
-    return q
-
-
-def _centres() -> QuerySet[Institution]:
-    return Institution.objects.filter(is_active=True, rescue_centre__isnull=False, rescue_centre__is_active=True)
-
-
-def roster_editable_institutions(user: Any) -> QuerySet[Institution]:
-    """Rescue centres whose roster ``user`` may change."""
-    if not _active(user) or not user.has_perm("organisations.add_dutyshift"):
-        return Institution.objects.none()
-    if user.is_superuser:
-        return _centres()
-    return _centres().filter(_keeper_q(user))
-
-
-def roster_institutions(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Institution]:
-    """Rescue centres whose roster ``user`` may read: those they keep, and those they are on."""
-    if not _active(user):
-        return Institution.objects.none()
-    if user.is_superuser:
-        return _centres()
-    now = now or timezone.now()
-    q = Q(pk__in=DutyShift.objects.filter(user=user, ends_at__gt=now - ROSTER_MEMORY).values("institution_id"))
-    if user.has_perm("organisations.view_dutyshift"):
-        q |= _keeper_q(user)
-    return _centres().filter(q)
-
-
-def visible_duty_shifts(user: Any) -> QuerySet[DutyShift]:
-    """Shifts on the rosters ``user`` may read, and the user's own."""
-    if not _active(user):
-        return DutyShift.objects.none()
-    return DutyShift.objects.filter(Q(institution__in=roster_institutions(user)) | Q(user=user)).select_related(
-        "user", "institution")
-
-
-def roster_staff(institution: Institution) -> QuerySet[User]:
-    """People who can be put on this institution's roster: its active duty doctors and obstetricians."""
-    return User.objects.filter(
-        is_active=True,
-        memberships__institution=institution, memberships__is_active=True, memberships__role__in=ROSTER_STAFF_ROLES,
-    ).distinct().order_by("name", "username")
 
 
 def _deny_edit() -> ActionDenied:
@@ -148,9 +89,6 @@ def shift_create(
     field messages: staff only, ends after it starts, at most 72 hours, not already over, and no
     overlap with the same person's other shifts here.
     """
-    from notifications.recipients import to_user
-    from notifications.services import alert_raise, roster_gap_resolve
-
     now = now or timezone.now()
     with transaction.atomic():
         # One roster change of a centre at a time (PostgreSQL); SQLite's IMMEDIATE transactions serialise anyway.
@@ -184,28 +122,15 @@ def shift_create(
                         "by": str(by)},
                 to=[to_user(user)],
                 subject=shift,
-                link=reverse("organisations:roster_detail", args=[institution.pk]),
+                link=reverse("roster:detail", args=[institution.pk]),
                 institution=institution,
                 now=now,
             )
     return shift
 
 
-def incoming_shift(shift: DutyShift) -> DutyShift | None:
-    """The shift that takes over from ``shift``: of the same kind, by someone else, starting during it
-    or within an hour of its end (the earliest such)."""
-    return (
-        DutyShift.objects.filter(institution_id=shift.institution_id, kind=shift.kind, starts_at__gt=shift.starts_at,
-                                 starts_at__lte=shift.ends_at + dt.timedelta(hours=1))
-        .exclude(pk=shift.pk).exclude(user_id=shift.user_id).select_related("user").order_by("starts_at").first()
-    )
-
-
 def shift_handover(*, shift: DutyShift, by: Any, note: str, now: dt.datetime | None = None) -> DutyShift:
     """The outgoing doctor writes (or corrects) what the next shift must know; the incoming doctor is alerted."""
-    from notifications.recipients import to_user
-    from notifications.services import alert_raise
-
     now = now or timezone.now()
     note = (note or "").strip()
     with transaction.atomic():
@@ -232,76 +157,11 @@ def shift_handover(*, shift: DutyShift, by: Any, note: str, now: dt.datetime | N
                 priority="urgent",
                 to=[to_user(incoming.user)],
                 subject=shift,
-                link=reverse("organisations:roster_detail", args=[shift.institution_id]),
+                link=reverse("roster:detail", args=[shift.institution_id]),
                 institution=shift.institution,
                 now=now,
             )
     return shift
-
-
-# --- Reading a roster ----------------------------------------------------------------------------------
-
-
-@dataclass
-class RosterRow:
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    shift: DutyShift | None = None  # None: a gap in the duty roster
-
-    @property
-    def is_gap(self) -> bool:
-        return self.shift is None
-
-
-@dataclass
-class RosterView:
-    institution: Institution
-    now: dt.datetime
-    until: dt.datetime
-    on_duty: list[DutyShift]
-    on_call: list[DutyShift]
-    rows: list[RosterRow]
-    gaps: list[RosterRow]
-    handovers: list[DutyShift] = field(default_factory=list)
-
-
-def duty_gaps(shifts: list[DutyShift], start: dt.datetime, end: dt.datetime) -> list[RosterRow]:
-    """Stretches of [start, end) that no duty shift covers."""
-    gaps: list[RosterRow] = []
-    cursor = start
-    for shift in sorted((s for s in shifts if s.kind == DutyShift.Kind.DUTY), key=lambda s: s.starts_at):
-        if shift.ends_at <= cursor:
-            continue
-        if shift.starts_at >= end:
-            break
-        if shift.starts_at > cursor:
-            gaps.append(RosterRow(starts_at=cursor, ends_at=shift.starts_at))
-        cursor = max(cursor, shift.ends_at)
-        if cursor >= end:
-            break
-    if cursor < end:
-        gaps.append(RosterRow(starts_at=cursor, ends_at=end))
-    return gaps
-
-
-def roster_view(*, institution: Institution, now: dt.datetime | None = None, days: int = DEFAULT_DAYS) -> RosterView:
-    now = now or timezone.now()
-    until = now + dt.timedelta(days=days)
-    shifts = list(DutyShift.objects.filter(institution=institution, ends_at__gt=now, starts_at__lt=until)
-                  .select_related("user").order_by("starts_at", "kind"))
-    current = [s for s in shifts if s.starts_at <= now]
-    gaps = duty_gaps(shifts, now, until)
-    rows = sorted([RosterRow(starts_at=s.starts_at, ends_at=s.ends_at, shift=s) for s in shifts] + gaps,
-                  key=lambda r: (r.starts_at, r.shift is not None))
-    handovers = list(DutyShift.objects.filter(institution=institution, handover_at__isnull=False,
-                                              handover_at__gte=now - dt.timedelta(days=2))
-                     .select_related("user").order_by("-handover_at")[:5])
-    return RosterView(
-        institution=institution, now=now, until=until,
-        on_duty=[s for s in current if s.kind == DutyShift.Kind.DUTY],
-        on_call=[s for s in current if s.kind == DutyShift.Kind.ON_CALL],
-        rows=rows, gaps=gaps, handovers=handovers,
-    )
 
 
 # --- Forms ---------------------------------------------------------------------------------------------
@@ -312,18 +172,11 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{obj} ({obj.username})"
 
 
-def _datetime_field(label: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label, input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
-
-
 class ShiftForm(forms.Form):
     user = StaffChoiceField(queryset=User.objects.none(), label=gettext_lazy("Doctor"))
     kind = forms.ChoiceField(choices=DutyShift.Kind.choices, label=gettext_lazy("Kind"))
-    starts_at = _datetime_field(gettext_lazy("Starts"))
-    ends_at = _datetime_field(gettext_lazy("Ends"))
+    starts_at = datetime_local_field(gettext_lazy("Starts"))
+    ends_at = datetime_local_field(gettext_lazy("Ends"))
     reason = forms.CharField(label=gettext_lazy("Reason (kept in the history)"), max_length=100, required=False)
 
     def __init__(self, *args: Any, institution: Institution, **kwargs: Any) -> None:
@@ -404,7 +257,7 @@ def roster_index(request: HttpRequest) -> HttpResponse:
         raise ActionDenied(_("Duty rosters are kept by the duty doctors of rescue centres and the MCH officers "
                              "of their area."))
     if len(institutions) == 1:
-        return redirect("organisations:roster_detail", institutions[0].pk)
+        return redirect("roster:detail", institutions[0].pk)
     views = [roster_view(institution=i, now=now, days=1) for i in institutions]
     return render(request, "organisations/roster_index.html", {"rosters": views})
 
@@ -432,11 +285,11 @@ def roster_shift_add(request: HttpRequest, pk: Any) -> HttpResponse:
                                  starts_at=data["starts_at"], ends_at=data["ends_at"], by=user,
                                  reason=data["reason"] or "roster page")
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("%(name)s is on the roster from %(starts)s to %(ends)s.") % {
                 "name": shift.user, "starts": _when(shift.starts_at), "ends": _when(shift.ends_at)})
-            return redirect("organisations:roster_detail", institution.pk)
+            return redirect("roster:detail", institution.pk)
     return _render_roster(request, institution, shift_form=form)
 
 
@@ -451,7 +304,7 @@ def roster_handover(request: HttpRequest, pk: Any, shift_pk: Any) -> HttpRespons
         try:
             shift = shift_handover(shift=shift, by=user, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             incoming = incoming_shift(shift)
             if incoming is not None:
@@ -459,13 +312,25 @@ def roster_handover(request: HttpRequest, pk: Any, shift_pk: Any) -> HttpRespons
             else:
                 messages.warning(request, _("Handover note saved. Nobody is on the roster right after this shift: "
                                             "the note waits on this page."))
-            return redirect("organisations:roster_detail", institution.pk)
+            return redirect("roster:detail", institution.pk)
     return _render_roster(request, institution, handover_form=form)
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+def may_open_roster(user: Any) -> bool:
+    """Keepers and readers of a roster by role, and the doctors on one."""
+    return bool(user.is_authenticated and (user.has_perm("organisations.view_dutyshift")
+                                           or DutyShift.objects.filter(user=user).exists()))
+
+
+class RosterApp(AnmuApplication):
+    title = gettext_lazy("Duty roster")
+    icon = "event_available"
+    app_name = "roster"
+    permission = staticmethod(may_open_roster)
+    denied_reason = gettext_lazy("Duty rosters are kept by the duty doctors of rescue centres and the MCH officers "
+                                 "of their area.")
+
+    index_path = path("", roster_index, name="index")
+    detail_path = path("<uuid:pk>/", roster_detail, name="detail")
+    shift_add_path = path("<uuid:pk>/shifts/", roster_shift_add, name="shift_add")
+    handover_path = path("<uuid:pk>/shifts/<uuid:shift_pk>/handover/", roster_handover, name="handover")
