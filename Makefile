@@ -38,6 +38,8 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	# The rule of direction and no import cycles (contracts in pyproject.toml, [tool.importlinter]).
+	DEBUG=1 $(BIN)/lint-imports
 	DEBUG=1 $(BIN)/mypy cases workflows notifications organisations
 	$(BIN)/python tools/check_translations.py
 

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from django.db.models import Q
-
-from cases.models.rules import ProvinceSettings
-from organisations.models import Institution
+from cases.models.rules import ProvinceSettings, province_settings, settings_for  # noqa: F401  (callers use either)
 
 DATA = Path(__file__).resolve().parent / "data"
-
-
-def province_settings(*, province_code: str | None, on: dt.date | None = None) -> ProvinceSettings:
-    """The province's settings in force on ``on``, else the national defaults in force."""
-    on = on or dt.date.today()  # noqa: DTZ011
-    rows = ProvinceSettings.objects.filter(Q(province_id=province_code) | Q(province__isnull=True),
-                                           effective_from__lte=on)
-    best = sorted(rows, key=lambda row: (row.province_id is None, -row.effective_from.toordinal()))
-    if best:
-        return best[0]
-    return ProvinceSettings(effective_from=on)  # the model's defaults are the national ones
-
-
-def settings_for(institution: Institution, *, on: dt.date | None = None) -> ProvinceSettings:
-    return province_settings(province_code=institution.region.province_id, on=on)
 
 
 @dataclass(frozen=True)

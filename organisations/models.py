@@ -197,11 +197,21 @@ class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("System administrator")
 
 
-# Officers oversee the area of their institution's region; clinicians see their institution's work.
+# Role sets, each defined once here and used by every process (member_of, acting_institutions in
+# organisations/selectors.py). Officers oversee the area of their institution's region; clinicians see
+# their institution's work.
 AREA_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER, Role.SYSTEM_ADMIN})
+# Every clinician: books and screens (primary care with the others), refers a woman, files a near-miss check.
 CLINICAL_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR})
-# Who may be a high-risk case's responsible doctor (and so has a case worklist).
-CASE_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
+# Obstetric doctors: grade risk (assessment), hold a high-risk case as its responsible doctor (so have a case
+# worklist), staff a rescue centre's referrals and consultations, record a caesarean, stand on its duty roster.
+OBSTETRIC_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
+# Book a pregnancy and screen her (筛查): the first-visit institutions.
+BOOKING_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE})
+# Answer a referral (accept, decline, redirect): the rescue centre's duty doctors.
+ANSWERING_ROLES = frozenset({Role.DUTY_DOCTOR})
+# Who may be asked by name for a consultation (会诊).
+CONSULTANT_ROLES = frozenset({Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTETRICIAN})
 
 # How far a role reaches: a clinician works at one institution, an officer oversees an area, a system
 # admin runs the accounts of her area. A system admin grants only roles ranked strictly below her own,

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from organisations.models import (
+    OBSTETRIC_ROLES,
     AccessLog,
     DutyShift,
     Institution,
@@ -156,11 +157,27 @@ def transfer_on_choices(*, institution: Institution) -> QuerySet[Institution]:
                          default=Value(len(ordered)), output_field=IntegerField())).order_by("choice_rank")
 
 
+def _memberships(user: Any, roles: Iterable[str]) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, role__in=list(roles), is_active=True, institution__is_active=True)
+
+
+def member_of(*, user: Any, institution: Any, roles: Iterable[str]) -> bool:
+    """``user`` acts for ``institution`` (an Institution or its id) in one of ``roles``: an active membership of
+    an active institution. A superuser always does. The one membership check every process uses."""
+    if user.is_superuser:
+        return True
+    return _memberships(user, roles).filter(institution_id=getattr(institution, "pk", institution)).exists()
+
+
 def acting_institutions(user: Any, roles: Iterable[str]) -> list[Institution]:
     """The institutions where the user may act in one of ``roles`` (active memberships of active institutions)."""
-    return [m.institution for m in Membership.objects.filter(
-        user=user, role__in=roles, is_active=True, institution__is_active=True).select_related("institution__region")
-        .order_by("institution__name")]
+    return [m.institution for m in _memberships(user, roles).select_related("institution__region")
+            .order_by("institution__name")]
+
+
+def acting_institution_ids(user: Any, roles: Iterable[str]) -> QuerySet[Membership, Any]:
+    """The same institutions as a subquery of ids (``institution__in=acting_institution_ids(...)``)."""
+    return _memberships(user, roles).values("institution_id")
 
 
 # --- The duty roster of a rescue centre (its read side; shifts are written in notifications/roster.py) -------
@@ -174,7 +191,6 @@ ROSTER_MEMORY = dt.timedelta(days=1)
 DEFAULT_DAYS = 7
 MAX_DAYS = 31
 # Roles whose members can be put on a rescue centre's roster.
-ROSTER_STAFF_ROLES = (Role.DUTY_DOCTOR, Role.OBSTETRICIAN)
 
 
 def _active(user: Any) -> bool:
@@ -233,7 +249,7 @@ def roster_staff(institution: Institution) -> QuerySet[User]:
     """People who can be put on this institution's roster: its active duty doctors and obstetricians."""
     return User.objects.filter(
         is_active=True,
-        memberships__institution=institution, memberships__is_active=True, memberships__role__in=ROSTER_STAFF_ROLES,
+        memberships__institution=institution, memberships__is_active=True, memberships__role__in=OBSTETRIC_ROLES,
     ).distinct().order_by("name", "username")
 
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from cases.limits import check_text_lengths
 from organisations.http import ActionDenied
-from organisations.models import Institution, Membership
+from organisations.models import Institution
+from organisations.selectors import member_of
 
 
 def save_with_history(obj: models.Model, *, by: Any, reason: str, update_fields: list[str] | None = None) -> None:
@@ -25,10 +26,7 @@ def save_with_history(obj: models.Model, *, by: Any, reason: str, update_fields:
 
 def require_member(*, user: Any, institution: Institution, roles: set[str] | frozenset[str]) -> None:
     """The user acts for ``institution`` in one of ``roles``, or is refused with a reason."""
-    if user.is_superuser:
-        return
-    if not Membership.objects.filter(user=user, institution=institution, role__in=roles, is_active=True,
-                                     institution__is_active=True).exists():
+    if not member_of(user=user, institution=institution, roles=roles):
         raise ActionDenied(_("You do not hold a role at %(institution)s that allows this.")
                            % {"institution": institution.name})
 

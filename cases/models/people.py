@@ -15,7 +15,8 @@ from simple_history.models import HistoricalRecords
 
 from cases.identity import id_birth_date, normalise_id_number, validate_resident_id
 from cases.models.colour import Colour
-from cases.plausibility import birth_date_errors, pregnancy_errors
+from cases.models.plausibility import birth_date_errors, pregnancy_errors
+from cases.models.rules import province_settings
 from organisations.models import Institution, Region
 from organisations.personal import mask_id_number, mask_phone, normalise_phone, validate_phone
 
@@ -170,7 +171,6 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
         pass
 
     def clean(self) -> None:
-        from cases.rules import province_settings
 
         errors: dict[str, list] = {}
         if self.parity is not None and self.gravidity is not None and self.parity >= self.gravidity:

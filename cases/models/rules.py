@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cases.models.colour import Colour
-from organisations.models import Region
+from organisations.models import Institution, Region
 
 
 class RuleSet(models.Model):
@@ -129,7 +131,7 @@ class ProvinceSettings(models.Model):
         _("minutes to answer a planned consultation"), default=24 * 60)
     ddi_target_minutes = models.PositiveSmallIntegerField(
         _("emergency caesarean decision-to-delivery target (minutes)"), default=30)
-    # Plausibility of what is typed at registration and booking (cases/plausibility.py).
+    # Plausibility of what is typed at registration and booking (cases/models/plausibility.py).
     mother_age_min_years = models.PositiveSmallIntegerField(
         _("youngest usual age of a mother (years)"), default=14,
         help_text=_("A younger woman is registered or booked only after the doctor confirms her date of birth."))
@@ -166,3 +168,18 @@ class ProvinceSettings(models.Model):
         if purple:
             return self.report_purple_hours
         return None
+
+
+def province_settings(*, province_code: str | None, on: dt.date | None = None) -> ProvinceSettings:
+    """The province's settings in force on ``on``, else the national defaults in force."""
+    on = on or dt.date.today()  # noqa: DTZ011
+    rows = ProvinceSettings.objects.filter(Q(province_id=province_code) | Q(province__isnull=True),
+                                           effective_from__lte=on)
+    best = sorted(rows, key=lambda row: (row.province_id is None, -row.effective_from.toordinal()))
+    if best:
+        return best[0]
+    return ProvinceSettings(effective_from=on)  # the model's defaults are the national ones
+
+
+def settings_for(institution: Institution, *, on: dt.date | None = None) -> ProvinceSettings:
+    return province_settings(province_code=institution.region.province_id, on=on)

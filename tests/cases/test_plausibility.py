@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from cases.identity import age_on
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS, text_limit
 from cases.models import Pregnancy, ProvinceSettings, Referral, Screening, Woman, WomanLink
-from cases.plausibility import NeedsConfirmation
+from cases.models.plausibility import NeedsConfirmation
 from cases.rules import screening_items, settings_for
 from notifications.models import Alert
 from organisations.models import AccessLog

@@ -15,6 +15,7 @@ from organisations.models import AccessLog
 from tests.personas import book_woman
 from tests.workflows.referral_helpers import refer, rescue_staff
 from workflows.referral import services as rs
+from workflows.registers import services as registers
 
 
 @pytest.fixture
@@ -233,7 +234,7 @@ def test_near_miss_register_and_the_case_page_checklist(client, personas, staff)
     url = reverse("highrisk:case_action", args=[case.pk, "near-miss"])
     assert client.post(url, {"criteria": ["neuro_fits"], "note": "子痫抽搐不止"}).status_code == 302
     other = refer(personas)
-    rs.near_miss_record(pregnancy=other.pregnancy, by=staff.city1, institution=personas.inst.mch_city,
+    registers.near_miss_record(pregnancy=other.pregnancy, by=staff.city1, institution=personas.inst.mch_city,
                         criteria=[], referral=other)  # checked, nothing met: not a near miss
     _, html = page(client, personas.users.mch_a, reverse("referral:near_misses"))
     assert html.count('data-testid="near-miss-row"') == 1

@@ -26,7 +26,10 @@ from workflows import outcomes
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
 from workflows.referral import services as rs
-from workflows.referral.flows import ReferralFlow, consultation_tasks_for, referral_tasks_for
+from workflows.referral.flows import ReferralFlow
+from workflows.referral.permissions import can_cancel
+from workflows.referral.selectors import consultation_tasks_for, referral_tasks_for
+from workflows.registers import services as registers
 
 S = Referral.State
 
@@ -321,7 +324,7 @@ def test_cancel_is_refused_once_she_has_arrived(personas, staff):
         with pytest.raises(TransitionConflict) as refused:
             rs.referral_cancel(referral=arrived, by=user, reason="家属要求")
         assert "before she arrives" in str(refused.value) or "到达前" in str(refused.value)
-    assert not rs.can_cancel(staff.city1, Referral.objects.get(pk=arrived.pk))
+    assert not can_cancel(staff.city1, Referral.objects.get(pk=arrived.pk))
     rs.referral_start_treatment(referral=arrived, by=staff.city2)
     with pytest.raises(TransitionConflict):
         rs.referral_cancel(referral=arrived, by=staff.city1, reason="家属要求")
@@ -479,15 +482,15 @@ def test_onsite_consultation_to_a_named_expert(personas, staff):
 def test_near_miss_checklist_marks_the_woman_and_alerts_the_mch_officer(personas, staff):
     referral = to_treatment(refer(personas), staff, personas)
     with pytest.raises(ValidationError):
-        rs.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
+        registers.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
                             criteria=["bogus"], referral=referral)
     with pytest.raises(ActionDenied):
-        rs.near_miss_record(pregnancy=referral.pregnancy, by=personas.users.mch_a,
+        registers.near_miss_record(pregnancy=referral.pregnancy, by=personas.users.mch_a,
                             institution=personas.inst.mch_city, criteria=["cv_shock"], referral=referral)
-    rs.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
+    registers.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
                         criteria=[], referral=referral)
     assert Pregnancy.objects.get(pk=referral.pregnancy_id).near_miss_at is None
-    record = rs.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
+    record = registers.near_miss_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
                                  criteria=["coag_transfusion", "cv_shock", "cv_shock"], referral=referral)
     assert record.criteria == ["coag_transfusion", "cv_shock"] and record.is_near_miss
     assert Pregnancy.objects.get(pk=referral.pregnancy_id).near_miss_at is not None
@@ -498,7 +501,7 @@ def test_near_miss_checklist_marks_the_woman_and_alerts_the_mch_officer(personas
 def test_ddi_is_computed_and_flagged_above_the_target(personas, staff, minutes, flagged):
     referral = to_treatment(refer(personas), staff, personas)
     decision = timezone.now() - dt.timedelta(hours=1)
-    record = rs.caesarean_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
+    record = registers.caesarean_record(pregnancy=referral.pregnancy, by=staff.city2, institution=personas.inst.mch_city,
                                  decision_at=decision, delivery_at=decision + dt.timedelta(minutes=minutes),
                                  referral=referral)
     assert (record.ddi_minutes, record.target_minutes, record.over_target) == (minutes, 30, flagged)
@@ -508,10 +511,10 @@ def test_ddi_refuses_impossible_times_and_other_roles(personas, staff):
     pregnancy = Pregnancy.objects.get(woman=book_woman(at=personas.inst.hospital_a))
     now = timezone.now()
     with pytest.raises(ValidationError):
-        rs.caesarean_record(pregnancy=pregnancy, by=staff.city1, institution=personas.inst.mch_city,
+        registers.caesarean_record(pregnancy=pregnancy, by=staff.city1, institution=personas.inst.mch_city,
                             decision_at=now - dt.timedelta(minutes=5), delivery_at=now - dt.timedelta(minutes=20))
     with pytest.raises(ActionDenied):
-        rs.caesarean_record(pregnancy=pregnancy, by=personas.users.mch_a, institution=personas.inst.mch_city,
+        registers.caesarean_record(pregnancy=pregnancy, by=personas.users.mch_a, institution=personas.inst.mch_city,
                             decision_at=now - dt.timedelta(minutes=50), delivery_at=now - dt.timedelta(minutes=20))
 
 

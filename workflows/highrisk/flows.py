@@ -17,7 +17,8 @@ from viewflow.workflow.lock import select_for_update_lock
 from viewflow.workflow.status import STATUS
 
 from cases.models import CaseTransfer
-from organisations.models import Membership
+from organisations.models import OBSTETRIC_ROLES
+from organisations.selectors import acting_institution_ids
 from workflows.flows import register_flow
 
 
@@ -44,10 +45,8 @@ register_flow(CaseTransfer, TransferFlow)
 def transfers_awaiting(user: Any) -> QuerySet[CaseTransfer]:
     """The receiving institution's inbox: transfers whose open ``answer`` task is addressed to an
     institution where ``user`` is an active obstetrician or duty doctor."""
-    from organisations.models import CASE_ROLES
 
-    institutions = Membership.objects.filter(user=user, role__in=CASE_ROLES, is_active=True,
-                                             institution__is_active=True).values("institution_id")
+    institutions = acting_institution_ids(user, OBSTETRIC_ROLES)
     return CaseTransfer.objects.filter(
         status=CaseTransfer.Status.REQUESTED, to_institution__in=institutions,
         process__task__flow_task=TransferFlow.answer, process__task__status=STATUS.NEW)

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_noop
 
 from cases.models import (
     COLOUR_NAMES,
-    SEVERITY,
     Assessment,
     CasePlan,
     CaseTransfer,
@@ -39,8 +38,8 @@ from notifications.recipients import to_role, to_step, to_user
 from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
 from organisations.http import ActionDenied
 from organisations.models import (
-    CASE_ROLES,
     CLINICAL_ROLES,
+    OBSTETRIC_ROLES,
     Institution,
     Membership,
     Region,
@@ -48,6 +47,7 @@ from organisations.models import (
     Role,
 )
 from organisations.scoping import area_q, user_scope
+from organisations.selectors import member_of
 from workflows.common import require_member, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
@@ -188,20 +188,13 @@ def highrisk_report_overdue(deadline: Any) -> None:
     )
 
 
-def severity(colour: str) -> int:
-    return SEVERITY.get(Colour(colour), 0)
-
-
-OBSTETRIC_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
 
 
 # --- Who may act on a case ----------------------------------------------------------------------------
 
 
 def _is_case_clinician(user: Any, case: HighRiskCase) -> bool:
-    return user.is_superuser or Membership.objects.filter(
-        user=user, institution_id=case.institution_id, role__in=CASE_ROLES, is_active=True,
-        institution__is_active=True).exists()
+    return member_of(user=user, institution=case.institution_id, roles=OBSTETRIC_ROLES)
 
 
 def _is_area_mch_officer(user: Any, case: HighRiskCase) -> bool:
@@ -241,7 +234,7 @@ def highrisk_case_reassign(*, case: HighRiskCase, to: Any, by: Any, reason: str)
             raise ActionDenied(_("Only the doctors of the managing institution or the county MCH officer "
                                  "reassign a case."))
         _require_open(case)
-        if not Membership.objects.filter(user=to, institution=case.institution, role__in=CASE_ROLES,
+        if not Membership.objects.filter(user=to, institution=case.institution, role__in=OBSTETRIC_ROLES,
                                          is_active=True).exists() or not to.is_active:
             raise ValidationError({"to": _("Choose an active doctor of %(institution)s.")
                                    % {"institution": case.institution.name}})
@@ -539,8 +532,8 @@ def case_transfer_accept(*, transfer: Any, by: Any, doctor: Any) -> Any:
     institution keeps read access to what it did (the transfer row names it)."""
     with transaction.atomic():
         transfer = _locked_transfer(transfer)
-        require_member(user=by, institution=transfer.to_institution, roles=CASE_ROLES)
-        if not Membership.objects.filter(user=doctor, institution=transfer.to_institution, role__in=CASE_ROLES,
+        require_member(user=by, institution=transfer.to_institution, roles=OBSTETRIC_ROLES)
+        if not Membership.objects.filter(user=doctor, institution=transfer.to_institution, role__in=OBSTETRIC_ROLES,
                                          is_active=True).exists():
             raise ValidationError({"doctor": _("Choose a doctor of %(institution)s.")
                                    % {"institution": transfer.to_institution.name}})
@@ -575,7 +568,7 @@ def case_transfer_reject(*, transfer: Any, by: Any, reason: str) -> Any:
         raise ValidationError({"reason": _("Say why the transfer is rejected.")})
     with transaction.atomic():
         transfer = _locked_transfer(transfer)
-        require_member(user=by, institution=transfer.to_institution, roles=CASE_ROLES)
+        require_member(user=by, institution=transfer.to_institution, roles=OBSTETRIC_ROLES)
         transfer.reject(by=by, at=timezone.now(), reason=reason.strip())
         save_with_history(transfer, by=by, reason="transfer rejected")
         flow_complete(transfer, "answer")
@@ -758,7 +751,7 @@ def orphaned_cases_alert(*, doctor: Any) -> int:
     count = 0
     for case in cases:
         still_there = doctor.is_active and Membership.objects.filter(
-            user=doctor, institution=case.institution, role__in=CASE_ROLES, is_active=True).exists()
+            user=doctor, institution=case.institution, role__in=OBSTETRIC_ROLES, is_active=True).exists()
         if still_there:
             continue
         alert_raise(kind="highrisk.orphaned", priority=Alert.Priority.URGENT, subject=case, link=case_link(case),

@@ -36,9 +36,9 @@ from workflows.highrisk import forms as f
 from workflows.highrisk import services as hr
 from workflows.highrisk.flows import transfers_awaiting
 from workflows.highrisk.services import highrisk_case_report
-from workflows.referral.forms import NearMissForm
-from workflows.referral.services import near_miss_record
 from workflows.registers import selectors as overdue
+from workflows.registers.forms import NearMissForm
+from workflows.registers.services import near_miss_record
 
 DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
 
@@ -60,7 +60,7 @@ def _delivering_places(case: HighRiskCase) -> QuerySet[Institution]:
 
 def _case_doctors(institution: Institution) -> QuerySet[User]:
     return User.objects.filter(is_active=True, memberships__institution=institution, memberships__is_active=True,
-                               memberships__role__in=hr.CASE_ROLES).distinct().order_by("name", "username")
+                               memberships__role__in=hr.OBSTETRIC_ROLES).distinct().order_by("name", "username")
 
 
 
@@ -104,7 +104,7 @@ def _actions() -> dict[str, Action]:
                                                        rescue_centre=data["rescue_centre"]),
                _open_clinician),
         Action("visit", gettext_lazy("Record a follow-up visit"),
-               lambda case, user, **kw: f.VisitForm(institutions=acting_institutions(user, hr.CASE_ROLES), **kw),
+               lambda case, user, **kw: f.VisitForm(institutions=acting_institutions(user, hr.OBSTETRIC_ROLES), **kw),
                lambda case, by, data, form=None: hr.followup_record(
                    visit=_due_visit(case), by=by, institution=data["institution"], findings=data["findings"],
                    inputs=form.engine_inputs() if form is not None else None),

@@ -36,12 +36,18 @@ from rest_framework.response import Response
 from cases.models import Colour, Pregnancy, Referral, ReferralAttachment, Urgency
 from cases.selectors import visible_pregnancies, visible_referrals
 from organisations.http import get_visible_or_404
-from organisations.models import AccessLog, Institution, Membership, RescueCentre
+from organisations.models import (
+    CLINICAL_ROLES,
+    OBSTETRIC_ROLES,
+    AccessLog,
+    Institution,
+    Membership,
+    RescueCentre,
+)
 from organisations.parsers import JSONParser
-from organisations.selectors import transfer_on_choices, visible_institutions
+from organisations.selectors import acting_institution_ids, transfer_on_choices, visible_institutions
 from organisations.services import access_record
 from workflows.referral import services as rs
-from workflows.referral.flows import CENTRE_ROLES
 
 # --- Errors ----------------------------------------------------------------------------------------
 
@@ -277,11 +283,6 @@ DETAIL_RELATIONS = ("to_centre__institution__region", "from_institution__region"
                     "transferred_to", "requested_by", "answered_by", "pregnancy__woman")
 
 
-def _side_institutions(user: Any, roles: frozenset[str]) -> list[Any]:
-    return list(Membership.objects.filter(user=user, role__in=roles, is_active=True, institution__is_active=True)
-                .values_list("institution_id", flat=True))
-
-
 def _transition_schema(summary: str, request: Any, *, created: bool = False, description: str = "") -> Any:
     ok = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return extend_schema(summary=summary, description=description, request=request,
@@ -341,10 +342,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if data.get("urgency"):
             queryset = queryset.filter(urgency=data["urgency"])
         if data.get("side") == "centre":
-            ids = _side_institutions(self.request.user, CENTRE_ROLES)
+            ids = acting_institution_ids(self.request.user, OBSTETRIC_ROLES)
             queryset = queryset.filter(Q(to_centre__institution__in=ids) | Q(escalated_to__institution__in=ids))
         elif data.get("side") == "sender":
-            queryset = queryset.filter(from_institution__in=_side_institutions(self.request.user, rs.SENDER_ROLES))
+            queryset = queryset.filter(from_institution__in=acting_institution_ids(self.request.user, CLINICAL_ROLES))
         return queryset.order_by("-requested_at", "pk")
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

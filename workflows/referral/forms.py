@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import Consultation, Referral, Urgency
-from cases.nearmiss import CRITERIA
 from organisations.models import Institution, RescueCentre, User
 from workflows.forms import DateTimeLocalInput, EmptyForm, ReasonForm  # noqa: F401  (the pages' forms)
 
@@ -137,21 +136,6 @@ class FeedbackForm(forms.Form):
 class AttachForm(forms.Form):
     file = forms.FileField(label=_("File"), widget=forms.ClearableFileInput(
         attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,.txt"}))
-
-
-class NearMissForm(forms.Form):
-    criteria = forms.MultipleChoiceField(label=_("WHO near-miss criteria met"), required=False,
-                                         choices=[(c.code, f"{c.system} · {c.text}") for c in CRITERIA],
-                                         widget=forms.CheckboxSelectMultiple)
-    note = forms.CharField(label=_("Note"), required=False, max_length=REASON_MAX_CHARS,
-                           widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class CaesareanForm(forms.Form):
-    decision_at = forms.DateTimeField(label=_("Decision to operate"), widget=DateTimeLocalInput())
-    delivery_at = forms.DateTimeField(label=_("Delivery of the baby"), widget=DateTimeLocalInput())
-    note = forms.CharField(label=_("What delayed the delivery (if above target)"), required=False,
-                           max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ExpertChoiceField(forms.ModelChoiceField):

@@ -23,36 +23,38 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 
 from cases.models import (
     Colour,
     Consultation,
-    EmergencyCaesarean,
     HighRiskCase,
-    NearMiss,
     Pregnancy,
     Referral,
     ReferralAttachment,
     Urgency,
 )
-from cases.nearmiss import BY_CODE
 from cases.rules import settings_for
 from notifications import kinds, push
 from notifications.models import Alert, choice_param
 from notifications.recipients import on_roster, register_step, role_members, to_duty, to_step, to_user
 from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
 from organisations.http import ActionDenied, TransitionConflict
-from organisations.models import DutyShift, Institution, Membership, RescueCentre, Role, User
-from organisations.selectors import covering_rescue_centres, referral_centre_choices
+from organisations.models import (
+    CLINICAL_ROLES,
+    DutyShift,
+    Institution,
+    Membership,
+    RescueCentre,
+    Role,
+    User,
+)
+from organisations.selectors import covering_rescue_centres, member_of, referral_centre_choices
 from workflows.common import save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
 from workflows.outcomes import pregnancy_end_by_death
-from workflows.referral.flows import CENTRE_ROLES
+from workflows.referral import permissions
 
-SENDER_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR, Role.PRIMARY_CARE})
-ANSWER_ROLES = frozenset({Role.DUTY_DOCTOR})
 RESPONSE_DUE = "referral.response_due"
 FEEDBACK_DUE = "referral.feedback_due"
 CONSULTATION_DUE = "consultation.response_due"
@@ -69,64 +71,7 @@ def _shared_diagnosis(referral: Referral) -> str:
     return referral.diagnosis if referral.shows_diagnosis_on_shared_screens else gettext_noop("(purple)")
 
 
-# --- Who may act -----------------------------------------------------------------------------------
-
-def _is_member(user: Any, institution_id: Any, roles: Iterable[str]) -> bool:
-    if user.is_superuser:
-        return True
-    return Membership.objects.filter(user=user, institution_id=institution_id, role__in=list(roles), is_active=True,
-                                     institution__is_active=True).exists()
-
-
-def is_centre_member(user: Any, referral: Referral) -> bool:
-    return _is_member(user, referral.to_centre.institution_id, CENTRE_ROLES)
-
-
-def is_centre_duty(user: Any, referral: Referral) -> bool:
-    """Answering (accept, decline, redirect) is the duty doctors' call; the centre's obstetricians take
-    part once she is coming (arrival, treatment, outcome, feedback)."""
-    return _is_member(user, referral.to_centre.institution_id, ANSWER_ROLES)
-
-
-def is_escalated_centre_member(user: Any, referral: Referral) -> bool:
-    """A duty doctor of the next-level centre the unanswered referral was escalated to."""
-    return referral.escalated_to_id is not None and _is_member(
-        user, referral.escalated_to.institution_id, ANSWER_ROLES)  # type: ignore[union-attr]
-
-
-def is_sender(user: Any, referral: Referral) -> bool:
-    return _is_member(user, referral.from_institution_id, SENDER_ROLES)
-
-
-def _require_centre_duty(user: Any, referral: Referral) -> None:
-    if not is_centre_duty(user, referral):
-        raise ActionDenied(_("Only the duty doctors of %(centre)s answer this referral.")
-                           % {"centre": referral.to_centre.institution.name})
-
-
-def _require_centre(user: Any, referral: Referral) -> None:
-    if not is_centre_member(user, referral):
-        raise ActionDenied(_("Only the obstetric staff of %(centre)s act on this referral.")
-                           % {"centre": referral.to_centre.institution.name})
-
-
-def _require_sender(user: Any, referral: Referral) -> None:
-    if not is_sender(user, referral):
-        raise ActionDenied(_("Only the doctors of %(institution)s act on this referral.")
-                           % {"institution": referral.from_institution.name})
-
-
-def _require_state(referral: Referral, *states: str) -> None:
-    """Refuse with a conflict, naming who answered and when, if the referral has moved on."""
-    if referral.state in states:
-        return
-    if referral.answered_by_id is not None and referral.answered_at is not None:
-        raise TransitionConflict(
-            _("Not possible now: the referral is %(state)s (answered by %(who)s at %(at)s).") % {
-                "state": referral.get_state_display(), "who": referral.answered_by,
-                "at": timezone.localtime(referral.answered_at).strftime("%H:%M")})
-    raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
-                             % {"state": referral.get_state_display()})
+# Who may act on each step: workflows/referral/permissions.py (one rule per step).
 
 
 def _locked(referral: Referral) -> Referral:
@@ -265,8 +210,7 @@ def referral_request(*, pregnancy: Pregnancy, by: Any, from_institution: Institu
         raise ValidationError(errors)
     with transaction.atomic():
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).select_related("woman").get(pk=pregnancy.pk)
-        if not (by.is_superuser or Membership.objects.filter(user=by, institution=from_institution,
-                                                              role__in=SENDER_ROLES, is_active=True).exists()):
+        if not member_of(user=by, institution=from_institution, roles=CLINICAL_ROLES):
             raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
                                % {"institution": from_institution.name})
         if pregnancy.status not in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED):
@@ -317,11 +261,7 @@ def referral_attach(*, referral: Referral, by: Any, upload: Any) -> ReferralAtta
     ReferralAttachment._meta.get_field("file").run_validators(upload)
     with transaction.atomic():
         referral = _locked(referral)
-        if not (is_sender(by, referral) or is_centre_member(by, referral)):
-            raise ActionDenied(_("Only the sending institution and the receiving centre add files."))
-        if not referral.is_open:
-            raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
-                                     % {"state": referral.get_state_display()})
+        permissions.check("attach", by, referral)
         attachment = _attachment_save(referral, upload, by=by, at=timezone.now())
     return attachment
 
@@ -343,14 +283,10 @@ def referral_accept(*, referral: Referral, by: Any, team: str, expected_arrival_
         raise ValidationError({"expected_arrival_at": _("The expected arrival cannot be in the past.")})
     with transaction.atomic():
         referral = _locked(referral)
-        if is_centre_duty(by, referral):
-            centre = referral.to_centre
-        elif is_escalated_centre_member(by, referral):
-            centre = referral.escalated_to  # type: ignore[assignment]
-        else:
-            raise ActionDenied(_("Only the duty doctors of %(centre)s answer this referral.")
-                               % {"centre": referral.to_centre.institution.name})
-        _require_state(referral, Referral.State.REQUESTED)
+        permissions.check("accept", by, referral)
+        # The centre's own duty doctor answers for it; else the escalated centre's.
+        centre = referral.to_centre if permissions.is_centre_duty(by, referral) else referral.escalated_to
+        assert centre is not None  # the check passed: her centre's duty doctor, or the escalated centre's
         took_over = centre.pk != referral.to_centre_id
         referral.accept(by=by, at=now, team=team.strip(), expected_arrival_at=expected_arrival_at, centre=centre)
         save_with_history(referral, by=by, reason="accepted by the next-level centre" if took_over else "accepted")
@@ -372,8 +308,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str) -> Referral:
         raise ValidationError({"reason": _("Say why the referral is declined.")})
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre_duty(by, referral)
-        _require_state(referral, Referral.State.REQUESTED)
+        permissions.check("decline", by, referral)
         referral.decline(by=by, at=timezone.now(), reason=reason.strip())
         save_with_history(referral, by=by, reason="declined")
         flow_complete(referral, "respond")
@@ -396,11 +331,8 @@ def referral_redirect(*, referral: Referral, by: Any, to_centre: RescueCentre, r
         raise ValidationError({"reason": _("Say why the referral goes elsewhere.")})
     with transaction.atomic():
         referral = _locked(referral)
-        centre_side = is_centre_duty(by, referral)
-        if not (centre_side or is_sender(by, referral)):
-            raise ActionDenied(_("Only the receiving centre or the sending institution redirects a referral."))
-        _require_state(referral, *((Referral.State.REQUESTED,) if centre_side and not is_sender(by, referral)
-                                   else (Referral.State.REQUESTED, Referral.State.DECLINED)))
+        permissions.check("redirect", by, referral)
+        centre_side = permissions.is_centre_duty(by, referral)
         if to_centre.pk == referral.to_centre_id:
             raise ValidationError({"to_centre": _("Choose another centre than %(centre)s.")
                                    % {"centre": referral.to_centre.institution.name}})
@@ -440,9 +372,7 @@ def referral_depart(*, referral: Referral, by: Any, transport: str, escort: str 
         raise ValidationError({"at": _("The departure time cannot be in the future.")})
     with transaction.atomic():
         referral = _locked(referral)
-        if not (is_sender(by, referral) or is_centre_member(by, referral)):
-            raise ActionDenied(_("Only the sending institution or the receiving centre records the departure."))
-        _require_state(referral, Referral.State.ACCEPTED)
+        permissions.check("depart", by, referral)
         _require_after_request(referral, at)
         referral.depart(at=at, transport=transport, escort=(escort or "").strip())
         save_with_history(referral, by=by, reason="departed")
@@ -465,8 +395,7 @@ def referral_arrive(*, referral: Referral, by: Any, at: dt.datetime | None = Non
         raise ValidationError({"at": _("The arrival time cannot be in the future.")})
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre(by, referral)
-        _require_state(referral, Referral.State.ACCEPTED, Referral.State.DEPARTED)
+        permissions.check("arrive", by, referral)
         _require_after_request(referral, at)
         if referral.departed_at and at < referral.departed_at:
             raise ValidationError({"at": _("She cannot arrive before she left.")})
@@ -487,8 +416,7 @@ def referral_arrive(*, referral: Referral, by: Any, at: dt.datetime | None = Non
 def referral_start_treatment(*, referral: Referral, by: Any) -> Referral:
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre(by, referral)
-        _require_state(referral, Referral.State.ARRIVED)
+        permissions.check("start_treatment", by, referral)
         referral.start_treatment(at=timezone.now())
         save_with_history(referral, by=by, reason="treatment started")
         flow_complete(referral, "treat")
@@ -515,8 +443,7 @@ def referral_outcome(*, referral: Referral, by: Any, outcome: str, note: str,
         raise ValidationError(errors)
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre(by, referral)
-        _require_state(referral, Referral.State.IN_TREATMENT)
+        permissions.check("outcome", by, referral)
         _require_after_request(referral, at)
         days = settings_for(referral.from_institution).referral_feedback_days
         due = at + dt.timedelta(days=days)
@@ -562,8 +489,7 @@ def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str)
         raise ValidationError(errors)
     with transaction.atomic():
         referral = _locked(referral)
-        _require_centre(by, referral)
-        _require_state(referral, Referral.State.OUTCOME)
+        permissions.check("feedback", by, referral)
         referral.give_feedback(at=timezone.now(), summary=summary.strip(), advice=advice.strip())
         save_with_history(referral, by=by, reason="feedback given")
         flow_complete(referral, "feedback")
@@ -577,31 +503,6 @@ def referral_feedback(*, referral: Referral, by: Any, summary: str, advice: str)
     return referral
 
 
-def is_cancellable(referral: Referral) -> bool:
-    """Before she arrives only: the model's ``cancel`` transition (its source states and its
-    ``has_not_arrived`` condition) decides, so the page, the API and the service agree."""
-    return can_proceed(referral.cancel)
-
-
-def can_cancel(user: Any, referral: Referral) -> bool:
-    """Who may cancel, and when: either side, before she arrives."""
-    return is_cancellable(referral) and (is_sender(user, referral) or is_centre_member(user, referral))
-
-
-def _require_cancellable(referral: Referral) -> None:
-    if is_cancellable(referral):
-        return
-    if referral.arrived_at is not None:
-        raise TransitionConflict(
-            _("A referral is cancelled only before she arrives: she arrived at %(at)s (the referral is %(state)s). "
-              "Record the outcome instead.") % {
-                "at": timezone.localtime(referral.arrived_at).strftime("%m-%d %H:%M"),
-                "state": referral.get_state_display()})
-    _require_state(referral, *Referral.CANCELLABLE_STATES)
-    raise TransitionConflict(_("Not possible now: the referral is %(state)s.")
-                             % {"state": referral.get_state_display()})
-
-
 def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
     """Either side cancels a referral with a reason, only before she arrives; the other side is told.
     After arrival the referral ends with its outcome (a ``TransitionConflict``, 409 in the API)."""
@@ -609,10 +510,8 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         raise ValidationError({"reason": _("Say why the referral is cancelled.")})
     with transaction.atomic():
         referral = _locked(referral)
-        sender, centre = is_sender(by, referral), is_centre_member(by, referral)
-        if not (sender or centre):
-            raise ActionDenied(_("Only the sending institution or the receiving centre cancels a referral."))
-        _require_cancellable(referral)
+        permissions.check("cancel", by, referral)
+        sender = permissions.is_sender(by, referral)
         referral.cancel(at=timezone.now(), reason=reason.strip())
         save_with_history(referral, by=by, reason="cancelled")
         flow_cancel(referral)
@@ -720,7 +619,7 @@ def consultation_request(*, pregnancy: Pregnancy, by: Any, from_institution: Ins
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        if not _is_member(by, from_institution.pk, SENDER_ROLES):
+        if not member_of(user=by, institution=from_institution.pk, roles=CLINICAL_ROLES):
             raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
                                % {"institution": from_institution.name})
         rules = settings_for(from_institution)
@@ -749,12 +648,6 @@ def consultation_link(consultation: Consultation) -> str:
     return reverse("referral:consultation", args=[consultation.pk])
 
 
-def _may_answer(user: Any, consultation: Consultation) -> bool:
-    if consultation.to_expert_id is not None:
-        return bool(consultation.to_expert_id == user.pk)
-    return _is_member(user, consultation.to_centre.institution_id, CENTRE_ROLES)  # type: ignore[union-attr]
-
-
 def consultation_answer(*, consultation: Consultation, by: Any, answer: str,
                         onsite_eta: dt.datetime | None = None) -> Consultation:
     if not (answer or "").strip():
@@ -762,7 +655,7 @@ def consultation_answer(*, consultation: Consultation, by: Any, answer: str,
     with transaction.atomic():
         consultation = Consultation.objects.select_for_update(of=("self",)).select_related(
             "pregnancy__woman", "requested_by", "from_institution").get(pk=consultation.pk)
-        if not _may_answer(by, consultation):
+        if not permissions.may_answer_consultation(by, consultation):
             raise ActionDenied(_("This consultation is not addressed to you."))
         if consultation.state != Consultation.State.REQUESTED:
             raise TransitionConflict(_("Already %(state)s (by %(who)s).") % {
@@ -786,7 +679,7 @@ def consultation_cancel(*, consultation: Consultation, by: Any, reason: str) -> 
         raise ValidationError({"reason": _("Say why the consultation is cancelled.")})
     with transaction.atomic():
         consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk)
-        if not _is_member(by, consultation.from_institution_id, SENDER_ROLES):
+        if not permissions.may_cancel_consultation(by, consultation):
             raise ActionDenied(_("Only the requesting institution cancels a consultation."))
         if consultation.state != Consultation.State.REQUESTED:
             raise TransitionConflict(_("Already %(state)s.") % {"state": consultation.get_state_display()})
@@ -837,63 +730,3 @@ def consultation_overdue(deadline: Any) -> None:
         minutes = (consultation.response_due_at - consultation.requested_at).total_seconds() / 60
         deadline_create(kind=CONSULTATION_DUE, due_at=timezone.now() + dt.timedelta(minutes=minutes),
                         subject=consultation, payload={"level": 2}, reason="second escalation")
-
-
-# --- Near miss and DDI -----------------------------------------------------------------------------
-
-def near_miss_record(*, pregnancy: Pregnancy, by: Any, institution: Institution, criteria: Iterable[str],
-                     note: str = "", referral: Referral | None = None) -> NearMiss:
-    """File the WHO near-miss checklist. Any criterion met marks the pregnancy a near miss (危重孕产妇)
-    and alerts the county MCH officer; it then counts in the indicators."""
-    codes = sorted(set(criteria))
-    unknown = [c for c in codes if c not in BY_CODE]
-    if unknown:
-        raise ValidationError({"criteria": _("Unknown criteria: %(codes)s") % {"codes": ", ".join(unknown)}})
-    with transaction.atomic():
-        if not _is_member(by, institution.pk, SENDER_ROLES):
-            raise ActionDenied(_("You do not hold a clinical role at %(institution)s.")
-                               % {"institution": institution.name})
-        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).select_related("woman").get(pk=pregnancy.pk)
-        now = timezone.now()
-        record = NearMiss(pregnancy=pregnancy, referral=referral, institution=institution, criteria=codes,
-                          note=(note or "").strip(), recorded_by=by, recorded_at=now,
-                          case=HighRiskCase.objects.filter(pregnancy=pregnancy).first())
-        save_with_history(record, by=by, reason="near-miss checklist")
-        if codes and pregnancy.near_miss_at is None:
-            pregnancy.near_miss_at = now
-            save_with_history(pregnancy, by=by, reason="near miss", update_fields=["near_miss_at"])
-            county = pregnancy.highrisk_case.institution if hasattr(pregnancy, "highrisk_case") else \
-                pregnancy.booking_institution
-            alert_raise(kind="nearmiss.marked", priority=Alert.Priority.URGENT, subject=pregnancy,
-                        link=reverse("cases:pregnancy_detail", args=[pregnancy.pk]),
-                        title=gettext_noop("Near miss: %(woman)s"),
-                        body=gettext_noop("%(institution)s recorded %(count)s WHO near-miss criteria."),
-                        params={"woman": pregnancy.woman.name, "institution": institution.name, "count": len(codes)},
-                        to=[to_step("mch_officer", county)], institution=county)
-    return record
-
-
-def caesarean_record(*, pregnancy: Pregnancy, by: Any, institution: Institution, decision_at: dt.datetime,
-                     delivery_at: dt.datetime, note: str = "", referral: Referral | None = None) -> EmergencyCaesarean:
-    """Record an emergency caesarean: the decision-to-delivery interval is computed and flagged above the
-    province's target (30 minutes by default)."""
-    errors = {}
-    now = timezone.now()
-    if delivery_at < decision_at:
-        errors["delivery_at"] = [_("The baby cannot be delivered before the decision to operate.")]
-    if delivery_at > now + dt.timedelta(minutes=1):
-        errors["delivery_at"] = [_("The delivery time cannot be in the future.")]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        if not _is_member(by, institution.pk, CENTRE_ROLES):
-            raise ActionDenied(_("You do not hold an obstetric role at %(institution)s.")
-                               % {"institution": institution.name})
-        target = settings_for(institution).ddi_target_minutes
-        minutes = int((delivery_at - decision_at).total_seconds() // 60)
-        record = EmergencyCaesarean(pregnancy=pregnancy, referral=referral, institution=institution,
-                                    decision_at=decision_at, delivery_at=delivery_at, ddi_minutes=minutes,
-                                    target_minutes=target, over_target=minutes > target, note=(note or "").strip(),
-                                    recorded_by=by, recorded_at=now)
-        save_with_history(record, by=by, reason="emergency caesarean")
-    return record

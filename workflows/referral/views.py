@@ -31,7 +31,17 @@ from cases.nearmiss import BY_CODE
 from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Institution, Membership, RescueCentre, Role, User
+from organisations.models import (
+    CLINICAL_ROLES,
+    CONSULTANT_ROLES,
+    OBSTETRIC_ROLES,
+    AccessLog,
+    Institution,
+    Membership,
+    RescueCentre,
+    Role,
+    User,
+)
 from organisations.reasons import reason_display
 from organisations.scoping import area_q, user_scope
 from organisations.selectors import acting_institutions, transfer_on_choices
@@ -40,8 +50,11 @@ from workflows.actions import Action as Step
 from workflows.forms import apply_errors
 from workflows.models import Deadline
 from workflows.referral import forms as f
+from workflows.referral import permissions as perm
 from workflows.referral import services as rs
-from workflows.referral.flows import CENTRE_ROLES, consultation_tasks_for, referral_tasks_for
+from workflows.referral.selectors import consultation_tasks_for, referral_tasks_for
+from workflows.registers import forms as register_forms
+from workflows.registers import services as registers
 
 S = Referral.State
 DENIED = gettext_lazy("Your role does not include critical-case referral.")
@@ -72,7 +85,7 @@ def may_open_the_application(user: Any) -> bool:
                                            or user.has_perm("cases.view_consultation")))
 
 
-def _centre_institutions(user: Any, roles: frozenset[str] = CENTRE_ROLES) -> list[Institution]:
+def _centre_institutions(user: Any, roles: frozenset[str] = OBSTETRIC_ROLES) -> list[Institution]:
     """The rescue centres' host institutions where the user serves as duty doctor or obstetrician."""
     return [i for i in acting_institutions(user, roles) if hasattr(i, "rescue_centre")]
 
@@ -87,7 +100,7 @@ def referral_menu(user: Any) -> dict[str, bool]:
     a page that is not the user's."""
     return {
         "board": user.has_perm("cases.view_referral") and bool(_centre_institutions(user)),
-        "sent": user.has_perm("cases.view_referral") and bool(acting_institutions(user, rs.SENDER_ROLES)),
+        "sent": user.has_perm("cases.view_referral") and bool(acting_institutions(user, CLINICAL_ROLES)),
         "area": _oversees_an_area(user),
         "consultations": user.has_perm("cases.view_consultation"),
         "caesareans": user.has_perm("cases.view_emergencycaesarean"),
@@ -139,7 +152,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.has_perm("cases.view_referral") and _centre_institutions(user, frozenset({Role.DUTY_DOCTOR})):
         return board(request)
-    if user.has_perm("cases.view_referral") and acting_institutions(user, rs.SENDER_ROLES):
+    if user.has_perm("cases.view_referral") and acting_institutions(user, CLINICAL_ROLES):
         return redirect("referral:sent")
     if _oversees_an_area(user):
         return redirect("referral:area")
@@ -170,7 +183,7 @@ def board(request: HttpRequest) -> HttpResponse:
 def sent(request: HttpRequest) -> HttpResponse:
     """The sender's matching page: what we sent, where it stands, live."""
     user: Any = request.user
-    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    institutions = acting_institutions(user, CLINICAL_ROLES)
     context = _board_context(request, sent_rows(user, institutions), "sender")
     context["institutions"] = institutions
     template = "referral/board_rows.html" if request.GET.get("fragment") else "referral/sent.html"
@@ -251,7 +264,7 @@ def _province_centres(institution: Institution) -> QuerySet[RescueCentre]:
 def referral_new(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     pregnancy = get_visible_or_404(visible_pregnancies(user), pk=request.GET.get("pregnancy"))
-    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    institutions = acting_institutions(user, CLINICAL_ROLES)
     if not institutions:
         raise ActionDenied(_("You do not hold a clinical role that sends referrals."))
     chosen = next((i for i in institutions if str(i.pk) == (request.POST.get("from_institution") or
@@ -287,14 +300,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
 
 
 
-def _centre(user: Any, r: Referral) -> bool:
-    return rs.is_centre_member(user, r)
-
-
-def _sender(user: Any, r: Referral) -> bool:
-    return rs.is_sender(user, r)
-
-
 def _redirect_centres(r: Referral) -> QuerySet[RescueCentre]:
     return _province_centres(r.from_institution).exclude(pk=r.to_centre_id)
 
@@ -304,50 +309,49 @@ def _steps() -> dict[str, Step]:
         Step("accept", gettext_lazy("Accept"), lambda r, u, **kw: f.AcceptForm(**kw),
              lambda r, by, d: rs.referral_accept(referral=r, by=by, team=d["team"],
                                                  expected_arrival_at=d["expected_arrival_at"]),
-             lambda u, r: r.state == S.REQUESTED and (rs.is_centre_duty(u, r) or rs.is_escalated_centre_member(u, r))),
+             perm.can_accept),
         Step("redirect", gettext_lazy("Redirect to another centre"),
              lambda r, u, **kw: f.RedirectForm(centres=_redirect_centres(r), **kw),
              lambda r, by, d: rs.referral_redirect(referral=r, by=by, to_centre=d["to_centre"], reason=d["reason"]),
-             lambda u, r: (r.state == S.REQUESTED and (rs.is_centre_duty(u, r) or _sender(u, r)))
-             or (r.state == S.DECLINED and _sender(u, r))),
+             perm.can_redirect),
         Step("decline", gettext_lazy("Decline"), lambda r, u, **kw: f.ReasonForm(**kw),
              lambda r, by, d: rs.referral_decline(referral=r, by=by, reason=d["reason"]),
-             lambda u, r: r.state == S.REQUESTED and rs.is_centre_duty(u, r), danger=True),
+             perm.can_decline, danger=True),
         Step("depart", gettext_lazy("Record the departure"), lambda r, u, **kw: f.DepartForm(**kw),
              lambda r, by, d: rs.referral_depart(referral=r, by=by, transport=d["transport"], escort=d["escort"],
                                                  at=d["at"]),
-             lambda u, r: r.state == S.ACCEPTED and (_sender(u, r) or _centre(u, r))),
+             perm.can_depart),
         Step("arrive", gettext_lazy("Record the arrival"), lambda r, u, **kw: f.ArriveForm(**kw),
              lambda r, by, d: rs.referral_arrive(referral=r, by=by, at=d["at"]),
-             lambda u, r: r.state in (S.ACCEPTED, S.DEPARTED) and _centre(u, r)),
+             perm.can_arrive),
         Step("start-treatment", gettext_lazy("Start treatment"), lambda r, u, **kw: f.EmptyForm(**kw),
              lambda r, by, d: rs.referral_start_treatment(referral=r, by=by),
-             lambda u, r: r.state == S.ARRIVED and _centre(u, r)),
+             perm.can_start_treatment),
         Step("outcome", gettext_lazy("Record the outcome"),
              lambda r, u, **kw: f.OutcomeForm(
                  institutions=transfer_on_choices(institution=r.to_centre.institution), **kw),
              lambda r, by, d: rs.referral_outcome(referral=r, by=by, outcome=d["outcome"], note=d["note"],
                                                   transferred_to=d["transferred_to"], at=d["at"]),
-             lambda u, r: r.state == S.IN_TREATMENT and _centre(u, r)),
+             perm.can_record_outcome),
         Step("feedback", gettext_lazy("Give feedback to the sender"), lambda r, u, **kw: f.FeedbackForm(**kw),
              lambda r, by, d: rs.referral_feedback(referral=r, by=by, summary=d["summary"], advice=d["advice"]),
-             lambda u, r: r.state == S.OUTCOME and _centre(u, r)),
+             perm.can_give_feedback),
         Step("attach", gettext_lazy("Attach a note or image"), lambda r, u, **kw: f.AttachForm(**kw),
              lambda r, by, d: rs.referral_attach(referral=r, by=by, upload=d["file"]),
-             lambda u, r: r.is_open and (_sender(u, r) or _centre(u, r))),
-        Step("near-miss", gettext_lazy("Near-miss checklist"), lambda r, u, **kw: f.NearMissForm(**kw),
-             lambda r, by, d: rs.near_miss_record(
+             perm.can_attach),
+        Step("near-miss", gettext_lazy("Near-miss checklist"), lambda r, u, **kw: register_forms.NearMissForm(**kw),
+             lambda r, by, d: registers.near_miss_record(
                  pregnancy=r.pregnancy, by=by, referral=r, criteria=d["criteria"], note=d["note"],
-                 institution=r.to_centre.institution if _centre(by, r) else r.from_institution),
-             lambda u, r: r.state != S.CANCELLED and (_sender(u, r) or _centre(u, r))),
-        Step("caesarean", gettext_lazy("Emergency caesarean (DDI)"), lambda r, u, **kw: f.CaesareanForm(**kw),
-             lambda r, by, d: rs.caesarean_record(
+                 institution=r.to_centre.institution if perm.is_centre_staff(by, r) else r.from_institution),
+             perm.can_record_near_miss),
+        Step("caesarean", gettext_lazy("Emergency caesarean (DDI)"), lambda r, u, **kw: register_forms.CaesareanForm(**kw),
+             lambda r, by, d: registers.caesarean_record(
                  pregnancy=r.pregnancy, by=by, referral=r, institution=r.to_centre.institution,
                  decision_at=d["decision_at"], delivery_at=d["delivery_at"], note=d["note"]),
-             lambda u, r: r.state in (S.ARRIVED, S.IN_TREATMENT, S.OUTCOME) and _centre(u, r)),
+             perm.can_record_caesarean),
         Step("cancel", gettext_lazy("Cancel the referral"), lambda r, u, **kw: f.ReasonForm(**kw),
              lambda r, by, d: rs.referral_cancel(referral=r, by=by, reason=d["reason"]),
-             lambda u, r: rs.can_cancel(u, r), danger=True),
+             perm.can_cancel, danger=True),
     ]}
 
 
@@ -384,7 +388,7 @@ def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "caesareans": referral.emergency_caesareans.select_related("recorded_by"),
         "consultations": referral.consultations.select_related("to_centre__institution", "to_expert"),
         "chain": _redirect_chain(referral), "now": timezone.now(),
-        "can_consult": rs.is_sender(user, referral) or rs.is_centre_member(user, referral),
+        "can_consult": perm.can_consult(user, referral),
         # An officer who oversees the area (an escalation reached her) learns what the page is for and
         # whom to ring, instead of only "nothing for you here".
         "oversight": not steps and _oversees_an_area(user),
@@ -472,7 +476,7 @@ def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResp
 def caesarean_list(request: HttpRequest) -> HttpResponse:
     """The centre's emergency caesareans with their DDI, those above target flagged."""
     user: Any = request.user
-    institutions = _centre_institutions(user) or acting_institutions(user, CENTRE_ROLES)
+    institutions = _centre_institutions(user) or acting_institutions(user, OBSTETRIC_ROLES)
     rows = EmergencyCaesarean.objects.filter(
         Q(institution__in=[i.pk for i in institutions]) | Q(referral__in=visible_referrals(user))
     ).select_related("pregnancy__woman", "institution", "recorded_by").distinct().order_by("-decision_at")[:300]
@@ -507,13 +511,12 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
                                                                   "now": timezone.now()})
 
 
-EXPERT_ROLES = (Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTETRICIAN)
 
 
 def _experts(province: str | None) -> QuerySet[User]:
     """Who may be asked by name in the province, each with the memberships that make them an expert there
     (``expert_memberships``: the form shows the institution and role beside the name)."""
-    roles = Membership.objects.filter(is_active=True, role__in=EXPERT_ROLES, institution__is_active=True,
+    roles = Membership.objects.filter(is_active=True, role__in=CONSULTANT_ROLES, institution__is_active=True,
                                       institution__region__province_id=province).select_related("institution")
     return User.objects.filter(is_active=True, memberships__in=roles).distinct().prefetch_related(
         Prefetch("memberships", queryset=roles.order_by("institution__name", "role"),
@@ -527,7 +530,7 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
     referral = None
     if request.GET.get("referral"):
         referral = get_visible_or_404(visible_referrals(user), pk=request.GET.get("referral"))
-    institutions = acting_institutions(user, rs.SENDER_ROLES)
+    institutions = acting_institutions(user, CLINICAL_ROLES)
     if not institutions:
         raise ActionDenied(_("You do not hold a clinical role that asks for consultations."))
     province = institutions[0].region.province_id
@@ -562,11 +565,10 @@ def _consultation_for(request: HttpRequest, pk: Any) -> Consultation:
 def consultation_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     consultation = _consultation_for(request, pk)
     user: Any = request.user
-    open_ = consultation.state == Consultation.State.REQUESTED
     return render(request, "referral/consultation.html", {
         "c": consultation, "woman": consultation.pregnancy.woman,
-        "can_answer": open_ and rs._may_answer(user, consultation),
-        "can_cancel": open_ and rs._is_member(user, consultation.from_institution_id, rs.SENDER_ROLES),
+        "can_answer": perm.can_answer_consultation(user, consultation),
+        "can_cancel": perm.can_cancel_consultation(user, consultation),
         "history": consultation.history.select_related("history_user").order_by("-history_date"),
     })
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cases.models import Consultation, FollowUpVisit, HighRiskCase, Referral, Tracing
 from cases.selectors import visible_consultations, visible_highrisk_cases, visible_referrals
-from organisations.models import Role
+from organisations.models import OBSTETRIC_ROLES, Role
 from organisations.scoping import user_scope
 from organisations.selectors import acting_institutions
 
@@ -118,10 +118,9 @@ def worklist_filters(today: dt.date) -> dict[str, Q]:
 
 def worklist_querysets(*, user: Any) -> tuple[QuerySet[HighRiskCase], QuerySet[HighRiskCase]]:
     """(the doctor's own open cases, the open cases of the institutions where she manages cases)."""
-    from organisations.models import CASE_ROLES
 
     mine = visible_highrisk_cases(user).filter(responsible_doctor=user, state__in=HighRiskCase.OPEN_STATES)
-    institution_cases = visible_highrisk_cases(user).filter(institution__in=acting_institutions(user, CASE_ROLES),
+    institution_cases = visible_highrisk_cases(user).filter(institution__in=acting_institutions(user, OBSTETRIC_ROLES),
                                                             state__in=HighRiskCase.OPEN_STATES)
     return mine, institution_cases
 
@@ -139,13 +138,11 @@ def home_panels(*, user: Any) -> dict[str, Any]:
     """The counts on the home page: an MCH officer's late work, a case doctor's own worklist."""
     from django.utils import timezone
 
-    from organisations.models import CASE_ROLES
-
     now = timezone.now()
     today = timezone.localdate(now)
     panels: dict[str, Any] = {}
     if Role.MCH_OFFICER in user_scope(user).roles:
         panels["late_counts"] = late_counts(user=user, now=now, today=today)
-    if acting_institutions(user, CASE_ROLES):
+    if acting_institutions(user, OBSTETRIC_ROLES):
         panels["worklist_counts"] = worklist_counts(user=user, today=today)
     return panels

@@ -33,7 +33,7 @@ from cases.models import (
     Woman,
     WomanLink,
 )
-from cases.plausibility import NeedsConfirmation, pregnancy_warnings, woman_warnings
+from cases.models.plausibility import NeedsConfirmation, pregnancy_warnings, woman_warnings
 from cases.risk import KEYS, RiskInputError, risk_evaluate, risk_input_parse, ruleset_for_province
 from cases.rules import screening_item_codes, screening_items, settings_for
 from cases.selectors import visible_pregnancies, visible_women
@@ -42,14 +42,20 @@ from notifications.models import Alert
 from notifications.recipients import to_duty, to_role, to_step, to_user
 from notifications.services import alert_raise, alerts_resolve
 from organisations.http import ActionDenied
-from organisations.models import AccessLog, Institution, Region, RescueCentre, Role
+from organisations.models import (
+    BOOKING_ROLES,
+    OBSTETRIC_ROLES,
+    AccessLog,
+    Institution,
+    Region,
+    RescueCentre,
+    Role,
+)
 from organisations.selectors import covering_rescue_centres
 from organisations.services import access_record
 from workflows.common import require_member, require_perm, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 
-BOOKING_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE})
-ASSESSING_ROLES = frozenset({Role.OBSTETRICIAN, Role.DUTY_DOCTOR})
 ASSESSMENT_DUE = "screening.assessment_due"
 CONTINUATION_DUE = "screening.continuation_due"
 YELLOW_ADVICE = gettext_noop("Receive antenatal care and deliver at a secondary-or-higher hospital; "
@@ -197,7 +203,7 @@ def pregnancy_book(
     gravidity: int, parity: int, edd_ultrasound: dt.date | None = None, confirmed: bool = False,
 ) -> Pregnancy:
     """Book a pregnancy (建册). A woman has at most one ongoing pregnancy. Impossible dates are refused
-    (cases/plausibility.py); a mother's age outside the province's usual range needs ``confirmed=True``."""
+    (cases/models/plausibility.py); a mother's age outside the province's usual range needs ``confirmed=True``."""
     require_perm(user=by, perm="cases.add_pregnancy", reason=_("Your role does not include booking pregnancies."))
     require_member(user=by, institution=institution, roles=BOOKING_ROLES)
     with transaction.atomic():
@@ -318,7 +324,7 @@ def assessment_record(
     proposes closing the case.
     """
     require_perm(user=by, perm="cases.add_assessment", reason=_("Your role does not include risk assessment."))
-    require_member(user=by, institution=institution, roles=ASSESSING_ROLES)
+    require_member(user=by, institution=institution, roles=OBSTETRIC_ROLES)
     now = now or timezone.now()
     if stage not in Assessment.Stage.values:
         raise ValidationError({"stage": _("Choose the stage of this assessment.")})
@@ -469,7 +475,7 @@ def continuation_evaluation_record(*, evaluation: ContinuationEvaluation, by: An
     with transaction.atomic():
         evaluation = ContinuationEvaluation.objects.select_for_update(of=("self",)).select_related("institution").get(
             pk=evaluation.pk)
-        require_member(user=by, institution=evaluation.institution, roles=ASSESSING_ROLES)
+        require_member(user=by, institution=evaluation.institution, roles=OBSTETRIC_ROLES)
         if evaluation.status != ContinuationEvaluation.Status.OPEN:
             raise ActionDenied(_("This evaluation was already recorded."))
         evaluation.record(decision=decision, by=by, note=note.strip(), at=timezone.now())
@@ -504,7 +510,7 @@ def assessment_void(*, assessment: Assessment, by: Any, reason: str) -> Assessme
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update(of=("self",)).select_related("pregnancy", "institution").get(
             pk=assessment.pk)
-        require_member(user=by, institution=assessment.institution, roles=ASSESSING_ROLES)
+        require_member(user=by, institution=assessment.institution, roles=OBSTETRIC_ROLES)
         if assessment.status != Assessment.Status.VALID:
             raise ActionDenied(_("This assessment was already voided."))
         now = timezone.now()

@@ -19,14 +19,13 @@ from cases.risk import ruleset_for_province
 from cases.rules import screening_items, settings_for
 from cases.selectors import visible_pregnancies
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import Institution
+from organisations.models import BOOKING_ROLES, OBSTETRIC_ROLES, Institution
 from organisations.scoping import user_scope
 from organisations.selectors import acting_institutions
 from workflows.common import require_view_women
 from workflows.forms import ReasonForm, apply_errors
 from workflows.screening import services
 from workflows.screening.forms import AssessmentForm, ContinuationForm, ScreeningForm
-from workflows.screening.services import ASSESSING_ROLES, BOOKING_ROLES
 
 
 def _hospitals_for_assessment(institutions: list[Institution]) -> Any:
@@ -72,7 +71,7 @@ def screen(request: HttpRequest, pk: str) -> HttpResponse:
 def assess(request: HttpRequest, pk: str) -> HttpResponse:
     pregnancy = get_visible_or_404(visible_pregnancies(request.user).select_related(
         "woman", "booking_institution__region"), pk=pk)
-    institutions = acting_institutions(request.user, ASSESSING_ROLES)
+    institutions = acting_institutions(request.user, OBSTETRIC_ROLES)
     if not institutions or not request.user.has_perm("cases.add_assessment"):
         raise ActionDenied(_("Your role does not include risk assessment."))
     ruleset = ruleset_for_province(province_code=pregnancy.booking_institution.region.province_id)

@@ -21,16 +21,14 @@ from django.utils.translation import gettext as _
 from cases.models import Assessment, ContinuationEvaluation, HighRiskCase, Pregnancy
 from cases.selectors import visible_highrisk_cases, visible_pregnancies, visible_women
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Membership, Region
+from organisations.models import BOOKING_ROLES, CLINICAL_ROLES, OBSTETRIC_ROLES, AccessLog, Membership, Region
 from organisations.scoping import region_codes_in_area, user_scope
 from organisations.selectors import acting_institutions
 from organisations.services import access_record
 from workflows.common import require_view_women
 from workflows.forms import ReasonForm, apply_errors
-from workflows.referral.services import SENDER_ROLES as REFERRING_ROLES
 from workflows.screening import services
 from workflows.screening.forms import ContinuationForm
-from workflows.screening.services import ASSESSING_ROLES, BOOKING_ROLES
 from workflows.women.forms import MergeForm, PregnancyBookForm, WomanRegisterForm
 
 
@@ -154,7 +152,7 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
     today = timezone.localdate()
     case = HighRiskCase.objects.filter(pregnancy=pregnancy).select_related("responsible_doctor", "institution").first()
     case_visible = case is not None and visible_highrisk_cases(user).filter(pk=case.pk).exists()
-    assessing = acting_institutions(user, ASSESSING_ROLES)
+    assessing = acting_institutions(user, OBSTETRIC_ROLES)
     booking = acting_institutions(user, BOOKING_ROLES)
     ongoing = pregnancy.status == Pregnancy.Status.ONGOING
     context = {
@@ -170,7 +168,7 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "can_assess": pregnancy.status not in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED) and bool(assessing)
         and user.has_perm("cases.add_assessment"),
         "can_refer": pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED)
-        and user.has_perm("cases.add_referral") and bool(acting_institutions(user, REFERRING_ROLES)),
+        and user.has_perm("cases.add_referral") and bool(acting_institutions(user, CLINICAL_ROLES)),
         "rescue_referrals": pregnancy.referrals.select_related("to_centre__institution").order_by("-requested_at"),
         "void_for": {a.pk for a in assessments if a.status == Assessment.Status.VALID and a.institution in assessing},
         "can_report": case_visible and case.state == HighRiskCase.State.OPENED and any(
