@@ -36,9 +36,8 @@ from notifications import kinds
 from notifications.models import Alert
 from notifications.recipients import to_role, to_step, to_user
 from notifications.services import alert_raise, alerts_close_stale, alerts_resolve
-from organisations.http import ActionDenied
+from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import (
-    CLINICAL_ROLES,
     OBSTETRIC_ROLES,
     Institution,
     Membership,
@@ -46,11 +45,10 @@ from organisations.models import (
     RescueCentre,
     Role,
 )
-from organisations.scoping import area_q, user_scope
-from organisations.selectors import member_of
 from workflows.common import require_member, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
+from workflows.highrisk import permissions
 from workflows.outcomes import case_alert_subjects, pregnancy_end_by_death
 from workflows.screening.services import assessment_record
 
@@ -145,9 +143,7 @@ def highrisk_case_report(*, case: HighRiskCase, by: Any, now: dt.datetime | None
     with transaction.atomic():
         case = HighRiskCase.objects.select_for_update(of=("self",)).select_related("institution__region", "pregnancy__woman").get(
             pk=case.pk)
-        require_member(user=by, institution=case.institution, roles=CLINICAL_ROLES)
-        if case.state != HighRiskCase.State.OPENED:
-            raise ActionDenied(_("This case was already reported."))
+        permissions.check("report", by, case)
         mch = _mch_institute_for(case.region)
         case.report(to=mch or case.institution, at=now)
         save_with_history(case, by=by, reason="reported to the county MCH institute")
@@ -193,33 +189,12 @@ def highrisk_report_overdue(deadline: Any) -> None:
 # --- Who may act on a case ----------------------------------------------------------------------------
 
 
-def _is_case_clinician(user: Any, case: HighRiskCase) -> bool:
-    return member_of(user=user, institution=case.institution_id, roles=OBSTETRIC_ROLES)
-
-
-def _is_area_mch_officer(user: Any, case: HighRiskCase) -> bool:
-    scope = user_scope(user)
-    return Role.MCH_OFFICER in scope.roles and HighRiskCase.objects.filter(
-        area_q(scope, "region"), pk=case.pk).exists()
-
-
-def require_case_clinician(user: Any, case: HighRiskCase) -> None:
-    if not _is_case_clinician(user, case):
-        raise ActionDenied(_("Only the doctors of %(institution)s act on this case.")
-                           % {"institution": case.institution.name})
-
-
 def _locked(case: HighRiskCase) -> HighRiskCase:
     # Relations a transition changes (institution on transfer, responsible doctor on reassignment) are
     # not joined: on PostgreSQL, joined columns of a row read after waiting for its lock keep the
     # snapshot from before the wait, and a permission check would read the old institution.
     return HighRiskCase.objects.select_for_update(of=("self",)).select_related(
         "pregnancy__woman", "pregnancy__booking_institution").get(pk=case.pk)
-
-
-def _require_open(case: HighRiskCase) -> None:
-    if not case.is_open:
-        raise ActionDenied(_("This case is %(state)s.") % {"state": case.get_state_display()})
 
 
 # --- Responsible doctor ------------------------------------------------------------------------------
@@ -230,10 +205,7 @@ def highrisk_case_reassign(*, case: HighRiskCase, to: Any, by: Any, reason: str)
         raise ValidationError({"reason": _("Say why the case changes hands.")})
     with transaction.atomic():
         case = _locked(case)
-        if not (_is_case_clinician(by, case) or _is_area_mch_officer(by, case)):
-            raise ActionDenied(_("Only the doctors of the managing institution or the county MCH officer "
-                                 "reassign a case."))
-        _require_open(case)
+        permissions.check("reassign", by, case)
         if not Membership.objects.filter(user=to, institution=case.institution, role__in=OBSTETRIC_ROLES,
                                          is_active=True).exists() or not to.is_active:
             raise ValidationError({"to": _("Choose an active doctor of %(institution)s.")
@@ -267,8 +239,7 @@ def case_plan_add(*, case: HighRiskCase, by: Any, kind: str, text: str, rescue_c
         raise ValidationError({"text": _("Write the plan.")})
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("plan", by, case)
         needs_centre = kind == CasePlan.Kind.EMERGENCY and case.colour in (Colour.ORANGE, Colour.RED)
         if needs_centre and rescue_centre is None:
             raise ValidationError({"rescue_centre": _("Name the upper-level rescue centre this emergency plan was "
@@ -319,8 +290,7 @@ def case_plan_delivery(*, case: HighRiskCase, by: Any, institution: Institution,
     given; then it is kept and the MCH officer is alerted."""
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("delivery_place", by, case)
         problem = delivery_place_problem(case, institution)
         if problem and not reason.strip():
             raise ValidationError({"institution": [problem, _("Give a reason to plan this place anyway.")]})
@@ -377,10 +347,9 @@ def followup_record(*, visit: Any, by: Any, institution: Institution, findings: 
     with transaction.atomic():
         visit = FollowUpVisit.objects.select_for_update(of=("self",)).get(pk=visit.pk)
         case = _locked(visit.case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("visit", by, case)
         if visit.status not in (FollowUpVisit.Status.SCHEDULED, FollowUpVisit.Status.MISSED):
-            raise ActionDenied(_("This visit is already recorded."))
+            raise TransitionConflict(_("This visit is already recorded."))
         assessment = None
         if inputs:
             assessment = assessment_record(pregnancy=case.pregnancy, institution=institution, by=by,
@@ -434,9 +403,9 @@ def tracing_attempt_add(*, tracing: Any, by: Any, method: str, reached: bool, no
         raise ValidationError({"method": _("Choose how she was sought.")})
     with transaction.atomic():
         tracing = Tracing.objects.select_for_update(of=("self",)).get(pk=tracing.pk)
-        require_case_clinician(by, tracing.case)
+        permissions.require_case_clinician(by, tracing.case)
         if tracing.status != Tracing.Status.OPEN:
-            raise ActionDenied(_("This tracing is closed."))
+            raise TransitionConflict(_("This tracing is closed."))
         attempt = TracingAttempt(tracing=tracing, method=method, at=timezone.now(), by=by, reached=reached,
                                  note=note.strip())
         save_with_history(attempt, by=by, reason="tracing attempt")
@@ -450,9 +419,9 @@ def tracing_found(*, tracing: Any, by: Any, outcome: str) -> Any:
     with transaction.atomic():
         tracing = Tracing.objects.select_for_update(of=("self",)).get(pk=tracing.pk)
         case = _locked(tracing.case)
-        require_case_clinician(by, case)
+        permissions.require_case_clinician(by, case)
         if tracing.status != Tracing.Status.OPEN:
-            raise ActionDenied(_("This tracing is closed."))
+            raise TransitionConflict(_("This tracing is closed."))
         tracing.found(at=timezone.now(), outcome=outcome.strip())
         save_with_history(tracing, by=by, reason="found")
         deadlines_cancel_for(tracing, kind=TRACING_DUE, by=by, reason="found")
@@ -493,15 +462,14 @@ def case_transfer_request(*, case: HighRiskCase, by: Any, to_institution: Instit
         raise ValidationError({"reason": _("Say why the case moves.")})
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("transfer", by, case)
         if to_institution.pk == case.institution_id:
             raise ValidationError({"to_institution": _("The case is already managed there.")})
         if to_institution.kind not in (Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE) or \
                 not to_institution.is_active:
             raise ValidationError({"to_institution": _("Choose a hospital that manages high-risk cases.")})
         if case.transfers.filter(status=CaseTransfer.Status.REQUESTED).exists():
-            raise ActionDenied(_("A transfer of this case is already awaiting an answer."))
+            raise TransitionConflict(_("A transfer of this case is already awaiting an answer."))
         transfer = CaseTransfer(case=case, from_institution=case.institution, to_institution=to_institution,
                                 reason=reason.strip(), requested_by=by, requested_at=timezone.now())
         save_with_history(transfer, by=by, reason="transfer requested")
@@ -522,7 +490,7 @@ def _locked_transfer(transfer: Any) -> Any:
         "to_institution", "from_institution").get(pk=transfer.pk)
     if transfer.status != CaseTransfer.Status.REQUESTED:
         decided = transfer.decided_by
-        raise ActionDenied(_("This transfer was already answered (%(status)s, by %(who)s).")
+        raise TransitionConflict(_("This transfer was already answered (%(status)s, by %(who)s).")
                            % {"status": transfer.get_status_display(), "who": decided or "—"})
     return transfer
 
@@ -538,7 +506,8 @@ def case_transfer_accept(*, transfer: Any, by: Any, doctor: Any) -> Any:
             raise ValidationError({"doctor": _("Choose a doctor of %(institution)s.")
                                    % {"institution": transfer.to_institution.name}})
         case = _locked(transfer.case)
-        _require_open(case)
+        if not case.is_open:
+            raise TransitionConflict(_("This case is %(state)s.") % {"state": case.get_state_display()})
         now = timezone.now()
         transfer.accept(by=by, at=now, doctor=doctor)
         save_with_history(transfer, by=by, reason="transfer accepted")
@@ -589,7 +558,7 @@ def case_transfer_cancel(*, transfer: Any, by: Any, reason: str) -> Any:
         raise ValidationError({"reason": _("Say why the transfer is withdrawn.")})
     with transaction.atomic():
         transfer = _locked_transfer(transfer)
-        require_case_clinician(by, transfer.case)
+        permissions.require_case_clinician(by, transfer.case)
         _transfer_withdraw(transfer, by=by, reason=reason.strip())
     return transfer
 
@@ -622,10 +591,7 @@ def case_record_delivery(*, case: HighRiskCase, by: Any, on: dt.date, institutio
         raise ValidationError({"on": _("The delivery date cannot be in the future.")})
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        if case.state not in (HighRiskCase.State.OPENED, HighRiskCase.State.REPORTED, HighRiskCase.State.MANAGING,
-                              HighRiskCase.State.LOST):
-            raise ActionDenied(_("This case is %(state)s.") % {"state": case.get_state_display()})
+        permissions.check("delivery", by, case)
         case.record_delivery(on=on, institution=institution, mode=mode, outcome=outcome.strip())
         save_with_history(case, by=by, reason="delivered")
         pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
@@ -638,9 +604,7 @@ def case_record_delivery(*, case: HighRiskCase, by: Any, on: dt.date, institutio
 def case_start_postpartum(*, case: HighRiskCase, by: Any) -> HighRiskCase:
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        if case.state != HighRiskCase.State.DELIVERED:
-            raise ActionDenied(_("Postpartum follow-up starts after the delivery is recorded."))
+        permissions.check("postpartum", by, case)
         case.start_postpartum()
         save_with_history(case, by=by, reason="postpartum follow-up")
         followup_schedule(case=case, by=by, after=case.delivered_at or timezone.localdate())
@@ -656,8 +620,7 @@ def case_close(*, case: HighRiskCase, by: Any, kind: str, reason: str) -> HighRi
         raise ValidationError({"reason": _("Write the closing reason.")})
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("close", by, case)
         if kind == HighRiskCase.CloseKind.RECOVERED:
             if case.state != HighRiskCase.State.POSTPARTUM:
                 raise ActionDenied(_("A case closes as recovered at the 42-day check, during postpartum follow-up."))
@@ -692,11 +655,7 @@ def case_reopen(*, case: HighRiskCase, by: Any, reason: str) -> HighRiskCase:
         raise ValidationError({"reason": _("Reopening a closed case needs a reason.")})
     with transaction.atomic():
         case = _locked(case)
-        if not (_is_case_clinician(by, case) or _is_area_mch_officer(by, case)):
-            raise ActionDenied(_("Only the doctors of the managing institution or the county MCH officer "
-                                 "reopen a case."))
-        if case.state != HighRiskCase.State.CLOSED:
-            raise ActionDenied(_("Only a closed case is reopened."))
+        permissions.check("reopen", by, case)
         case.reopen(reason=reason.strip(), at=timezone.now())
         save_with_history(case, by=by, reason=f"reopened: {reason.strip()}")
         followup_schedule(case=case, by=by, after=timezone.localdate())
@@ -729,8 +688,7 @@ def case_record_death(*, case: HighRiskCase, by: Any, at: dt.datetime, note: str
         raise ValidationError({"at": _("The time of death cannot be in the future.")})
     with transaction.atomic():
         case = _locked(case)
-        require_case_clinician(by, case)
-        _require_open(case)
+        permissions.check("death", by, case)
         pregnancy_end_by_death(pregnancy=case.pregnancy, by=by, at=at, note=note.strip(), source=case)
         case.refresh_from_db()
         params = {"woman": case.pregnancy.woman.name, "institution": case.institution.name}

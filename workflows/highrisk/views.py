@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, danger_rank_expression
+from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, danger_rank_expression
 from cases.rules import province_settings, settings_for
 from cases.selectors import visible_highrisk_cases
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import AccessLog, Institution, Region, Role, User
+from organisations.models import OBSTETRIC_ROLES, AccessLog, Institution, Region, Role, User
 from organisations.reasons import reason_display
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import acting_institutions, covering_rescue_centres
@@ -33,6 +33,7 @@ from organisations.services import access_record
 from workflows.actions import Action
 from workflows.forms import apply_errors
 from workflows.highrisk import forms as f
+from workflows.highrisk import permissions as perm
 from workflows.highrisk import services as hr
 from workflows.highrisk.flows import transfers_awaiting
 from workflows.highrisk.services import highrisk_case_report
@@ -60,17 +61,9 @@ def _delivering_places(case: HighRiskCase) -> QuerySet[Institution]:
 
 def _case_doctors(institution: Institution) -> QuerySet[User]:
     return User.objects.filter(is_active=True, memberships__institution=institution, memberships__is_active=True,
-                               memberships__role__in=hr.OBSTETRIC_ROLES).distinct().order_by("name", "username")
+                               memberships__role__in=OBSTETRIC_ROLES).distinct().order_by("name", "username")
 
 
-
-
-def _clinician(user: Any, case: HighRiskCase) -> bool:
-    return hr._is_case_clinician(user, case)
-
-
-def _open_clinician(user: Any, case: HighRiskCase) -> bool:
-    return case.is_open and _clinician(user, case)
 
 
 def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
@@ -78,61 +71,46 @@ def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
     return transfers_awaiting(user).filter(case=case).select_related("to_institution").first()
 
 
-def _pending_transfer(case: HighRiskCase) -> CaseTransfer | None:
-    return case.transfers.filter(status=CaseTransfer.Status.REQUESTED).first()
-
-
-def _open_tracing(case: HighRiskCase) -> Tracing | None:
-    return case.tracings.filter(status=Tracing.Status.OPEN).first()
-
-
-def _due_visit(case: HighRiskCase) -> FollowUpVisit | None:
-    return case.visits.filter(status__in=[FollowUpVisit.Status.SCHEDULED, FollowUpVisit.Status.MISSED]).order_by(
-        "due_on").first()
-
-
 def _actions() -> dict[str, Action]:
-    S = HighRiskCase.State
     return {a.name: a for a in [
         Action("report", gettext_lazy("Report to the county MCH institute"), lambda case, user, **kw: f.EmptyForm(**kw),
                lambda case, by, data: hr.highrisk_case_report(case=case, by=by),
-               lambda user, case: case.state == S.OPENED and _clinician(user, case)),
+               perm.can_report),
         Action("plan", gettext_lazy("Write a plan"),
                lambda case, user, **kw: f.PlanForm(centres=covering_rescue_centres(
                    region_codes={case.institution.region_id}).select_related("institution"), **kw),
                lambda case, by, data: hr.case_plan_add(case=case, by=by, kind=data["kind"], text=data["text"],
                                                        rescue_centre=data["rescue_centre"]),
-               _open_clinician),
+               perm.can_plan),
         Action("visit", gettext_lazy("Record a follow-up visit"),
-               lambda case, user, **kw: f.VisitForm(institutions=acting_institutions(user, hr.OBSTETRIC_ROLES), **kw),
+               lambda case, user, **kw: f.VisitForm(institutions=acting_institutions(user, OBSTETRIC_ROLES), **kw),
                lambda case, by, data, form=None: hr.followup_record(
-                   visit=_due_visit(case), by=by, institution=data["institution"], findings=data["findings"],
+                   visit=perm.due_visit(case), by=by, institution=data["institution"], findings=data["findings"],
                    inputs=form.engine_inputs() if form is not None else None),
-               lambda user, case: _open_clinician(user, case) and _due_visit(case) is not None),
+               perm.can_record_visit),
         Action("reassign", gettext_lazy("Hand over to another doctor"),
                lambda case, user, **kw: f.ReassignForm(doctors=_case_doctors(case.institution).exclude(
                    pk=case.responsible_doctor_id), **kw),
                lambda case, by, data: hr.highrisk_case_reassign(case=case, to=data["to"], by=by, reason=data["reason"]),
-               lambda user, case: case.is_open and (_clinician(user, case) or hr._is_area_mch_officer(user, case))),
+               perm.can_reassign),
         Action("delivery-place", gettext_lazy("Plan the delivery place"),
                lambda case, user, **kw: f.DeliveryPlaceForm(places=_delivering_places(case), **kw),
                lambda case, by, data: hr.case_plan_delivery(case=case, by=by, institution=data["institution"],
                                                             reason=data["reason"]),
-               _open_clinician),
+               perm.can_plan_delivery_place),
         Action("tracing-attempt", gettext_lazy("Record a tracing attempt"), lambda case, user, **kw: f.TracingAttemptForm(**kw),
-               lambda case, by, data: hr.tracing_attempt_add(tracing=_open_tracing(case), by=by,
+               lambda case, by, data: hr.tracing_attempt_add(tracing=perm.open_tracing(case), by=by,
                                                              method=data["method"], reached=data["reached"],
                                                              note=data["note"]),
-               lambda user, case: _clinician(user, case) and _open_tracing(case) is not None),
+               perm.can_trace),
         Action("found", gettext_lazy("She was found"), lambda case, user, **kw: f.FoundForm(**kw),
-               lambda case, by, data: hr.tracing_found(tracing=_open_tracing(case), by=by, outcome=data["outcome"]),
-               lambda user, case: _clinician(user, case) and _open_tracing(case) is not None),
+               lambda case, by, data: hr.tracing_found(tracing=perm.open_tracing(case), by=by, outcome=data["outcome"]),
+               perm.can_trace),
         Action("transfer", gettext_lazy("Transfer to another institution"),
                lambda case, user, **kw: f.TransferForm(places=_delivering_places(case).exclude(pk=case.institution_id), **kw),
                lambda case, by, data: hr.case_transfer_request(case=case, by=by, to_institution=data["to_institution"],
                                                                reason=data["reason"]),
-               lambda user, case: _open_clinician(user, case) and not case.transfers.filter(
-                   status=CaseTransfer.Status.REQUESTED).exists()),
+               perm.can_request_transfer),
         Action("transfer-accept", gettext_lazy("Accept the transfer"),
                lambda case, user, **kw: f.TransferAcceptForm(doctors=_case_doctors(
                    case.transfers.filter(status=CaseTransfer.Status.REQUESTED).first().to_institution), **kw),
@@ -144,32 +122,31 @@ def _actions() -> dict[str, Action]:
                lambda user, case: _receiving(user, case) is not None),
         Action("transfer-withdraw", gettext_lazy("Withdraw the transfer"),
                lambda case, user, **kw: f.TransferWithdrawForm(**kw),
-               lambda case, by, data: hr.case_transfer_cancel(transfer=_pending_transfer(case), by=by,
+               lambda case, by, data: hr.case_transfer_cancel(transfer=perm.pending_transfer(case), by=by,
                                                               reason=data["reason"]),
-               lambda user, case: _clinician(user, case) and _pending_transfer(case) is not None),
+               perm.can_withdraw_transfer),
         Action("delivery", gettext_lazy("Record the delivery"),
                lambda case, user, **kw: f.DeliveryForm(places=_delivering_places(case), **kw),
                lambda case, by, data: hr.case_record_delivery(case=case, by=by, on=data["on"],
                                                               institution=data["institution"], mode=data["mode"],
                                                               outcome=data["outcome"]),
-               lambda user, case: case.state in (S.OPENED, S.REPORTED, S.MANAGING, S.LOST) and _clinician(user, case)),
+               perm.can_record_delivery),
         Action("postpartum", gettext_lazy("Start postpartum follow-up"), lambda case, user, **kw: f.EmptyForm(**kw),
                lambda case, by, data: hr.case_start_postpartum(case=case, by=by),
-               lambda user, case: case.state == S.DELIVERED and _clinician(user, case)),
+               perm.can_start_postpartum),
         Action("close", gettext_lazy("Close the case"), lambda case, user, **kw: f.CloseForm(**kw),
                lambda case, by, data: hr.case_close(case=case, by=by, kind=data["kind"], reason=data["reason"]),
-               _open_clinician),
+               perm.can_close),
         Action("reopen", gettext_lazy("Reopen the case"), lambda case, user, **kw: f.ReopenForm(**kw),
                lambda case, by, data: hr.case_reopen(case=case, by=by, reason=data["reason"]),
-               lambda user, case: case.state == S.CLOSED and (_clinician(user, case)
-                                                              or hr._is_area_mch_officer(user, case))),
+               perm.can_reopen),
         Action("near-miss", gettext_lazy("Near-miss checklist"), lambda case, user, **kw: NearMissForm(**kw),
                lambda case, by, data: near_miss_record(pregnancy=case.pregnancy, by=by, institution=case.institution,
                                                        criteria=data["criteria"], note=data["note"]),
-               lambda user, case: _clinician(user, case)),
+               perm.can_record_near_miss),
         Action("death", gettext_lazy("Record a maternal death"), lambda case, user, **kw: f.DeathForm(**kw),
                lambda case, by, data: hr.case_record_death(case=case, by=by, at=data["at"], note=data["note"]),
-               _open_clinician, danger=True),
+               perm.can_record_death, danger=True),
     ]}
 
 

@@ -41,10 +41,9 @@ from notifications import kinds
 from notifications.models import Alert
 from notifications.recipients import to_duty, to_role, to_step, to_user
 from notifications.services import alert_raise, alerts_resolve
-from organisations.http import ActionDenied
+from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import (
     BOOKING_ROLES,
-    OBSTETRIC_ROLES,
     AccessLog,
     Institution,
     Region,
@@ -53,8 +52,9 @@ from organisations.models import (
 )
 from organisations.selectors import covering_rescue_centres
 from organisations.services import access_record
-from workflows.common import require_member, require_perm, save_with_history
+from workflows.common import require_perm, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
+from workflows.screening import permissions
 
 ASSESSMENT_DUE = "screening.assessment_due"
 CONTINUATION_DUE = "screening.continuation_due"
@@ -85,8 +85,7 @@ def woman_register(
     institution that finds her may see her from then on: the look-up is logged and the institutions
     that already hold her record are told. Unusual details (a resident ID that GB 11643 gives to a man,
     an age outside the province's usual range) are saved only with ``confirmed=True``."""
-    require_perm(user=by, perm="cases.add_woman", reason=_("Your role does not include registering women."))
-    require_member(user=by, institution=institution, roles=BOOKING_ROLES)
+    permissions.check("register", by, institution)
     number = normalise_id_number(id_number)
     rules = settings_for(institution)
     born = date_of_birth
@@ -184,7 +183,7 @@ def woman_merge(*, keep: Woman, duplicate: Woman, by: Any, reason: str) -> Woman
             raise ActionDenied(_("Both records must be in your area."))
         keep, duplicate = women[keep.pk], women[duplicate.pk]
         if duplicate.merged_into_id or keep.merged_into_id:
-            raise ActionDenied(_("One of these records was already merged."))
+            raise TransitionConflict(_("One of these records was already merged."))
         for pregnancy in Pregnancy.objects.filter(woman=duplicate):
             pregnancy.woman = keep
             save_with_history(pregnancy, by=by, reason=f"merged: {reason}")
@@ -204,12 +203,11 @@ def pregnancy_book(
 ) -> Pregnancy:
     """Book a pregnancy (建册). A woman has at most one ongoing pregnancy. Impossible dates are refused
     (cases/models/plausibility.py); a mother's age outside the province's usual range needs ``confirmed=True``."""
-    require_perm(user=by, perm="cases.add_pregnancy", reason=_("Your role does not include booking pregnancies."))
-    require_member(user=by, institution=institution, roles=BOOKING_ROLES)
+    permissions.check("book", by, institution)
     with transaction.atomic():
         woman = visible_women(by).select_for_update(of=("self",)).get(pk=woman.pk)
         if woman.merged_into_id:
-            raise ActionDenied(_("This record was merged into another; book on that one."))
+            raise TransitionConflict(_("This record was merged into another; book on that one."))
         if Pregnancy.objects.filter(woman=woman, status=Pregnancy.Status.ONGOING).exists():
             raise ValidationError({"lmp": _("She already has an ongoing pregnancy; close it before booking another.")})
         pregnancy = Pregnancy(woman=woman, booking_institution=institution, lmp=lmp, booking_date=booking_date,
@@ -231,8 +229,7 @@ def screening_record(
 ) -> Screening:
     """Record the screening form. Positive if any item is ticked. A positive screen at primary care is
     referred for assessment at a secondary-or-higher facility, due within the province's days."""
-    require_perm(user=by, perm="cases.add_screening", reason=_("Your role does not include screening."))
-    require_member(user=by, institution=institution, roles=BOOKING_ROLES)
+    permissions.check("screen", by, institution)
     now = now or timezone.now()
     settings = settings_for(institution, on=timezone.localdate(now))
     known = screening_item_codes()
@@ -257,7 +254,7 @@ def screening_record(
     with transaction.atomic():
         pregnancy = visible_pregnancies(by).select_for_update(of=("self",)).get(pk=pregnancy.pk)
         if pregnancy.status != Pregnancy.Status.ONGOING:
-            raise ActionDenied(_("This pregnancy is no longer ongoing."))
+            raise TransitionConflict(_("This pregnancy is no longer ongoing."))
         screening = Screening(pregnancy=pregnancy, institution=institution, screened_by=by, screened_at=now,
                               answers={code: value for code, value in answers.items() if value is not None},
                               positive=positive, positive_items=positive_items, note=note)
@@ -323,8 +320,7 @@ def assessment_record(
     whether the pregnancy can continue; a rising colour alerts the doctor in charge; a falling one
     proposes closing the case.
     """
-    require_perm(user=by, perm="cases.add_assessment", reason=_("Your role does not include risk assessment."))
-    require_member(user=by, institution=institution, roles=OBSTETRIC_ROLES)
+    permissions.check("assess", by, institution)
     now = now or timezone.now()
     if stage not in Assessment.Stage.values:
         raise ValidationError({"stage": _("Choose the stage of this assessment.")})
@@ -358,7 +354,7 @@ def assessment_record(
         pregnancy = visible_pregnancies(by).select_for_update(of=("self",)).select_related(
             "woman", "booking_institution__region").get(pk=pregnancy.pk)
         if pregnancy.status in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED):
-            raise ActionDenied(_("This pregnancy's care is closed."))
+            raise TransitionConflict(_("This pregnancy's care is closed."))
         previous = (pregnancy.colour or None, pregnancy.purple)
         assessment = Assessment(
             pregnancy=pregnancy, stage=stage, assessed_at=now, assessor=by, institution=institution,
@@ -475,9 +471,9 @@ def continuation_evaluation_record(*, evaluation: ContinuationEvaluation, by: An
     with transaction.atomic():
         evaluation = ContinuationEvaluation.objects.select_for_update(of=("self",)).select_related("institution").get(
             pk=evaluation.pk)
-        require_member(user=by, institution=evaluation.institution, roles=OBSTETRIC_ROLES)
+        permissions.check("evaluate", by, evaluation.institution, perm=False)
         if evaluation.status != ContinuationEvaluation.Status.OPEN:
-            raise ActionDenied(_("This evaluation was already recorded."))
+            raise TransitionConflict(_("This evaluation was already recorded."))
         evaluation.record(decision=decision, by=by, note=note.strip(), at=timezone.now())
         save_with_history(evaluation, by=by, reason=f"evaluated: {decision}")
         deadlines_cancel_for(evaluation, kind=CONTINUATION_DUE, by=by, reason="evaluated")
@@ -510,9 +506,9 @@ def assessment_void(*, assessment: Assessment, by: Any, reason: str) -> Assessme
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update(of=("self",)).select_related("pregnancy", "institution").get(
             pk=assessment.pk)
-        require_member(user=by, institution=assessment.institution, roles=OBSTETRIC_ROLES)
+        permissions.check("void", by, assessment.institution, perm=False)
         if assessment.status != Assessment.Status.VALID:
-            raise ActionDenied(_("This assessment was already voided."))
+            raise TransitionConflict(_("This assessment was already voided."))
         now = timezone.now()
         assessment.void(by=by, reason=reason.strip(), at=now)
         save_with_history(assessment, by=by, reason=f"voided: {reason.strip()}")

@@ -19,12 +19,11 @@ from cases.risk import ruleset_for_province
 from cases.rules import screening_items, settings_for
 from cases.selectors import visible_pregnancies
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import BOOKING_ROLES, OBSTETRIC_ROLES, Institution
+from organisations.models import Institution
 from organisations.scoping import user_scope
-from organisations.selectors import acting_institutions
 from workflows.common import require_view_women
 from workflows.forms import ReasonForm, apply_errors
-from workflows.screening import services
+from workflows.screening import permissions, services
 from workflows.screening.forms import AssessmentForm, ContinuationForm, ScreeningForm
 
 
@@ -45,8 +44,8 @@ def _hospitals_for_assessment(institutions: list[Institution]) -> Any:
 @login_required
 def screen(request: HttpRequest, pk: str) -> HttpResponse:
     pregnancy = get_visible_or_404(visible_pregnancies(request.user).select_related("woman"), pk=pk)
-    institutions = acting_institutions(request.user, BOOKING_ROLES)
-    if not institutions or not request.user.has_perm("cases.add_screening"):
+    institutions = permissions.institutions_for("screen", request.user)
+    if not institutions:
         raise ActionDenied(_("Your role does not include screening."))
     items = screening_items(settings_for(institutions[0]))
     form = ScreeningForm(request.POST or None, items=items, institutions=institutions,
@@ -71,8 +70,8 @@ def screen(request: HttpRequest, pk: str) -> HttpResponse:
 def assess(request: HttpRequest, pk: str) -> HttpResponse:
     pregnancy = get_visible_or_404(visible_pregnancies(request.user).select_related(
         "woman", "booking_institution__region"), pk=pk)
-    institutions = acting_institutions(request.user, OBSTETRIC_ROLES)
-    if not institutions or not request.user.has_perm("cases.add_assessment"):
+    institutions = permissions.institutions_for("assess", request.user)
+    if not institutions:
         raise ActionDenied(_("Your role does not include risk assessment."))
     ruleset = ruleset_for_province(province_code=pregnancy.booking_institution.region.province_id)
     if ruleset is None:

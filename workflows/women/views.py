@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from cases.models import Assessment, ContinuationEvaluation, HighRiskCase, Pregnancy
 from cases.selectors import visible_highrisk_cases, visible_pregnancies, visible_women
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import BOOKING_ROLES, CLINICAL_ROLES, OBSTETRIC_ROLES, AccessLog, Membership, Region
+from organisations.models import CLINICAL_ROLES, OBSTETRIC_ROLES, AccessLog, Membership, Region
 from organisations.scoping import region_codes_in_area, user_scope
 from organisations.selectors import acting_institutions
 from organisations.services import access_record
 from workflows.common import require_view_women
 from workflows.forms import ReasonForm, apply_errors
+from workflows.screening import permissions as screening_permissions
 from workflows.screening import services
 from workflows.screening.forms import ContinuationForm
 from workflows.women.forms import MergeForm, PregnancyBookForm, WomanRegisterForm
@@ -42,14 +43,14 @@ def woman_list(request: HttpRequest) -> HttpResponse:
         # Search by name or by the last four characters of the document number.
         women = women.filter(Q(name__icontains=query) | Q(id_number__endswith=query.upper()))
     page = Paginator(women.order_by("name", "id"), 50).get_page(request.GET.get("page"))
-    can_register = bool(acting_institutions(request.user, BOOKING_ROLES)) and request.user.has_perm("cases.add_woman")
+    can_register = screening_permissions.can_register(request.user)
     return render(request, "women/woman_list.html", {"page": page, "q": query, "can_register": can_register})
 
 
 @login_required
 def woman_register(request: HttpRequest) -> HttpResponse:
-    institutions = acting_institutions(request.user, BOOKING_ROLES)
-    if not institutions or not request.user.has_perm("cases.add_woman"):
+    institutions = screening_permissions.institutions_for("register", request.user)
+    if not institutions:
         raise ActionDenied(_("Your role does not include registering women."))
     scope = user_scope(request.user)
     regions = Region.objects.filter(level=Region.Level.COUNTY).filter(
@@ -87,7 +88,7 @@ def woman_detail(request: HttpRequest, pk: str) -> HttpResponse:
     access_record(user=user, action=AccessLog.Action.VIEW, obj=woman,
                   summary=f"{woman._meta.verbose_name} {woman.name}",
                   region=woman.residence_region, institution=woman.registered_by)
-    can_book = (bool(acting_institutions(user, BOOKING_ROLES)) and user.has_perm("cases.add_pregnancy")
+    can_book = (screening_permissions.can_book(user)
                 and not woman.merged_into_id
                 and not Pregnancy.objects.filter(woman=woman, status=Pregnancy.Status.ONGOING).exists())
     return render(request, "women/woman_detail.html", {
@@ -121,8 +122,8 @@ def woman_merge(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 def pregnancy_book(request: HttpRequest, pk: str) -> HttpResponse:
     woman = get_visible_or_404(visible_women(request.user), pk=pk)
-    institutions = acting_institutions(request.user, BOOKING_ROLES)
-    if not institutions or not request.user.has_perm("cases.add_pregnancy"):
+    institutions = screening_permissions.institutions_for("book", request.user)
+    if not institutions:
         raise ActionDenied(_("Your role does not include booking pregnancies."))
     form = PregnancyBookForm(request.POST or None, institutions=institutions,
                              initial={"booking_date": timezone.localdate()})
@@ -153,7 +154,6 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
     case = HighRiskCase.objects.filter(pregnancy=pregnancy).select_related("responsible_doctor", "institution").first()
     case_visible = case is not None and visible_highrisk_cases(user).filter(pk=case.pk).exists()
     assessing = acting_institutions(user, OBSTETRIC_ROLES)
-    booking = acting_institutions(user, BOOKING_ROLES)
     ongoing = pregnancy.status == Pregnancy.Status.ONGOING
     context = {
         "pregnancy": pregnancy,
@@ -164,9 +164,9 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "referrals": pregnancy.assessment_referrals.select_related("from_institution", "to_institution"),
         "evaluations": pregnancy.continuation_evaluations.select_related("institution", "evaluated_by"),
         "case": case if case_visible else None,
-        "can_screen": ongoing and bool(booking) and user.has_perm("cases.add_screening"),
-        "can_assess": pregnancy.status not in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED) and bool(assessing)
-        and user.has_perm("cases.add_assessment"),
+        "can_screen": ongoing and screening_permissions.can_screen(user),
+        "can_assess": pregnancy.status not in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED)
+        and screening_permissions.can_assess(user),
         "can_refer": pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED)
         and user.has_perm("cases.add_referral") and bool(acting_institutions(user, CLINICAL_ROLES)),
         "rescue_referrals": pregnancy.referrals.select_related("to_centre__institution").order_by("-requested_at"),
