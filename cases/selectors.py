@@ -1,4 +1,5 @@
-"""Scoped reads of women and pregnancies."""
+"""The scoped reads: one ``visible_<model>(user)`` per model a user reads, and the only place they are written.
+Every page, API and list query filters through these."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from cases.models import (
     AssessmentReferral,
     Consultation,
     ContinuationEvaluation,
+    EmergencyCaesarean,
     HighRiskCase,
     Pregnancy,
     Referral,
@@ -111,3 +113,22 @@ def visible_consultations(user: Any) -> QuerySet[Consultation]:
                 institution_fields=["from_institution", "to_centre__institution"]) | Q(to_expert=user)
     return Consultation.objects.filter(q).select_related(
         "pregnancy__woman", "from_institution", "to_centre__institution", "to_expert", "requested_by")
+
+
+def visible_assessment_referrals(user: Any) -> QuerySet[AssessmentReferral]:
+    """Referrals for assessment (筛查阳性转诊) sent from or to the user's institutions, or sent from the user's
+    area: the assessment worklist reads these."""
+    if user_scope(user).is_empty:
+        return AssessmentReferral.objects.none()
+    return AssessmentReferral.objects.filter(scope_q(
+        user, region_field="from_institution__region", institution_fields=["to_institution", "from_institution"]))
+
+
+def visible_emergency_caesareans(user: Any) -> QuerySet[EmergencyCaesarean]:
+    """Emergency caesareans done at the user's institutions or in the user's area, and those of the referrals
+    the user may see (the DDI list)."""
+    if user_scope(user).is_empty:
+        return EmergencyCaesarean.objects.none()
+    return EmergencyCaesarean.objects.filter(
+        scope_q(user, region_field="institution__region", institution_fields=["institution"])
+        | Q(referral__in=visible_referrals(user))).distinct()

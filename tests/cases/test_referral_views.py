@@ -243,3 +243,39 @@ def test_near_miss_register_and_the_case_page_checklist(client, personas, staff)
     assert case.pregnancy.woman.name not in html
     client.force_login(personas.users.obstetrician_b)
     assert client.post(url, {"criteria": ["neuro_fits"]}).status_code == 404
+
+
+def _declined_and_sent_on(personas, staff):  # type: ignore[no-untyped-def]
+    """Declined by the city centre, then sent on by the sender to the provincial centre."""
+    first = refer(personas)
+    rs.referral_decline(referral=first, by=staff.city1, reason="ICU 满床")
+    second = rs.referral_redirect(referral=Referral.objects.get(pk=first.pk), by=personas.users.obstetrician_a,
+                                  to_centre=personas.centres.province, reason="市中心满床，转省中心")
+    return first, second
+
+
+def test_the_pregnancy_page_lists_only_the_referrals_the_viewer_may_see(client, personas, staff):
+    """Issue 12: the pregnancy page read pregnancy.referrals around the selector; a centre saw another
+    centre's referral of her, its centre and its state."""
+    first, second = _declined_and_sent_on(personas, staff)
+    pregnancy_url = reverse("cases:pregnancy_detail", args=[first.pregnancy_id])
+    first_url, second_url = reverse("referral:detail", args=[first.pk]), reverse("referral:detail", args=[second.pk])
+    _, sender = page(client, personas.users.obstetrician_a, pregnancy_url)
+    assert first_url in sender and second_url in sender
+    # The city centre was asked to take her, so it sees her pregnancy, but not where she went after.
+    response, city = page(client, staff.city1, pregnancy_url)
+    assert response.status_code == 200
+    assert first_url in city and second_url not in city
+
+
+def test_the_redirect_chain_on_the_referral_page_hides_where_she_went_as_the_api_does(client, personas, staff):
+    """Issue 12: the page showed the next centre and its state; the API hides them from the centre that
+    redirected her (`redirected_to` is null for it)."""
+    first, second = _declined_and_sent_on(personas, staff)
+    first_url, second_url = reverse("referral:detail", args=[first.pk]), reverse("referral:detail", args=[second.pk])
+    _, city = page(client, staff.city1, first_url)
+    assert second_url not in city and 'data-testid="redirect-chain"' not in city
+    _, sender = page(client, personas.users.obstetrician_a, first_url)
+    assert 'data-testid="redirect-chain"' in sender and second_url in sender
+    _, province = page(client, staff.province1, second_url)
+    assert first_url not in province  # the centre she was sent on to does not see the one that declined her

@@ -543,3 +543,23 @@ def test_a_named_expert_reads_the_pregnancy_she_is_consulted_on(personas, staff)
                             question="可否阴道试产？", to_expert=staff.province1)
     assert visible_pregnancies(staff.province1).filter(pk=pregnancy.pk).exists()
     assert not visible_pregnancies(staff.city1).filter(pk=pregnancy.pk).exists()
+
+
+def test_the_caesarean_list_reads_only_caesareans_in_scope(personas, staff):
+    """Issue 12: the DDI list scoped inline; visible_emergency_caesareans is its selector. The centre that
+    operated, the sender of her referral and the officers of the area see it; another area does not."""
+    from cases.selectors import visible_emergency_caesareans
+
+    referral = refer(personas)
+    rs.referral_accept(referral=referral, by=staff.city1, team="产科")
+    rs.referral_arrive(referral=referral, by=staff.city2)
+    now = timezone.now()
+    record = registers.caesarean_record(pregnancy=referral.pregnancy, by=staff.city2, referral=referral,
+                                        institution=personas.inst.mch_city, decision_at=now - dt.timedelta(minutes=40),
+                                        delivery_at=now - dt.timedelta(minutes=10))
+    sees = {name for name, user in [("city2", staff.city2), ("sender", personas.users.obstetrician_a),
+                                    ("bureau_city", personas.users.bureau_city), ("mch_b", personas.users.mch_b),
+                                    ("obstetrician_b", personas.users.obstetrician_b),
+                                    ("bureau_gd", personas.users.bureau_gd)]
+            if visible_emergency_caesareans(user).filter(pk=record.pk).exists()}
+    assert sees == {"city2", "sender", "bureau_city"}

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import (
@@ -277,3 +278,24 @@ def test_screening_assessment_history_carries_user_and_reason(personas):
     row = assessment.history.latest()
     assert row.history_user == personas.users.obstetrician_a and row.history_change_reason == "assessed: yellow"
     assert timezone.now() - assessment.assessed_at < dt.timedelta(minutes=1)
+
+
+def test_the_assessment_worklist_reads_only_referrals_in_scope(client, personas):
+    """Issue 12: the worklist scoped inline; visible_assessment_referrals is its selector. The institutions
+    on either end and the sending area's officers see the referral; another county's officer and a hospital
+    it was not sent to do not."""
+    from cases.selectors import visible_assessment_referrals
+
+    woman, _ = register(personas, user="primary_a", at="primary_a")
+    pregnancy = book(personas, woman, user="primary_a", at="primary_a")
+    screening_record(pregnancy=pregnancy, institution=personas.inst.primary_a, by=personas.users.primary_a,
+                     answers=all_no(personas, **{"2_2": True}), refer_to=personas.inst.hospital_a)
+    referral = AssessmentReferral.objects.get()
+    sees = {name for name in ("primary_a", "obstetrician_a", "mch_a", "mch_b", "obstetrician_b", "bureau_gd")
+            if visible_assessment_referrals(getattr(personas.users, name)).filter(pk=referral.pk).exists()}
+    assert sees == {"primary_a", "obstetrician_a", "mch_a"}
+    client.force_login(personas.users.obstetrician_b)
+    page = client.get(reverse("cases:worklist")).content.decode()
+    assert woman.name not in page
+    client.force_login(personas.users.obstetrician_a)
+    assert woman.name in client.get(reverse("cases:worklist")).content.decode()

@@ -26,9 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import Consultation, EmergencyCaesarean, NearMiss, Referral, Urgency
+from cases.models import Consultation, NearMiss, Referral, Urgency
 from cases.nearmiss import BY_CODE
-from cases.selectors import visible_consultations, visible_pregnancies, visible_referrals
+from cases.selectors import (
+    visible_consultations,
+    visible_emergency_caesareans,
+    visible_pregnancies,
+    visible_referrals,
+)
 from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import (
@@ -387,7 +392,7 @@ def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
                       for c in checks],
         "caesareans": referral.emergency_caesareans.select_related("recorded_by"),
         "consultations": referral.consultations.select_related("to_centre__institution", "to_expert"),
-        "chain": _redirect_chain(referral), "now": timezone.now(),
+        "chain": _redirect_chain(referral, user), "now": timezone.now(),
         "can_consult": perm.can_consult(user, referral),
         # An officer who oversees the area (an escalation reached her) learns what the page is for and
         # whom to ring, instead of only "nothing for you here".
@@ -395,20 +400,22 @@ def referral_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     })
 
 
-def _redirect_chain(referral: Referral) -> list[Referral]:
-    """Earlier referrals this one was redirected from, oldest first, then any it was redirected to."""
+def _redirect_chain(referral: Referral, user: Any) -> list[Referral]:
+    """Earlier referrals this one was redirected from, oldest first, then any it was redirected to: only those
+    the user may see, as in the API (a centre that redirected her does not learn what became of her)."""
+    visible = visible_referrals(user).select_related("to_centre__institution")
     chain: list[Referral] = []
     seen = {referral.pk}
-    current = referral.redirected_from
+    current = visible.filter(pk=referral.redirected_from_id).first() if referral.redirected_from_id else None
     while current is not None and current.pk not in seen:
         chain.insert(0, current)
         seen.add(current.pk)
-        current = current.redirected_from
-    following = Referral.objects.filter(redirected_from=referral).first()
+        current = visible.filter(pk=current.redirected_from_id).first() if current.redirected_from_id else None
+    following = visible.filter(redirected_from=referral).first()
     while following is not None and following.pk not in seen:
         chain.append(following)
         seen.add(following.pk)
-        following = Referral.objects.filter(redirected_from=following).first()
+        following = visible.filter(redirected_from=following).first()
     return chain
 
 
@@ -477,9 +484,8 @@ def caesarean_list(request: HttpRequest) -> HttpResponse:
     """The centre's emergency caesareans with their DDI, those above target flagged."""
     user: Any = request.user
     institutions = _centre_institutions(user) or acting_institutions(user, OBSTETRIC_ROLES)
-    rows = EmergencyCaesarean.objects.filter(
-        Q(institution__in=[i.pk for i in institutions]) | Q(referral__in=visible_referrals(user))
-    ).select_related("pregnancy__woman", "institution", "recorded_by").distinct().order_by("-decision_at")[:300]
+    rows = visible_emergency_caesareans(user).select_related(
+        "pregnancy__woman", "institution", "recorded_by").order_by("-decision_at")[:300]
     return render(request, "referral/caesareans.html", {"rows": rows, "institutions": institutions})
 
 

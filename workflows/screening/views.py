@@ -17,10 +17,9 @@ from django.views.decorators.http import require_POST
 from cases.models import Assessment, AssessmentReferral, ContinuationEvaluation
 from cases.risk import ruleset_for_province
 from cases.rules import screening_items, settings_for
-from cases.selectors import visible_pregnancies
+from cases.selectors import visible_assessment_referrals, visible_pregnancies
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import Institution
-from organisations.scoping import user_scope
 from workflows.common import require_view_women
 from workflows.forms import ReasonForm, apply_errors
 from workflows.screening import permissions, services
@@ -149,15 +148,8 @@ def assessment_worklist(request: HttpRequest) -> HttpResponse:
     overdue first."""
     require_view_women(request.user)
     user: Any = request.user
-    scope = user_scope(user)
-    referrals = AssessmentReferral.objects.filter(status=AssessmentReferral.Status.OPEN).select_related(
+    referrals = visible_assessment_referrals(user).filter(status=AssessmentReferral.Status.OPEN).select_related(
         "pregnancy__woman", "from_institution", "to_institution", "screening")
-    if not scope.everything:
-        from organisations.scoping import scope_q
-
-        referrals = referrals.filter(
-            scope_q(user, region_field="from_institution__region",
-                    institution_fields=["to_institution", "from_institution"]))
     now = timezone.now()
     rows = sorted(referrals, key=lambda r: (r.due_at > now, r.due_at))
     return render(request, "screening/worklist.html", {"rows": rows, "now": now})

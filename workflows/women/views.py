@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Assessment, ContinuationEvaluation, HighRiskCase, Pregnancy
-from cases.selectors import visible_highrisk_cases, visible_pregnancies, visible_women
+from cases.selectors import visible_highrisk_cases, visible_pregnancies, visible_referrals, visible_women
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import CLINICAL_ROLES, OBSTETRIC_ROLES, AccessLog, Membership, Region
 from organisations.scoping import region_codes_in_area, user_scope
@@ -169,7 +169,9 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         and screening_permissions.can_assess(user),
         "can_refer": pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED)
         and user.has_perm("cases.add_referral") and bool(acting_institutions(user, CLINICAL_ROLES)),
-        "rescue_referrals": pregnancy.referrals.select_related("to_centre__institution").order_by("-requested_at"),
+        # Only the referrals this user may see (a centre sees its own, never another centre's).
+        "rescue_referrals": visible_referrals(user).filter(pregnancy=pregnancy).select_related(
+            "to_centre__institution").order_by("-requested_at"),
         "void_for": {a.pk for a in assessments if a.status == Assessment.Status.VALID and a.institution in assessing},
         "can_report": case_visible and case.state == HighRiskCase.State.OPENED and any(
             m.institution_id == case.institution_id for m in Membership.objects.filter(user=user, is_active=True)),
