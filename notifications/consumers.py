@@ -323,10 +323,12 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         if message is not None and not self.closing:
             await self.send_json({"type": "closed", "alert": message, "unread": unread})
 
-    async def referral_changed(self, event: dict[str, Any]) -> None:
-        """A referral this user's institution sent or receives changed: boards reload their rows."""
+    async def record_changed(self, event: dict[str, Any]) -> None:
+        """A record this user watches changed (``kind`` names it: a referral the user's institution sent or
+        receives, ...): boards reload their rows through their own scoped views."""
         if not self.closing:
-            await self.send_json({"type": "referral", "id": event.get("id"), "state": event.get("state")})
+            await self.send_json({"type": "changed", "kind": event.get("kind"), "id": event.get("id"),
+                                  "state": event.get("state")})
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         """The session logged out, or the user was deactivated: nothing more reaches this socket."""

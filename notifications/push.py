@@ -129,10 +129,21 @@ def push_closed(alert_ids: Iterable[Any]) -> None:
 
 
 def push_event(user_ids: Iterable[Any], event: dict[str, Any]) -> int:
-    """Tell these users' open sockets that something they watch changed (e.g. a referral on a command
-    board); the event carries ids only, never personal data: the page reloads what it shows through
-    its own scoped view. ``event["type"]`` names a consumer handler (``referral.changed``)."""
+    """Send one event to these users' open sockets. ``event["type"]`` names a consumer handler
+    (``record.changed``: see :func:`push_record_changed`)."""
     return sum(_send_many([(user_group(user_id), event) for user_id in set(user_ids)]))
+
+
+def record_changed_event(*, kind: str, pk: Any, state: str) -> dict[str, Any]:
+    """The event any board subscribes to: a record of ``kind`` (``referral``, and the later processes' records)
+    moved to ``state``. Ids only, never personal data: the page reloads what it shows through its own scoped
+    view. The socket sends it as ``{"type": "changed", "kind", "id", "state"}``."""
+    return {"type": "record.changed", "kind": kind, "id": str(pk), "state": state}
+
+
+def push_record_changed(user_ids: Iterable[Any], *, kind: str, pk: Any, state: str) -> int:
+    """Tell these users' open boards that a record they watch changed."""
+    return push_event(user_ids, record_changed_event(kind=kind, pk=pk, state=state))
 
 
 def push_sessions_ended(*, session_key: str | None = None, user_id: Any = None) -> None:

@@ -1,7 +1,7 @@
 /* Referral boards (the centre's command board, the sender's page, a referral page): live without reload.
  *
  * alerts.js owns the one websocket and re-emits every message as an "anmu:message" DOM event. On a
- * referral change ({"type": "referral"}), a referral alert, or a reconnect (a fresh backlog), the board
+ * referral change ({"type": "changed", "kind": "referral"}), a referral alert, or a reconnect (a fresh backlog), the board
  * fetches its rows again from its own scoped view; a referral page reloads when its referral changed.
  * Countdowns to the response deadline tick every second from the server's ISO timestamps.
  */
@@ -74,7 +74,7 @@
   }
 
   function isReferralMessage(message) {
-    if (message.type === "referral" || message.type === "backlog") {
+    if ((message.type === "changed" && message.kind === "referral") || message.type === "backlog") {
       return true;
     }
     return message.type === "alert" && message.alert && String(message.alert.kind || "").indexOf("referral.") === 0;
@@ -95,7 +95,7 @@
       if (board && message.type === "backlog") {
         board.dataset.seenBacklog = "1";
       }
-      if (page && message.type === "referral" && message.id === page.dataset.referralPage &&
+      if (page && message.type === "changed" && message.kind === "referral" && message.id === page.dataset.referralPage &&
           message.state !== page.dataset.state) {
         window.location.reload();
       }

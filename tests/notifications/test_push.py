@@ -46,9 +46,9 @@ def test_a_hung_layer_gets_every_send_at_once_and_all_are_cancelled(settings, mo
 
 def test_one_failing_recipient_does_not_fail_the_others(monkeypatch):
     monkeypatch.setattr(push, "get_channel_layer", lambda: FlakyLayer())
-    results = push._send_many([(push.user_group(i), {"type": "referral.changed", "id": "x"}) for i in range(4)])
+    results = push._send_many([(push.user_group(i), {"type": "record.changed", "id": "x"}) for i in range(4)])
     assert results == [True, True, False, True]
-    assert push.push_event([1, 2, 3, 3], {"type": "referral.changed", "id": "x", "state": "accepted"}) == 2
+    assert push.push_event([1, 2, 3, 3], {"type": "record.changed", "id": "x", "state": "accepted"}) == 2
 
 
 def raise_three_and_tell_the_board(users: list[Any]) -> list[Any]:
@@ -63,7 +63,7 @@ def raise_three_and_tell_the_board(users: list[Any]) -> list[Any]:
     with transaction.atomic():
         alerts = [alert_raise(kind="test.hung", title=gettext_noop("Nobody is on duty at %(institution)s"),
                               params={"institution": "闽侯县医院"}, to=[to_user(user)])[0] for user in users]
-        transaction.on_commit(lambda: push.push_event([u.pk for u in users], {"type": "referral.changed"}))
+        transaction.on_commit(lambda: push.push_event([u.pk for u in users], {"type": "record.changed"}))
     return alerts
 
 

@@ -195,7 +195,7 @@ def test_a_frozen_redis_costs_one_transition_one_timeout(redis_layer, personas, 
     def transition() -> list[Alert]:
         with transaction.atomic():
             alerts = [raise_alert(user) for user in users]
-            transaction.on_commit(lambda: push.push_event([u.pk for u in users], {"type": "referral.changed"}))
+            transaction.on_commit(lambda: push.push_event([u.pk for u in users], {"type": "record.changed"}))
         return alerts
 
     redis_layer.freeze()

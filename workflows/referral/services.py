@@ -99,8 +99,8 @@ def _board_users(referral: Referral) -> list[Any]:
 def _board_push(referral: Referral) -> None:
     """After commit, tell the open boards of both sides that this referral changed."""
     users = _board_users(referral)
-    event = {"type": "referral.changed", "id": str(referral.pk), "state": referral.state}
-    transaction.on_commit(lambda: push.push_event(users, event), robust=True)
+    pk, state = referral.pk, referral.state
+    transaction.on_commit(lambda: push.push_record_changed(users, kind="referral", pk=pk, state=state), robust=True)
 
 
 def _params(referral: Referral, **extra: Any) -> dict[str, Any]:
