@@ -14,6 +14,7 @@ from notifications.views import AlertsApp
 from organisations import api as org_api
 from organisations import views as org_views
 from project.auth import AnmuAuthViewset
+from workflows.death.views import DeathApp
 
 admin.site.site_header = _("Anmu administration")
 admin.site.site_title = "安母 Anmu"
@@ -35,7 +36,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[CasesApp(), HighRiskApp(), ReferralsApp(), DeathApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
@@ -46,6 +47,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
     path("api/", include("cases.api_urls")),
+    path("api/", include("workflows.death.urls")),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),
