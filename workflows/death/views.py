@@ -181,7 +181,7 @@ def report_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     if not step.allowed(user, report):
         raise ActionDenied(_("This step is not open to you now: the report is %(state)s.")
                            % {"state": report.get_state_display()})
-    form = step.form(report, user, data=request.POST or None)
+    form = step.form(report, user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             step.run(report, user, form.cleaned_data)
