@@ -8,6 +8,7 @@ services in ``workflows/death/services.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -137,6 +138,26 @@ def _steps() -> dict[str, Step]:
     }
 
 
+def card_rows(report: DeathReport) -> list[tuple[Any, str]]:
+    """The card as (label, text) rows in the page's language: choices by their label, yes/no/unknown."""
+    rows: list[tuple[Any, str]] = []
+    for name in DeathReport.CARD_FIELDS:
+        field = DeathReport._meta.get_field(name)
+        value = getattr(report, name)
+        if value in (None, ""):
+            text = "—"
+        elif isinstance(value, bool):
+            text = str(_("Yes") if value else _("No"))
+        elif getattr(field, "choices", None):
+            text = str(getattr(report, f"get_{name}_display")())
+        elif isinstance(value, dt.datetime):
+            text = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        else:
+            text = str(value)
+        rows.append((field.verbose_name, text))  # type: ignore[union-attr]
+    return rows
+
+
 @login_required
 def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     report = _report_for(request, pk)
@@ -149,7 +170,7 @@ def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "steps": [s for s in _steps().values() if s.allowed(user, report)],
         "can_edit": p.can_edit_card(user, report),
         "conclusions": report.conclusions.select_related("concluded_by").order_by("concluded_at"),
-        "card": f.CardForm(report=report), "now": timezone.now()})
+        "card": card_rows(report), "now": timezone.now()})
 
 
 @login_required

@@ -28,6 +28,7 @@ def test_the_report_page_shows_the_clocks_counting_down_and_the_steps_open(perso
     html = page.content.decode()
     assert 'data-testid="countdown"' in html and report.woman.id_number not in html
     assert 'data-step="card"' in html and 'data-step="report"' in html
+    assert "未娩" in html  # the card reads in the page's language
     officer = client(personas.users.mch_a).get(f"/death/{report.pk}/").content.decode()
     assert 'data-step="exclude"' in officer and 'data-step="report"' not in officer
     assert client(personas.users.mch_b).get(f"/death/{report.pk}/").status_code == 404
