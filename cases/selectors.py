@@ -131,7 +131,7 @@ def visible_death_reports(user: Any) -> QuerySet[DeathReport]:
             role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN]).values_list(
             "institution__region__level", "institution__region_id")}
         q = area_q(scope, "region", areas=full_areas) | Q(reporting_institution__in=scope.institution_ids)
-        rank = {Region.Level.COUNTY: 1, Region.Level.CITY: 2, Region.Level.PROVINCE: 3}
+        rank: dict[str, int] = {Region.Level.COUNTY: 1, Region.Level.CITY: 2, Region.Level.PROVINCE: 3}
         for level, code in memberships.filter(role=Role.EXPERT_REVIEWER).values_list(
                 "institution__region__level", "institution__region_id"):
             q |= area_q(scope, "region", areas=[(level, code)]) & Q(highest_level_reached__gte=rank[level])

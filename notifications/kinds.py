@@ -132,6 +132,7 @@ _ALL = [
     _act("death.reported", _("Maternal death reported: verify the card"), URGENT, by=(DEATH_VERIFIED, DEATH_EXCLUDED)),
     _act("death.returned", _("Maternal death card returned for correction"), URGENT,
          by=(DEATH_REPORTED, DEATH_EXCLUDED)),
+    _info("death.recorded", _("Maternal death recorded"), URGENT),
     _info("death.excluded", _("Death excluded: not a maternal death"), ROUTINE),
     _act("death.investigation_due", _("Maternal death investigation due"), URGENT, CRITICAL,
          by=(DEATH_INVESTIGATED, DEATH_EXCLUDED)),

@@ -36,7 +36,7 @@ from cases.models import (
 )
 from cases.selectors import visible_death_reports, visible_pregnancies, visible_women
 from organisations.http import get_visible_or_404
-from organisations.models import AccessLog, Institution, Membership
+from organisations.models import AccessLog, Institution, Membership, Region
 from organisations.parsers import JSONParser
 from organisations.services import access_record
 from workflows.death import services as ds
@@ -111,10 +111,23 @@ class CreateSerializer(serializers.Serializer):
 
 
 class CardSerializer(serializers.ModelSerializer):
+    """The card's fields; the institutions are those of the report's province (as on the web form)."""
+
     class Meta:
         model = DeathReport
         fields = list(DeathReport.CARD_FIELDS)
         extra_kwargs = {name: {"required": False} for name in DeathReport.CARD_FIELDS}
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        report = self.context.get("report")
+        if report is not None:
+            institutions = Institution.objects.filter(is_active=True, region__province_id=report.region.province_id
+                                                      ).exclude(kind=Institution.Kind.HEALTH_BUREAU)
+            for name in ("delivery_institution", "death_institution"):
+                fields[name].queryset = institutions
+            fields["residence_region"].queryset = Region.objects.filter(level=Region.Level.COUNTY)
+        return fields
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -270,7 +283,8 @@ class DeathReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         report = self.get_object()
         data: dict[str, Any] = {}
         if serializer_class is not None:
-            serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+            serializer = serializer_class(data=self.request.data,
+                                          context={**self.get_serializer_context(), "report": report})
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         return Response(self._detail(run(report, self.request.user, data)))

@@ -29,7 +29,8 @@ class CardForm(forms.ModelForm):
         widgets = {"lmp": DateInput, "delivered_at": DateTimeLocal, "died_at": DateTimeLocal}
 
     def __init__(self, *args: Any, report: DeathReport, **kwargs: Any) -> None:
-        super().__init__(*args, instance=report, **kwargs)
+        kwargs["instance"] = report
+        super().__init__(*args, **kwargs)
         province = report.region.province_id
         institutions = Institution.objects.filter(is_active=True, region__province_id=province).exclude(
             kind=Institution.Kind.HEALTH_BUREAU).order_by("name")

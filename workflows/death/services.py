@@ -62,7 +62,7 @@ CLOCK_KINDS = (REPORT_DUE, CARD_DUE, INVESTIGATION_DUE, REVIEW_DUE)
 WARN, PASSED, CITY, PROVINCE = "warn", "passed", "city", "province"
 NEXT_STAGE = {PASSED: CITY, CITY: PROVINCE}
 OVERSIGHT_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER})
-CASE_DELIVERY_MODES = {HighRiskCase.DeliveryMode.VAGINAL: DeathReport.DeliveryMode.SPONTANEOUS,
+CASE_DELIVERY_MODES: dict[str, str] = {HighRiskCase.DeliveryMode.VAGINAL: DeathReport.DeliveryMode.SPONTANEOUS,
                        HighRiskCase.DeliveryMode.ASSISTED: DeathReport.DeliveryMode.ASSISTED,
                        HighRiskCase.DeliveryMode.CAESAREAN: DeathReport.DeliveryMode.CAESAREAN}
 
@@ -232,6 +232,10 @@ def death_clock_fired(deadline: Any) -> None:
     _raise(report, kind=deadline.kind, priority=Alert.Priority.CRITICAL, users=users, title=missed, body=body,
            extra=extra)
     following = NEXT_STAGE.get(stage)
+    if deadline.kind == REVIEW_DUE and stage == PASSED and deadline.payload.get("level") == ReviewLevel.CITY:
+        following = PROVINCE  # a late city review is the province's to chase
+    if deadline.kind == REVIEW_DUE and deadline.payload.get("level") == ReviewLevel.PROVINCE:
+        following = None  # nobody above the province
     if following is not None:
         rules = rules_for(report)
         deadline_create(kind=deadline.kind, subject=report, payload={**deadline.payload, "stage": following},
@@ -306,6 +310,12 @@ def _start(report: DeathReport, *, by: Any) -> DeathReport:
     _raise(report, kind="death.drafted", priority=Alert.Priority.URGENT, users=[by] if by.is_active else [],
            title=gettext_noop("Maternal death of %(woman)s: complete and report the card"),
            body=gettext_noop("The report is due within the legal deadline from the death (%(died_at)s)."))
+    if report.origin in (DeathReport.Origin.PREGNANCY, DeathReport.Origin.MANUAL):
+        # A death on a case or a referral has alerted the county's officers already (highrisk/referral.death).
+        _raise(report, kind="death.recorded", priority=Alert.Priority.URGENT,
+               users=_users_at(report.region_id, OVERSIGHT_ROLES),
+               title=gettext_noop("Maternal death: %(woman)s"),
+               body=gettext_noop("Recorded by %(institution)s (died %(died_at)s). The report card follows."))
     return report
 
 

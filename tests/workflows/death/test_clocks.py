@@ -97,3 +97,18 @@ def test_the_30_day_investigation_and_the_review_clocks(personas):
     assert (report.review_due_at - timezone.now()).days in (89, 90)
     fire(report, ds.REVIEW_DUE, "passed")
     assert {"mch_a", r.county.username} <= alerts("death.review_due", priority=Alert.Priority.CRITICAL)
+
+
+def test_a_late_city_review_is_chased_by_the_province(personas):
+    from tests.workflows.death.helpers import CONCLUSION, investigated
+
+    r = reviewers(personas)
+    report = investigated(personas)
+    ds.death_report_conclude(report=report, by=r.county, **CONCLUSION)
+    fire(report, ds.REVIEW_DUE, "passed")
+    assert {r.city.username, r.mch_city.username, "mch_a"} <= alerts("death.review_due",
+                                                                     priority=Alert.Priority.CRITICAL)
+    stages = set(deadlines_for(report, kind=ds.REVIEW_DUE).values_list("payload__stage", flat=True))
+    assert "province" in stages and "city" not in stages
+    fire(report, ds.REVIEW_DUE, "province")
+    assert {"bureau_province", r.mch_province.username} <= alerts("death.review_due")

@@ -222,6 +222,7 @@ def test_record_a_death_on_any_pregnancy(personas):
     assert report.origin == DeathReport.Origin.PREGNANCY and report.died_at == at
     assert Pregnancy.objects.get(pk=pregnancy.pk).status == Pregnancy.Status.DIED
     assert DeathReport.objects.filter(pregnancy=pregnancy).count() == 1  # the hook kept this one
+    assert alerts("death.recorded") == {"mch_a", "bureau_a"}  # the county's officers learn of it at once
     with pytest.raises(TransitionConflict):
         ds.pregnancy_record_death(pregnancy=pregnancy, by=personas.users.obstetrician_a,
                                   institution=personas.inst.hospital_a, died_at=at, note="again")
