@@ -174,6 +174,17 @@ def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @login_required
+def report_print(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The printable report card (孕产妇死亡报告卡), with her full document number: logged as an export."""
+    report = _report_for(request, pk)
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=report,
+                  summary=f"孕产妇死亡报告卡 {report.woman.name}", region=report.region,
+                  institution=report.reporting_institution)
+    return render(request, "death/print.html", {"report": report, "woman": report.woman, "card": card_rows(report),
+                                                "printed_at": timezone.now()})
+
+
+@login_required
 def card_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     report = _report_for(request, pk)
     if not p.can_edit_card(request.user, report):
@@ -289,4 +300,5 @@ class DeathApp(AnmuApplication):
     pregnancy_path = path("pregnancy/<uuid:pregnancy_pk>/", pregnancy_death, name="pregnancy")
     detail_path = path("<uuid:pk>/", report_detail, name="detail")
     card_path = path("<uuid:pk>/card/", card_edit, name="card")
+    print_path = path("<uuid:pk>/print/", report_print, name="print")
     action_path = path("<uuid:pk>/<slug:action>/", report_action, name="action")

@@ -35,6 +35,12 @@ def test_the_report_page_shows_the_clocks_counting_down_and_the_steps_open(perso
     assert client(personas.users.obstetrician_b).get(f"/death/{report.pk}/").status_code == 404
     refused = client(personas.users.mch_a).get(f"/death/{report.pk}/verify/")
     assert refused.status_code == 403
+    from organisations.models import AccessLog
+
+    printed = client(personas.users.mch_a).get(f"/death/{report.pk}/print/")
+    assert printed.status_code == 200 and report.woman.id_number in printed.content.decode()
+    assert AccessLog.objects.filter(action=AccessLog.Action.EXPORT, user=personas.users.mch_a).exists()
+    assert client(personas.users.mch_b).get(f"/death/{report.pk}/print/").status_code == 404
 
 
 def test_card_form_and_report_step_through_the_pages(personas):
