@@ -177,7 +177,8 @@ def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 def report_print(request: HttpRequest, pk: Any) -> HttpResponse:
     """The printable report card (孕产妇死亡报告卡), with her full document number: logged as an export."""
     report = _report_for(request, pk)
-    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=report,
+    user: Any = request.user
+    access_record(user=user, action=AccessLog.Action.EXPORT, obj=report,
                   summary=f"孕产妇死亡报告卡 {report.woman.name}", region=report.region,
                   institution=report.reporting_institution)
     return render(request, "death/print.html", {"report": report, "woman": report.woman, "card": card_rows(report),
