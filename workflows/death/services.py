@@ -303,7 +303,18 @@ def _prefill(report: DeathReport, *, pregnancy: Pregnancy | None, case: HighRisk
 
 
 def _start(report: DeathReport, *, by: Any) -> DeathReport:
-    report.full_clean(exclude=["icd10"])
+    # A pre-filled value the card refuses (an implausible age on an old record) is left for the reporter to
+    # fill in: the death itself must be recorded whatever the record held.
+    try:
+        report.full_clean(exclude=["icd10"])
+    except ValidationError as exc:
+        refused = [name for name in getattr(exc, "error_dict", {}) if name in DeathReport.CARD_FIELDS
+                   and name != "died_at"]
+        if not refused or len(refused) < len(exc.error_dict):
+            raise
+        for name in refused:
+            setattr(report, name, DeathReport._meta.get_field(name).get_default())
+        report.full_clean(exclude=["icd10"])
     save_with_history(report, by=by, reason=f"death report created ({report.origin})")
     flow_start(report)
     _clocks_start(report, by=by)

@@ -246,3 +246,14 @@ def test_a_hand_made_report_finds_the_woman_by_document_number(personas):
     with pytest.raises(ActionDenied):
         ds.death_report_create_manual(by=personas.users.obstetrician_b, institution=personas.inst.hospital_a,
                                       woman=woman, died_at=timezone.now())
+
+
+def test_a_prefilled_value_the_card_refuses_never_blocks_recording_the_death(personas):
+    from tests.workflows.test_highrisk import open_case
+    from workflows.highrisk.services import case_record_death
+
+    case = open_case(personas)
+    Woman.objects.filter(pk=case.pregnancy.woman_id).update(date_of_birth=dt.date(1950, 1, 1))
+    case_record_death(case=case, by=personas.users.obstetrician_a, at=timezone.now(), note="心衰")
+    report = DeathReport.objects.get(case=case)
+    assert report.age_years is None and report.gravidity == case.pregnancy.gravidity
