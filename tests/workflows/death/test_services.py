@@ -66,6 +66,17 @@ def test_a_death_on_a_referral_starts_a_report_prefilled_from_the_referral(perso
     assert report.cause_a == referral.diagnosis
     assert report.died_at == referral.outcome_at
     assert report.region == personas.regions.county_a  # where she lives: the county that investigates
+    # The centre reports; the "maternal death after referral" alerts close, naming who reported.
+    from notifications.models import Alert
+
+    assert Alert.objects.filter(kind="referral.death", acknowledged_at__isnull=True).exists()
+    ds.death_report_update_card(report=report, by=staff.city2, data=CARD)
+    with pytest.raises(ActionDenied):
+        ds.death_report_report(report=report, by=personas.users.obstetrician_a)  # the sender does not report it
+    ds.death_report_report(report=report, by=staff.city2)
+    assert not Alert.objects.filter(kind="referral.death", acknowledged_at__isnull=True).exists()
+    assert set(Alert.objects.filter(kind="referral.death").values_list("acknowledged_by", flat=True)) == {
+        staff.city2.pk}
 
 
 def test_reporting_needs_the_card_and_a_clinician_of_the_institution(personas):
