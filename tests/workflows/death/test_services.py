@@ -268,3 +268,22 @@ def test_a_prefilled_value_the_card_refuses_never_blocks_recording_the_death(per
     case_record_death(case=case, by=personas.users.obstetrician_a, at=timezone.now(), note="心衰")
     report = DeathReport.objects.get(case=case)
     assert report.age_years is None and report.gravidity == case.pregnancy.gravidity
+
+
+def test_a_death_after_the_end_of_pregnancy_is_recorded_and_no_form_lists_the_state(personas):
+    woman = book_woman(at=personas.inst.hospital_a)
+    pregnancy = Pregnancy.objects.get(woman=woman)
+    pregnancy.deliver()
+    pregnancy.save()
+    pregnancy.close()
+    pregnancy.save()
+    report = ds.pregnancy_record_death(pregnancy=pregnancy, by=personas.users.obstetrician_a,
+                                       institution=personas.inst.hospital_a,
+                                       died_at=timezone.now() - dt.timedelta(hours=1), note="产后第20天，家中猝死")
+    assert report.state == S.DRAFTED and report.delivery_mode == ""  # delivered: the reporter says how
+    assert Pregnancy.objects.get(pk=pregnancy.pk).status == Pregnancy.Status.CLOSED
+    from workflows.death import api, forms
+
+    for names in (forms.CardForm.Meta.fields, list(forms.ConclusionForm.base_fields), api.CardSerializer.Meta.fields,
+                  list(api.ConclusionSerializer().fields), list(api.CreateSerializer().fields)):
+        assert not {"state", "process", "reported_at", "verified_at", "final_avoidability"} & set(names)
