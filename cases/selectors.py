@@ -11,6 +11,7 @@ from cases.models import (
     AssessmentReferral,
     Consultation,
     ContinuationEvaluation,
+    DeathReport,
     EmergencyCaesarean,
     HighRiskCase,
     Pregnancy,
@@ -132,3 +133,27 @@ def visible_emergency_caesareans(user: Any) -> QuerySet[EmergencyCaesarean]:
     return EmergencyCaesarean.objects.filter(
         scope_q(user, region_field="institution__region", institution_fields=["institution"])
         | Q(referral__in=visible_referrals(user))).distinct()
+
+
+def visible_death_reports(user: Any) -> QuerySet[DeathReport]:
+    """Maternal death reports of the user's area (by the report's county), for MCH and bureau officers;
+    an expert reviewer sees her area's reports only once they reached her level's review (a city reviewer
+    the city's, a provincial one the province's); a clinician sees her institution's reports only."""
+    from organisations.models import Membership, Region, Role
+    from organisations.scoping import area_q
+
+    scope = user_scope(user)
+    if scope.is_empty:
+        return DeathReport.objects.none()
+    q = Q()
+    if not scope.everything:
+        memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+        full_areas = {(level, code) for level, code in memberships.exclude(role=Role.EXPERT_REVIEWER).filter(
+            role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN]).values_list(
+            "institution__region__level", "institution__region_id")}
+        q = area_q(scope, "region", areas=full_areas) | Q(reporting_institution__in=scope.institution_ids)
+        rank: dict[str, int] = {Region.Level.COUNTY: 1, Region.Level.CITY: 2, Region.Level.PROVINCE: 3}
+        for level, code in memberships.filter(role=Role.EXPERT_REVIEWER).values_list(
+                "institution__region__level", "institution__region_id"):
+            q |= area_q(scope, "region", areas=[(level, code)]) & Q(highest_level_reached__gte=rank[level])
+    return DeathReport.objects.filter(q).select_related("woman", "region", "reporting_institution")

@@ -47,10 +47,15 @@ TRANSFER_ANSWERED = "highrisk.transfer_answered"
 SCREEN_ASSESSED = "screening.assessed"
 CONTINUATION_EVALUATED = "screening.evaluated"
 ROSTER_COVERED = "roster.covered"                    # someone is now on duty
-# Filed by the death-report process (孕产妇死亡报告), which is not built yet: until then the death alerts
-# close when someone acknowledges them.
-DEATH_REPORTED = "death.reported"
-FUTURE_STEPS = frozenset({DEATH_REPORTED})
+# Maternal death reporting and review (孕产妇死亡报告与评审, workflows/death/services.py).
+DEATH_REPORTED = "death.reported"                    # the institution reported the card
+DEATH_VERIFIED = "death.verified"                    # the county MCH officer confirmed the card
+DEATH_EXCLUDED = "death.excluded"                    # found not to be a maternal death
+DEATH_INVESTIGATED = "death.investigated"            # the county investigation is recorded
+DEATH_REVIEWED = "death.reviewed"                    # a review level concluded
+DEATH_CLOSED = "death.closed"
+# Steps of processes not built yet (none today).
+FUTURE_STEPS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,23 @@ _ALL = [
     _info("highrisk.transfer_withdrawn", _("Case transfer withdrawn"), ROUTINE),
     _act("highrisk.death", _("Maternal death"), CRITICAL, by=(DEATH_REPORTED,), outlives=True),
     _act("highrisk.orphaned", _("Case without a responsible doctor"), URGENT, by=(CASE_REASSIGNED,)),
+    # Maternal death reporting and review (孕产妇死亡报告与评审)
+    _act("death.drafted", _("Maternal death: complete and report the card"), URGENT,
+         by=(DEATH_REPORTED, DEATH_EXCLUDED)),
+    _act("death.report_due", _("Maternal death report due"), URGENT, CRITICAL, by=(DEATH_REPORTED, DEATH_EXCLUDED)),
+    _act("death.card_due", _("Maternal death card due at the county MCH institute"), URGENT, CRITICAL,
+         by=(DEATH_VERIFIED, DEATH_EXCLUDED)),
+    _act("death.reported", _("Maternal death reported: verify the card"), URGENT, by=(DEATH_VERIFIED, DEATH_EXCLUDED)),
+    _act("death.returned", _("Maternal death card returned for correction"), URGENT,
+         by=(DEATH_REPORTED, DEATH_EXCLUDED)),
+    _info("death.recorded", _("Maternal death recorded"), URGENT),
+    _info("death.excluded", _("Death excluded: not a maternal death"), ROUTINE),
+    _act("death.investigation_due", _("Maternal death investigation due"), URGENT, CRITICAL,
+         by=(DEATH_INVESTIGATED, DEATH_EXCLUDED)),
+    _act("death.review_requested", _("Maternal death: review it"), URGENT, by=(DEATH_REVIEWED,)),
+    _act("death.review_due", _("Maternal death review due"), URGENT, CRITICAL, by=(DEATH_REVIEWED,)),
+    _act("death.reviews_done", _("Maternal death reviewed: close the report"), ROUTINE, by=(DEATH_CLOSED,)),
+    _info("death.unlocked", _("Closed maternal death report unlocked"), URGENT),
     # Risk screening and assessment (妊娠风险筛查与评估)
     _info("screening.woman_found", _("Her record was found by another institution"), ROUTINE),
     _act("screening.referred", _("Screen positive: assess her"), URGENT, ROUTINE, by=(SCREEN_ASSESSED,)),

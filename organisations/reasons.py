@@ -108,6 +108,15 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("near-miss checklist"),
     gettext_noop("near miss"),
     gettext_noop("emergency caesarean"),
+    # Process 4: maternal death reporting and review.
+    gettext_noop("legal clocks set"),
+    gettext_noop("card edited"),
+    gettext_noop("reported"),
+    gettext_noop("corrected and reported again"),
+    gettext_noop("verified"),
+    gettext_noop("investigated"),
+    gettext_noop("reviews done"),
+    gettext_noop("closed and locked"),
     # Deadlines, alerts, organisations, rule tables.
     gettext_noop("deadline fired"),
     gettext_noop("acknowledged"),
@@ -159,6 +168,19 @@ PATTERNS: tuple[ReasonPattern, ...] = (
     ReasonPattern(gettext_noop("outcome: %(outcome)s"), params={"outcome": _choice_label("cases.Referral", "outcome")}),
     ReasonPattern(gettext_noop("escalated (level %(level)s): no answer in time")),
     ReasonPattern(gettext_noop("copied from v%(version)s")),
+    ReasonPattern(gettext_noop("death report created (%(origin)s)"),
+                  params={"origin": _choice_label("cases.DeathReport", "origin")}),
+    ReasonPattern(gettext_noop("returned: %(reason)s")),
+    ReasonPattern(gettext_noop("excluded: %(reason)s")),
+    ReasonPattern(gettext_noop("unlocked: %(reason)s")),
+    ReasonPattern("awaiting %(level)s review", shown=gettext_noop("awaiting: %(level)s"),
+                  params={"level": _choice_label("cases.DeathReviewConclusion", "level")}),
+    ReasonPattern("%(level)s conclusion", shown=gettext_noop("conclusion recorded: %(level)s"),
+                  params={"level": _choice_label("cases.DeathReviewConclusion", "level")}),
+    ReasonPattern("%(level)s review concluded: %(avoidability)s",
+                  shown=gettext_noop("concluded: %(level)s, %(avoidability)s"),
+                  params={"level": _choice_label("cases.DeathReviewConclusion", "level"),
+                          "avoidability": _choice_label("cases.DeathReviewConclusion", "avoidability")}),
 )
 
 

@@ -12,6 +12,8 @@ from notifications.views import AlertsApp
 from organisations import api as org_api
 from organisations import views as org_views
 from project.auth import AnmuAuthViewset
+from workflows.death.urls import DeathApp
+from workflows.death.urls import api_urlpatterns as death_api
 from workflows.highrisk.urls import HighRiskApp
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
@@ -40,7 +42,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
@@ -52,6 +54,7 @@ urlpatterns = [
     path("api/", include("organisations.api_urls")),
     path("api/", include(screening_api)),
     path("api/", include(referral_api)),
+    path("api/", include(death_api)),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cases.models import Referral
-from tests.workflows.referral_helpers import refer, rescue_staff
+from tests.workflows.referral.helpers import refer, rescue_staff
 from workflows.referral import services as rs
 
 MAX_EXAMPLES = 12

@@ -14,6 +14,8 @@ class WorkflowsConfig(AppConfig):
         from organisations import views as organisation_pages
         from organisations.models import Membership, User
         from workflows import outcomes
+        from workflows.death import flows as death_flows  # noqa: F401
+        from workflows.death import services as death
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import services as highrisk
         from workflows.referral import flows as referral_flows  # noqa: F401
@@ -25,6 +27,7 @@ class WorkflowsConfig(AppConfig):
         _subscribe(screening.GRADE_HOOKS, highrisk.case_on_grade)
         _subscribe(outcomes.DEATH_REACTIONS, highrisk.case_end_by_death)
         _subscribe(organisation_pages.HOME_PANELS, registers.home_panels)
+        _subscribe(outcomes.MATERNAL_DEATH_HOOKS, death.death_report_on_death)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
         post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")

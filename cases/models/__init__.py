@@ -7,6 +7,16 @@ so the package has no import cycle; everything above ``cases`` imports from ``ca
 """
 
 from cases.models.colour import COLOUR_NAMES, SEVERITY, Colour, danger_rank_expression
+from cases.models.death import (
+    Avoidability,
+    CauseClass,
+    DeathReport,
+    DeathReviewConclusion,
+    IcdMmGroup,
+    ReviewLevel,
+    icd10_categories,
+    validate_icd10,
+)
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
 from cases.models.referral import (
@@ -31,4 +41,6 @@ __all__ = [
     "Pregnancy", "ProvinceSettings", "Referral", "ReferralAttachment", "RiskRule", "RuleSet",
     "Screening", "Tracing", "TracingAttempt", "Urgency", "Woman", "WomanLink",
     "danger_rank_expression", "validate_attachment",
+    "Avoidability", "CauseClass", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
+    "icd10_categories", "validate_icd10",
 ]

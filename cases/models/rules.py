@@ -89,6 +89,13 @@ class RiskRule(models.Model):
         return f"{self.code} {self.text}"
 
 
+# Which maternal deaths a city or the province reviews after the county: all, only those concluded avoidable
+# (or avoidable had conditions been created) or on which a level disagreed with the one below, or none.
+DEATH_REVIEW_SCOPE = [("all", _("Every maternal death")),
+                      ("disputed", _("Avoidable or disputed deaths only")),
+                      ("none", _("None"))]
+
+
 class ProvinceSettings(models.Model):
     """The settings the national texts leave open (deadlines, intervals, optional screening items),
     versioned by effective date: the national defaults (no province), and each province's own."""
@@ -144,6 +151,24 @@ class ProvinceSettings(models.Model):
     edd_correction_max_days = models.PositiveSmallIntegerField(
         _("largest ultrasound correction of the due date (days)"), default=42,
         help_text=_("An ultrasound due date further than this from the one by the last menstrual period is refused."))
+    # Maternal death reporting and review (孕产妇死亡报告与评审, domain.md §5.2, §9).
+    death_report_hours = models.PositiveSmallIntegerField(
+        _("hours from a maternal death to its report"), default=24)
+    death_card_days = models.PositiveSmallIntegerField(
+        _("days from a maternal death until the card reaches the county MCH institute"), default=2)
+    death_investigation_days = models.PositiveSmallIntegerField(
+        _("days from a maternal death to the county investigation"), default=30)
+    death_clock_warning_hours = models.PositiveSmallIntegerField(
+        _("hours before a death-report deadline that a reminder goes"), default=6)
+    death_escalation_hours = models.PositiveSmallIntegerField(
+        _("hours after a missed death-report deadline before the next level is told"), default=24)
+    death_review_county_days = models.PositiveSmallIntegerField(_("days for the county review"), default=90)
+    death_review_city_days = models.PositiveSmallIntegerField(_("days for the city review"), default=180)
+    death_review_province_days = models.PositiveSmallIntegerField(_("days for the provincial review"), default=365)
+    death_review_city = models.CharField(
+        _("which deaths the city reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="all")
+    death_review_province = models.CharField(
+        _("which deaths the province reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="disputed")
     history = HistoricalRecords()
 
     class Meta:

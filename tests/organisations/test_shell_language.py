@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Referral
-from tests.workflows.referral_helpers import refer, rescue_staff
+from tests.workflows.referral.helpers import refer, rescue_staff
 
 
 def test_a_refusal_renders_in_anmus_shell_with_its_reason_in_both_languages(client, personas):

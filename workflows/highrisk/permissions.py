@@ -28,8 +28,6 @@ S = HighRiskCase.State
 CLINICIAN, COUNTY = "clinician", "county"
 
 _CLINICIANS = gettext_lazy("Only the doctors of %(institution)s act on this case.")
-_CLINICIANS_OR_COUNTY = gettext_lazy("Only the doctors of the managing institution or the county MCH officer "
-                                     "act on this case.")
 _IS = gettext_lazy("This case is %(state)s.")
 
 
@@ -71,7 +69,8 @@ RULES: dict[str, Rule] = {
     "report": Rule(_in((S.OPENED,), CLINICIAN), conflict=gettext_lazy("This case was already reported.")),
     "plan": Rule(_in(OPEN, CLINICIAN)),
     "visit": Rule(_in(OPEN, CLINICIAN), needs=lambda case: due_visit(case) is not None),
-    "reassign": Rule(_in(OPEN, CLINICIAN, COUNTY), refusal=_CLINICIANS_OR_COUNTY),
+    "reassign": Rule(_in(OPEN, CLINICIAN, COUNTY), refusal=gettext_lazy(
+        "Only the doctors of the managing institution or the county MCH officer reassign a case.")),
     "delivery_place": Rule(_in(OPEN, CLINICIAN)),
     "tracing": Rule(_in(EVERY, CLINICIAN), needs=lambda case: open_tracing(case) is not None),
     "transfer": Rule(_in(OPEN, CLINICIAN), needs=lambda case: pending_transfer(case) is None),
@@ -80,7 +79,8 @@ RULES: dict[str, Rule] = {
     "postpartum": Rule(_in((S.DELIVERED,), CLINICIAN),
                        conflict=gettext_lazy("Postpartum follow-up starts after the delivery is recorded.")),
     "close": Rule(_in(OPEN, CLINICIAN)),
-    "reopen": Rule(_in((S.CLOSED,), CLINICIAN, COUNTY), refusal=_CLINICIANS_OR_COUNTY,
+    "reopen": Rule(_in((S.CLOSED,), CLINICIAN, COUNTY), refusal=gettext_lazy(
+        "Only the doctors of the managing institution or the county MCH officer reopen a case."),
                    conflict=gettext_lazy("Only a closed case is reopened.")),
     "near_miss": Rule(_in(EVERY, CLINICIAN)),
     "death": Rule(_in(OPEN, CLINICIAN)),

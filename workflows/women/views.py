@@ -26,11 +26,11 @@ from organisations.scoping import region_codes_in_area, user_scope
 from organisations.selectors import acting_institutions
 from organisations.services import access_record
 from workflows.common import require_view_women
+from workflows.death import permissions as death_permissions
 from workflows.forms import ReasonForm, apply_errors
 from workflows.screening import permissions as screening_permissions
 from workflows.screening import services
-from workflows.screening.forms import ContinuationForm
-from workflows.women.forms import MergeForm, PregnancyBookForm, WomanRegisterForm
+from workflows.screening.forms import ContinuationForm, MergeForm, PregnancyBookForm, WomanRegisterForm
 
 
 @login_required
@@ -167,6 +167,7 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "can_screen": ongoing and screening_permissions.can_screen(user),
         "can_assess": pregnancy.status not in (Pregnancy.Status.CLOSED, Pregnancy.Status.DIED)
         and screening_permissions.can_assess(user),
+        "can_record_death": death_permissions.can_record_on_pregnancy(user, pregnancy),
         "can_refer": pregnancy.status in (Pregnancy.Status.ONGOING, Pregnancy.Status.DELIVERED)
         and user.has_perm("cases.add_referral") and bool(acting_institutions(user, CLINICAL_ROLES)),
         # Only the referrals this user may see (a centre sees its own, never another centre's).

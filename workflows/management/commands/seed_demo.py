@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from cases.models import Woman
 from organisations.demo import DEMO_PASSWORD, seed_organisations
+from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
 
 
@@ -56,4 +57,9 @@ class Command(BaseCommand):
             sent = seed_referrals()
             if sent:
                 self.stdout.write(f"Sent {sent} demo referrals to the Fuzhou city rescue centre.")
+        if first_look:
+            self.step("正在创建演示孕产妇死亡报告…", "Creating demo data: maternal death reports…")
+            deaths = seed_deaths()
+            if deaths:
+                self.stdout.write(f"Added {deaths} demo maternal death reports (one at each stage).")
         self.step("演示数据就绪", "Demo data ready")

@@ -14,7 +14,7 @@ from notifications.models import Alert
 from organisations.models import Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
-from tests.workflows.referral_helpers import member, refer, rescue_staff
+from tests.workflows.referral.helpers import member, refer, rescue_staff
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
 from workflows.referral import services as rs

@@ -21,7 +21,7 @@ from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import DutyShift, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
-from tests.workflows.referral_helpers import member, refer, rescue_staff, shift
+from tests.workflows.referral.helpers import member, refer, rescue_staff, shift
 from workflows import outcomes
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
@@ -415,7 +415,7 @@ def test_feedback_overdue_alerts_the_centre(personas, staff):
 
 
 def test_death_at_the_centre_records_the_maternal_death_and_runs_the_hooks(personas, staff):
-    from tests.workflows.test_highrisk import open_case
+    from tests.workflows.highrisk.test_services import open_case
 
     case = open_case(personas, inputs={"pa_pressure_mmhg": 60})
     referral = rs.referral_request(pregnancy=case.pregnancy, by=personas.users.obstetrician_a,

@@ -1,4 +1,4 @@
-"""The session-cookie sign-in of the browser tests (tests/browser.py) makes a session Django accepts,
+"""The session-cookie sign-in of the browser tests (tests/browser/__init__.py) makes a session Django accepts,
 for the user named and only with the key of the server that reads it. No browser needed."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from cases.models import HighRiskCase
 from organisations.models import Institution
-from tests.cases.test_highrisk_views import open_case
+from tests.workflows.highrisk.test_views import open_case
 from workflows.highrisk.forms import PlainSelect
 
 # The templates as they were (anmu/colour_chip.html and highrisk/case_row.html).

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.models import Colour, Pregnancy, Referral
 from organisations.models import AccessLog
 from tests.personas import book_woman
-from tests.workflows.referral_helpers import refer, rescue_staff
+from tests.workflows.referral.helpers import refer, rescue_staff
 from workflows.referral import services as rs
 from workflows.registers import services as registers
 
@@ -227,7 +227,7 @@ def test_consultation_pages(client, personas, staff):
 
 
 def test_near_miss_register_and_the_case_page_checklist(client, personas, staff):
-    from tests.workflows.test_highrisk import open_case
+    from tests.workflows.highrisk.test_services import open_case
 
     case = open_case(personas)
     client.force_login(personas.users.obstetrician_a)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.asgi_live import LiveAsgiServer
 from tests.browser import TIMEOUT_MS, chromium_path
-from tests.test_browser_alerts import shot
+from tests.browser.test_alerts import shot
 
 pytestmark = pytest.mark.browser
 

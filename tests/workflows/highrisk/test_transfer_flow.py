@@ -11,7 +11,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from cases.models import CaseTransfer, HighRiskCase
 from organisations.http import ActionDenied
-from tests.workflows.test_highrisk import open_case
+from tests.workflows.highrisk.test_services import open_case
 from workflows.highrisk import services as hr
 from workflows.highrisk.flows import TransferFlow, transfers_awaiting
 

@@ -1,7 +1,7 @@
 """A demo user logs in through a real browser, in zh-hans, and sees their home page.
 
 These are the only browser tests that use the login form; the others sign in with a session cookie
-(tests/browser.py). Every wait is on a condition with a generous timeout.
+(tests/browser/__init__.py). Every wait is on a condition with a generous timeout.
 """
 
 import re

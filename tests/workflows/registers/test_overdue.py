@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases.models import Assessment, FollowUpVisit, HighRiskCase, Pregnancy, Tracing
 from tests.personas import book_woman
-from tests.workflows.referral_helpers import rescue_staff
+from tests.workflows.referral.helpers import rescue_staff
 from workflows.deadlines import deadlines_sweep
 from workflows.highrisk import services as hr
 from workflows.models import Deadline

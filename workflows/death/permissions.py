@@ -1,0 +1,149 @@
+"""Who may take each step of a maternal death report, written once (CONVENTIONS habit 12).
+
+Each ``may_<step>`` says whether the user holds the role the step needs for this report (refused: 403
+with a reason); each ``can_<step>`` adds that the report's state allows the step now. The services
+check both (a role without the state is a 409 conflict), the report page lists the steps whose
+``can_<step>`` is true, and the worklists filter with the same rules (``reviewer_region_codes``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.models import DeathReport, ReviewLevel
+from organisations.models import Membership, Region, Role
+from organisations.selectors import acting_institutions
+
+S = DeathReport.State
+# Who reports a death for an institution: its clinicians, or the MCH institute that learnt of it.
+REPORTER_ROLES = frozenset({Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR, Role.MCH_OFFICER})
+REVIEWER_ROLES = frozenset({Role.MCH_OFFICER, Role.EXPERT_REVIEWER})
+UNLOCK_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER})
+
+EDITABLE_STATES = (S.DRAFTED, S.RETURNED)
+EXCLUDABLE_STATES = (S.DRAFTED, S.REPORTED, S.RETURNED, S.VERIFIED)
+
+
+def _memberships(user: Any) -> Any:
+    return Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+
+
+def is_reporter(user: Any, institution_id: Any) -> bool:
+    if user.is_superuser:
+        return True
+    return _memberships(user).filter(institution_id=institution_id, role__in=REPORTER_ROLES).exists()
+
+
+def level_region_code(report: DeathReport, level: str) -> str | None:
+    """The region whose officers act at ``level`` for this report: its county, that county's city, or
+    its province."""
+    region: Region = report.region
+    if level == ReviewLevel.COUNTY:
+        return region.code
+    if level == ReviewLevel.CITY:
+        return region.city_id
+    return region.province_id
+
+
+def is_officer_at(user: Any, code: str | None, roles: frozenset[str]) -> bool:
+    """The user holds one of ``roles`` at an institution of exactly the region ``code``."""
+    if user.is_superuser:
+        return True
+    if not code:
+        return False
+    return _memberships(user).filter(role__in=roles, institution__region_id=code).exists()
+
+
+def is_county_mch(user: Any, report: DeathReport) -> bool:
+    return is_officer_at(user, report.region_id, frozenset({Role.MCH_OFFICER}))
+
+
+def reviewer_region_codes(user: Any) -> dict[str, set[str]]:
+    """For the worklist: the region codes where the user reviews, by the region's level."""
+    codes: dict[str, set[str]] = {}
+    for level, code in _memberships(user).filter(role__in=REVIEWER_ROLES).values_list(
+            "institution__region__level", "institution__region_id"):
+        codes.setdefault(level, set()).add(code)
+    return codes
+
+
+# --- One pair per step ---------------------------------------------------------------------------
+
+def may_edit_card(user: Any, report: DeathReport) -> bool:
+    return is_reporter(user, report.reporting_institution_id) or is_county_mch(user, report)
+
+
+def can_edit_card(user: Any, report: DeathReport) -> bool:
+    return report.state in EDITABLE_STATES and may_edit_card(user, report)
+
+
+def may_report(user: Any, report: DeathReport) -> bool:
+    return is_reporter(user, report.reporting_institution_id)
+
+
+def can_report(user: Any, report: DeathReport) -> bool:
+    return report.state in EDITABLE_STATES and may_report(user, report)
+
+
+def may_verify(user: Any, report: DeathReport) -> bool:
+    """Confirm, or return for correction: the county MCH officer."""
+    return is_county_mch(user, report)
+
+
+def can_verify(user: Any, report: DeathReport) -> bool:
+    return report.state == S.REPORTED and may_verify(user, report)
+
+
+def may_exclude(user: Any, report: DeathReport) -> bool:
+    return is_county_mch(user, report)
+
+
+def can_exclude(user: Any, report: DeathReport) -> bool:
+    return report.state in EXCLUDABLE_STATES and may_exclude(user, report)
+
+
+def may_investigate(user: Any, report: DeathReport) -> bool:
+    return is_county_mch(user, report)
+
+
+def can_investigate(user: Any, report: DeathReport) -> bool:
+    return report.state == S.VERIFIED and may_investigate(user, report)
+
+
+def may_review(user: Any, report: DeathReport, level: str | None = None) -> bool:
+    """An MCH officer or expert reviewer of the level's region (the county, its city, its province)."""
+    level = level or report.review_level
+    if level is None:
+        return False
+    return is_officer_at(user, level_region_code(report, level), REVIEWER_ROLES)
+
+
+def can_review(user: Any, report: DeathReport) -> bool:
+    return report.review_level is not None and may_review(user, report)
+
+
+def may_close(user: Any, report: DeathReport) -> bool:
+    """The MCH officer of the level that gave the final conclusion."""
+    level = report.final_level or ReviewLevel.COUNTY
+    return is_officer_at(user, level_region_code(report, level), frozenset({Role.MCH_OFFICER}))
+
+
+def can_close(user: Any, report: DeathReport) -> bool:
+    return report.state == S.REVIEWED and may_close(user, report)
+
+
+def may_unlock(user: Any, report: DeathReport) -> bool:
+    """Only a provincial MCH or bureau officer unlocks a closed report."""
+    return is_officer_at(user, report.region.province_id, UNLOCK_ROLES)
+
+
+def can_unlock(user: Any, report: DeathReport) -> bool:
+    return report.state == S.CLOSED and may_unlock(user, report)
+
+
+def can_record_on_pregnancy(user: Any, pregnancy: Any) -> bool:
+    """The pregnancy page's "record a maternal death": a reporter role somewhere, and no report of her yet
+    (the page is only shown to those who may see the pregnancy)."""
+    if not acting_institutions(user, REPORTER_ROLES):
+        return False
+    return not DeathReport.objects.filter(pregnancy=pregnancy).exclude(state=S.EXCLUDED).exists()

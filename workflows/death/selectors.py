@@ -1,0 +1,81 @@
+"""List queries of the death-report process, all on top of the scoped ``visible_death_reports``.
+
+* by clock state, for MCH officers and bureaus: ``overdue`` (a legal clock passed and its step not
+  taken), ``due_soon`` (one passes within a day), ``on_time`` (open, no clock near), ``closed``,
+  ``excluded``;
+* the reviewers' worklist: reports awaiting the review of a level where the user reviews;
+* the institution's reports to complete: drafted or returned at an institution where the user reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cases.models import DeathReport, ReviewLevel
+from cases.selectors import visible_death_reports
+from organisations.models import Membership, Region
+from workflows.death.permissions import REPORTER_ROLES, reviewer_region_codes
+
+S = DeathReport.State
+CLOCK_STATES = ("overdue", "due_soon", "on_time", "closed", "excluded")
+SOON = dt.timedelta(hours=24)
+
+
+def _passed_by(moment: dt.datetime) -> Q:
+    """Some legal clock passes by ``moment`` with its step not taken."""
+    return (
+        Q(reported_at__isnull=True, report_due_at__lte=moment)
+        | Q(verified_at__isnull=True, card_due_at__lte=moment)
+        | Q(investigated_at__isnull=True, investigation_due_at__lte=moment)
+        | Q(state__in=list(DeathReport.REVIEW_STATES.values()), review_due_at__lte=moment)
+    )
+
+
+def death_reports_by_clock(*, user: Any, clock: str | None = None, now: dt.datetime | None = None
+                           ) -> QuerySet[DeathReport]:
+    now = now or timezone.now()
+    reports = visible_death_reports(user)
+    open_q = Q(state__in=DeathReport.OPEN_STATES)
+    if clock == "overdue":
+        reports = reports.filter(open_q & _passed_by(now))
+    elif clock == "due_soon":
+        reports = reports.filter(open_q & _passed_by(now + SOON)).exclude(_passed_by(now))
+    elif clock == "on_time":
+        reports = reports.filter(open_q).exclude(_passed_by(now + SOON))
+    elif clock == "closed":
+        reports = reports.filter(state=S.CLOSED)
+    elif clock == "excluded":
+        reports = reports.filter(state=S.EXCLUDED)
+    return reports.order_by("-died_at", "pk")
+
+
+def clock_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {state: death_reports_by_clock(user=user, clock=state, now=now).count() for state in CLOCK_STATES}
+
+
+def review_worklist(*, user: Any) -> QuerySet[DeathReport]:
+    """Reports awaiting the review of a level where the user is an MCH officer or expert reviewer."""
+    codes = reviewer_region_codes(user)
+    q = Q(pk__in=[])
+    if user.is_superuser:
+        q = Q(state__in=list(DeathReport.REVIEW_STATES.values()))
+    q |= Q(state=S.REVIEW_COUNTY, region_id__in=codes.get(Region.Level.COUNTY, set()))
+    q |= Q(state=S.REVIEW_CITY, region__city_id__in=codes.get(Region.Level.CITY, set()))
+    q |= Q(state=S.REVIEW_PROVINCE, region__province_id__in=codes.get(Region.Level.PROVINCE, set()))
+    return visible_death_reports(user).filter(q).order_by("review_due_at", "pk")
+
+
+def reports_to_complete(*, user: Any) -> QuerySet[DeathReport]:
+    """Drafted or returned reports of the institutions where the user reports deaths."""
+    mine = Membership.objects.filter(user=user, role__in=REPORTER_ROLES, is_active=True).values("institution_id")
+    return visible_death_reports(user).filter(state__in=[S.DRAFTED, S.RETURNED],
+                                              reporting_institution__in=mine).order_by("report_due_at", "pk")
+
+
+def level_label(level: str) -> Any:
+    return ReviewLevel(level).label
