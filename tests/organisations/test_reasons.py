@@ -13,8 +13,8 @@ from django.utils import translation
 
 from cases.models import HighRiskCase, Pregnancy
 from organisations.reasons import PATTERNS, REASONS, reason_display
-from tests.workflows.highrisk.test_views import open_case
 from tests.personas import book_woman
+from tests.workflows.highrisk.test_views import open_case
 from tests.workflows.referral.helpers import refer, rescue_staff
 from workflows.highrisk import services as hr
 from workflows.referral import services as rs

@@ -13,8 +13,8 @@ from django.utils.translation import override
 from cases.models import HighRiskCase, Urgency
 from notifications.models import Alert
 from notifications.services import ESCALATE
-from tests.workflows.referral.helpers import refer, rescue_staff
 from tests.workflows.highrisk.test_services import open_case
+from tests.workflows.referral.helpers import refer, rescue_staff
 from workflows.highrisk import services as hr
 from workflows.models import Deadline
 from workflows.referral import services as rs

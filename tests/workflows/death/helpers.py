@@ -12,8 +12,8 @@ from django.utils import timezone
 from cases.models import DeathReport
 from notifications.models import Alert
 from organisations.models import Role
-from tests.workflows.referral.helpers import member
 from tests.workflows.highrisk.test_services import open_case
+from tests.workflows.referral.helpers import member
 from workflows.death import services as ds
 from workflows.highrisk.services import case_record_death
 

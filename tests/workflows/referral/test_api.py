@@ -19,8 +19,8 @@ from notifications.models import Alert
 from organisations.models import AccessLog, Membership, RescueCentre, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
-from tests.workflows.referral.helpers import member, refer, rescue_staff
 from tests.workflows.highrisk.test_concurrency import race
+from tests.workflows.referral.helpers import member, refer, rescue_staff
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
 from workflows.referral import services as rs

@@ -9,8 +9,8 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases.models import Referral
-from tests.workflows.referral.helpers import refer, rescue_staff
 from tests.workflows.highrisk.test_concurrency import race
+from tests.workflows.referral.helpers import refer, rescue_staff
 from workflows.referral import services as rs
 from workflows.referral.flows import ReferralFlow
 
