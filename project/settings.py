@@ -345,6 +345,18 @@ SPECTACULAR_SETTINGS = {
     "ENFORCE_NON_BLANK_FIELDS": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "organisations.api.openapi_postprocess"],
+    # One name per choice set shared by several fields or records (else drf-spectacular invents hashed ones).
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStateEnum": "cases.models.referral.Referral.State",
+        "ConsultationStateEnum": "cases.models.referral.Consultation.State",
+        "DeathReportStateEnum": "cases.models.death.DeathReport.State",
+        "DeathPlaceEnum": "cases.models.death.DeathReport.Place",
+        "ReviewLevelEnum": "cases.models.death.ReviewLevel",
+        "AvoidabilityEnum": "cases.models.death.Avoidability",
+        "CauseClassEnum": "cases.models.death.CauseClass",
+        "RescueCentreLevelEnum": "organisations.models.RescueCentre.Level",
+        "RegionLevelEnum": "organisations.models.Region.Level",
+    },
 }
 
 # --- Anmu -----------------------------------------------------------------------------------------

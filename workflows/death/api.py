@@ -39,15 +39,11 @@ from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, Region
 from organisations.parsers import JSONParser
 from organisations.services import access_record
+from workflows.api import ApiErrorSerializer, ReasonSerializer
 from workflows.death import services as ds
 from workflows.death import views as pages
 from workflows.death.permissions import REPORTER_ROLES
 from workflows.death.selectors import CLOCK_STATES, death_reports_by_clock
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.')
 DENIED = OpenApiResponse(ApiErrorSerializer, description="Not allowed for your role or region (reason given).")
@@ -128,10 +124,6 @@ class CardSerializer(serializers.ModelSerializer):
                 fields[name].queryset = institutions
             fields["residence_region"].queryset = Region.objects.filter(level=Region.Level.COUNTY)
         return fields
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="原因 · Reason.")
 
 
 class InvestigationSerializer(serializers.Serializer):

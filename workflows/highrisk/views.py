@@ -34,6 +34,7 @@ from workflows.actions import Action
 from workflows.forms import apply_errors
 from workflows.highrisk import forms as f
 from workflows.highrisk import permissions as perm
+from workflows.highrisk import selectors
 from workflows.highrisk import services as hr
 from workflows.highrisk.flows import transfers_awaiting
 from workflows.highrisk.services import highrisk_case_report
@@ -234,15 +235,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     today = timezone.localdate()
     tab = request.GET.get("tab", "mine")
-    mine, institution_cases = overdue.worklist_querysets(user=user)
-    institution_tabs = overdue.worklist_filters(today)
+    mine, institution_cases = selectors.worklist_querysets(user=user)
+    institution_tabs = selectors.worklist_filters(today)
     tabs: dict[str, QuerySet[HighRiskCase]] = {
         "mine": mine, **{name: institution_cases.filter(test) for name, test in institution_tabs.items()}}
     if tab not in tabs and tab != "transfers":
         tab = "mine"
     transfers = transfers_awaiting(user).select_related("case__pregnancy__woman", "from_institution")
     rows = danger_ordered(tabs[tab], today)[:200] if tab != "transfers" else []
-    counts = overdue.worklist_counts(user=user, today=today)
+    counts = selectors.worklist_counts(user=user, today=today)
     counts["transfers"] = transfers.count()
     orphaned = []
     if user_scope(user).areas:

@@ -47,13 +47,10 @@ from organisations.models import (
 from organisations.parsers import JSONParser
 from organisations.selectors import acting_institution_ids, transfer_on_choices, visible_institutions
 from organisations.services import access_record
+from workflows.api import ApiErrorSerializer, ReasonSerializer
 from workflows.referral import services as rs
 
 # --- Errors ----------------------------------------------------------------------------------------
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.')
@@ -135,10 +132,6 @@ class AcceptSerializer(serializers.Serializer):
     team = serializers.CharField(max_length=200, help_text="接收团队 · Who receives her, e.g. obstetric ICU.")
     expected_arrival_at = serializers.DateTimeField(required=False, allow_null=True,
                                                     help_text="预计到达时间 · Expected arrival.")
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="原因 · Reason.")
 
 
 class RedirectSerializer(serializers.Serializer):

@@ -8,8 +8,6 @@ services in workflows/referral/services.py.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from functools import wraps
@@ -17,9 +15,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,16 +45,24 @@ from organisations.models import (
     User,
 )
 from organisations.reasons import reason_display
-from organisations.scoping import area_q, user_scope
+from organisations.scoping import user_scope
 from organisations.selectors import acting_institutions, transfer_on_choices
 from organisations.services import access_record
 from workflows.actions import Action as Step
 from workflows.forms import apply_errors
-from workflows.models import Deadline
 from workflows.referral import forms as f
 from workflows.referral import permissions as perm
 from workflows.referral import services as rs
-from workflows.referral.selectors import consultation_tasks_for, referral_tasks_for
+from workflows.referral.selectors import (
+    area_rows,
+    board_rows,
+    consultation_tasks_for,
+    late_referral_ids,
+    referral_tasks_for,
+    sent_rows,
+    state_rank,
+    urgency_rank,
+)
 from workflows.registers import forms as register_forms
 from workflows.registers import services as registers
 
@@ -113,33 +118,12 @@ def referral_menu(user: Any) -> dict[str, bool]:
     }
 
 
-def _urgency_rank() -> Case:
-    return Case(When(urgency=Urgency.EMERGENCY, then=Value(0)), When(urgency=Urgency.URGENT, then=Value(1)),
-                default=Value(2), output_field=IntegerField())
 
 
-def _state_rank() -> Case:
-    order = [S.REQUESTED, S.DECLINED, S.ACCEPTED, S.DEPARTED, S.ARRIVED, S.IN_TREATMENT, S.OUTCOME]
-    return Case(*[When(state=s, then=Value(i)) for i, s in enumerate(order)], default=Value(9),
-                output_field=IntegerField())
 
 
-def board_rows(user: Any, institutions: list[Institution]) -> QuerySet[Referral]:
-    """Open referrals to these centres (and those escalated to them, while unanswered): unanswered
-    first, emergencies first, then the soonest deadline or arrival."""
-    ids = [i.pk for i in institutions]
-    return visible_referrals(user).filter(
-        Q(to_centre__institution__in=ids, state__in=Referral.BOARD_STATES)
-        | Q(escalated_to__institution__in=ids, state=S.REQUESTED)
-    ).select_related("escalated_to__institution").annotate(
-        srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "response_due_at", "expected_arrival_at")
 
 
-def sent_rows(user: Any, institutions: list[Institution]) -> QuerySet[Referral]:
-    since = timezone.now() - dt.timedelta(days=7)
-    return visible_referrals(user).filter(
-        Q(state__in=Referral.OPEN_STATES) | Q(closed_at__gte=since), from_institution__in=[i.pk for i in institutions]
-    ).annotate(srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "-requested_at")
 
 
 def _board_context(request: HttpRequest, rows: QuerySet[Referral], side: str) -> dict[str, Any]:
@@ -197,30 +181,10 @@ def sent(request: HttpRequest) -> HttpResponse:
 
 # --- The area's referrals (bureaus and MCH officers) ------------------------------------------------
 
-LATE_KINDS = {rs.RESPONSE_DUE: S.REQUESTED, rs.FEEDBACK_DUE: S.OUTCOME}
 
 
-def late_referral_ids(referrals: QuerySet[Referral], *, now: dt.datetime) -> set[uuid.UUID]:
-    """Among these referrals, those still waiting on a deadline row that has passed: unanswered after the
-    response deadline, or without feedback after the feedback deadline (a cancelled deadline is not late)."""
-    waiting = {str(pk): state for pk, state in referrals.filter(state__in=list(LATE_KINDS.values()))
-               .values_list("pk", "state")}
-    if not waiting:
-        return set()
-    passed = Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(Referral), subject_id__in=list(waiting),
-        kind__in=list(LATE_KINDS), due_at__lte=now, state__in=[Deadline.State.PENDING, Deadline.State.FIRED],
-    ).values_list("subject_id", "kind")
-    return {uuid.UUID(pk) for pk, kind in passed if waiting.get(pk) == LATE_KINDS[kind]}
 
 
-def area_rows(user: Any) -> QuerySet[Referral]:
-    """The referrals of the user's area (sent from it or received in it), from the scoped selector."""
-    scope = user_scope(user)
-    rows = visible_referrals(user)
-    if not scope.everything:
-        rows = rows.filter(area_q(scope, "from_institution__region") | area_q(scope, "to_centre__institution__region"))
-    return rows
 
 
 @referral_page
@@ -246,7 +210,7 @@ def area(request: HttpRequest) -> HttpResponse:
     if chosen is not None:
         rows = rows.filter(to_centre_id=chosen[0])
     rows = rows.select_related("to_centre__institution", "from_institution").annotate(
-        srank=_state_rank(), urank=_urgency_rank()).order_by("srank", "urank", "-requested_at")
+        srank=state_rank(), urank=urgency_rank()).order_by("srank", "urank", "-requested_at")
     listed = list(rows[:300])
     return render(request, "referral/area.html", {
         "rows": listed, "late_ids": late_ids, "show": show, "chosen": chosen, "now": now,

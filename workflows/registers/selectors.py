@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from cases.models import Consultation, FollowUpVisit, HighRiskCase, Referral, Tracing
 from cases.selectors import visible_consultations, visible_highrisk_cases, visible_referrals
-from organisations.models import OBSTETRIC_ROLES, Role
+from organisations.models import Role
 from organisations.scoping import user_scope
-from organisations.selectors import acting_institutions
 
 # The overview's sections, in the order of the page (anchors on the page are these names).
 SECTIONS = ("reports", "visits", "tracing", "lost", "feedback", "consultations")
@@ -102,40 +101,8 @@ def late_counts(*, user: Any, now: dt.datetime, today: dt.date) -> dict[str, int
     return {name: qs.order_by().count() for name, qs in late_sections(user=user, now=now, today=today).items()}
 
 
-# --- The clinician's worklist ----------------------------------------------------------------------
-
-def worklist_filters(today: dt.date) -> dict[str, Q]:
-    """The worklist's tabs over the cases of the doctor's institutions (besides "mine")."""
-    open_tracing = Tracing.objects.filter(case=OuterRef("pk"), status=Tracing.Status.OPEN)
-    return {
-        "today": Q(next_visit_at=today),
-        "week": Q(next_visit_at__gte=today, next_visit_at__lte=today + dt.timedelta(days=7)),
-        "overdue": Q(next_visit_at__lt=today),
-        "tracing": Q(Exists(open_tracing)),
-        "unreported": Q(state=HighRiskCase.State.OPENED),
-    }
-
-
-def worklist_querysets(*, user: Any) -> tuple[QuerySet[HighRiskCase], QuerySet[HighRiskCase]]:
-    """(the doctor's own open cases, the open cases of the institutions where she manages cases)."""
-
-    mine = visible_highrisk_cases(user).filter(responsible_doctor=user, state__in=HighRiskCase.OPEN_STATES)
-    institution_cases = visible_highrisk_cases(user).filter(institution__in=acting_institutions(user, OBSTETRIC_ROLES),
-                                                            state__in=HighRiskCase.OPEN_STATES)
-    return mine, institution_cases
-
-
-def worklist_counts(*, user: Any, today: dt.date) -> dict[str, int]:
-    """The worklist's tab counts: "mine", then the institution's tabs in one pass over its open cases (a
-    COUNT per tab read a date index over the whole table for "overdue" and joined every tracing for
-    "tracing": 70 and 45 ms at 1,000,000 cases, benchmarks/worklists.py)."""
-    mine, institution_cases = worklist_querysets(user=user)
-    return {"mine": mine.count(), **institution_cases.aggregate(
-        **{name: Count("pk", filter=test) for name, test in worklist_filters(today).items()})}
-
-
 def home_panels(*, user: Any) -> dict[str, Any]:
-    """The counts on the home page: an MCH officer's late work, a case doctor's own worklist."""
+    """The home page's counts of late work, for an MCH officer (a HOME_PANELS hook)."""
     from django.utils import timezone
 
     now = timezone.now()
@@ -143,6 +110,4 @@ def home_panels(*, user: Any) -> dict[str, Any]:
     panels: dict[str, Any] = {}
     if Role.MCH_OFFICER in user_scope(user).roles:
         panels["late_counts"] = late_counts(user=user, now=now, today=today)
-    if acting_institutions(user, OBSTETRIC_ROLES):
-        panels["worklist_counts"] = worklist_counts(user=user, today=today)
     return panels
