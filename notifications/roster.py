@@ -326,6 +326,7 @@ class RosterApp(AnmuApplication):
     title = gettext_lazy("Duty roster")
     icon = "event_available"
     app_name = "roster"
+    menu_template_name = "notifications/roster_menu.html"
     permission = staticmethod(may_open_roster)
     denied_reason = gettext_lazy("Duty rosters are kept by the duty doctors of rescue centres and the MCH officers "
                                  "of their area.")

@@ -366,3 +366,11 @@ def test_putting_someone_on_duty_now_resolves_the_nobody_on_duty_alert(personas,
     add_shift(personas, mch, user=personas.users.obstetrician_a, start=timezone.now() - hours(1), length=8)
     gap = Alert.objects.get(pk=gap.pk)
     assert (gap.closed_reason, gap.acknowledged_by) == (Alert.CloseReason.HANDLED, mch)
+
+
+def test_the_roster_application_has_its_own_menu(client, personas):
+    """The roster became its own application (notifications/roster.py): its menu lists its pages, not
+    viewflow's "No viewsets found" placeholder."""
+    client.force_login(personas.users.mch_a)
+    body = client.get(reverse("roster:detail", args=[personas.inst.hospital_a.pk])).content.decode()
+    assert 'data-testid="menu-roster-index"' in body and "No viewsets found" not in body

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases.models import DeathReport
 from cases.selectors import visible_death_reports, visible_pregnancies
@@ -38,7 +38,7 @@ from workflows.screening.services import woman_register as register_woman
 
 DENIED = gettext_lazy("Your role does not include maternal death reporting and review.")
 APP_ROLES = p.REPORTER_ROLES | p.REVIEWER_ROLES | p.UNLOCK_ROLES
-CLOCK_TABS = [("overdue", gettext_lazy("Overdue")), ("due_soon", gettext_lazy("Due within a day")),
+CLOCK_TABS = [("overdue", pgettext_lazy("death report clock", "Overdue")), ("due_soon", gettext_lazy("Due within a day")),
               ("on_time", gettext_lazy("On time")), ("closed", gettext_lazy("Closed")),
               ("excluded", gettext_lazy("Excluded"))]
 
