@@ -15,6 +15,7 @@ class WorkflowsConfig(AppConfig):
         from organisations.models import Membership, User
         from workflows import outcomes
         from workflows.death import flows as death_flows  # noqa: F401
+        from workflows.death import selectors as death_lists
         from workflows.death import services as death
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import selectors as highrisk_lists
@@ -29,6 +30,7 @@ class WorkflowsConfig(AppConfig):
         _subscribe(outcomes.DEATH_REACTIONS, highrisk.case_end_by_death)
         _subscribe(organisation_pages.HOME_PANELS, registers.home_panels)
         _subscribe(organisation_pages.HOME_PANELS, highrisk_lists.home_panels)
+        _subscribe(organisation_pages.HOME_PANELS, death_lists.home_panels)
         _subscribe(outcomes.MATERNAL_DEATH_HOOKS, death.death_report_on_death)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from cases.models import DeathReport, ReviewLevel
 from cases.selectors import visible_death_reports
-from organisations.models import Membership, Region
+from organisations.models import Membership, Region, Role
+from organisations.scoping import user_scope
 from workflows.death.permissions import REPORTER_ROLES, reviewer_region_codes
 
 S = DeathReport.State
@@ -79,3 +80,15 @@ def reports_to_complete(*, user: Any) -> QuerySet[DeathReport]:
 
 def level_label(level: str) -> Any:
     return ReviewLevel(level).label
+
+
+# Who watches the death clocks from the home page: the officers and reviewers of an area.
+WATCHING_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER})
+
+
+def home_panels(*, user: Any) -> dict[str, Any]:
+    """The home page's count of the death reports in the user's area by clock (a HOME_PANELS hook): for MCH and
+    bureau officers and expert reviewers, who watch the legal deadlines."""
+    if not WATCHING_ROLES & set(user_scope(user).roles):
+        return {}
+    return {"death_counts": clock_counts(user=user)}

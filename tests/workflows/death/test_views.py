@@ -93,3 +93,28 @@ def test_record_a_death_on_a_pregnancy_and_a_hand_made_report(personas):
     # The same document number with another name is refused, never a second woman.
     again = c.post("/death/new/", {**form, "name": "别人"})
     assert again.status_code == 422
+
+
+def test_officers_home_page_counts_their_areas_death_reports_by_clock(client, personas):
+    """The county MCH officer watches the legal deadlines from her home page; another county's officer
+    counts none of hers, and a clinician's home page has no such panel."""
+    import re
+
+    from django.urls import reverse
+
+    died_on_case(personas, hours_ago=30)  # the 24-hour report deadline has passed
+
+    def counts(user):  # type: ignore[no-untyped-def]
+        client.force_login(user)
+        body = client.get(reverse("index")).content.decode()
+        section = re.search(r'data-testid="home-deaths".*?</section>', body, re.S)
+        if section is None:
+            return None
+        return {name: int(n) for name, n in re.findall(r'data-count="(\w+)"[^>]*>(\d+)<', section.group(0))}
+
+    assert counts(personas.users.mch_a) == {"overdue": 1, "due_soon": 0, "on_time": 0}
+    assert counts(personas.users.mch_b) == {"overdue": 0, "due_soon": 0, "on_time": 0}
+    assert counts(personas.users.obstetrician_a) is None
+    client.force_login(personas.users.mch_a)
+    listed = client.get(reverse("death:list"), {"clock": "overdue"}).content.decode()
+    assert "anmu-overdue" in client.get(reverse("index")).content.decode() and "闽侯县医院" in listed
