@@ -17,8 +17,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -39,16 +38,14 @@ from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, Region
 from organisations.parsers import JSONParser
 from organisations.services import access_record
-from workflows.api import ApiErrorSerializer, ReasonSerializer
+from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
 from workflows.death import services as ds
 from workflows.death import views as pages
 from workflows.death.permissions import REPORTER_ROLES
 from workflows.death.selectors import CLOCK_STATES, death_reports_by_clock
 
-FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.')
-DENIED = OpenApiResponse(ApiErrorSerializer, description="Not allowed for your role or region (reason given).")
-NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such report, or out of your scope.")
-CONFLICT = OpenApiResponse(ApiErrorSerializer, description="The report's state no longer allows this step.")
+REFUSALS = refusal_responses("report", denied="Not allowed for your role or region (reason given).")
+DENIED, NOT_FOUND, CONFLICT = REFUSALS
 
 
 class CanUseDeathReports(BasePermission):
@@ -194,9 +191,7 @@ class ReportDetailSerializer(ReportListSerializer):
 
 
 def _step_schema(summary: str, request: Any, *, description: str = "") -> Any:
-    return extend_schema(summary=summary, description=description, request=request,
-                         responses={200: ReportDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 404: NOT_FOUND,
-                                    409: CONFLICT})
+    return step_schema(summary, request, detail=ReportDetailSerializer, refusals=REFUSALS, description=description)
 
 
 @extend_schema_view(
@@ -216,7 +211,8 @@ def _step_schema(summary: str, request: Any, *, description: str = "") -> Any:
         request=CreateSerializer,
         responses={201: ReportDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 409: CONFLICT}),
 )
-class DeathReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    record_name = "report"  # the steps' serializers read it from their context
     permission_classes = [IsAuthenticated, CanUseDeathReports]
     serializer_class = ReportDetailSerializer
     queryset = DeathReport.objects.none()
@@ -269,17 +265,6 @@ class DeathReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             report = ds.death_report_create_manual(by=request.user, institution=data["institution"],
                                                    woman=data["woman"], died_at=data["died_at"])
         return Response(self._detail(report), status=status.HTTP_201_CREATED)
-
-    def _step(self, serializer_class: type[serializers.Serializer] | None,
-              run: Callable[[DeathReport, Any, dict[str, Any]], DeathReport]) -> Response:
-        report = self.get_object()
-        data: dict[str, Any] = {}
-        if serializer_class is not None:
-            serializer = serializer_class(data=self.request.data,
-                                          context={**self.get_serializer_context(), "report": report})
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        return Response(self._detail(run(report, self.request.user, data)))
 
     @_step_schema("填写报告卡 · Fill in the report card", CardSerializer,
                   description="Any of the card's fields; only while the report is drafted or returned.")

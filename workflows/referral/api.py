@@ -25,8 +25,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -47,16 +46,14 @@ from organisations.models import (
 from organisations.parsers import JSONParser
 from organisations.selectors import acting_institution_ids, transfer_on_choices, visible_institutions
 from organisations.services import access_record
-from workflows.api import ApiErrorSerializer, ReasonSerializer
+from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
 from workflows.referral import services as rs
 
 # --- Errors ----------------------------------------------------------------------------------------
 
 
-FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.')
-DENIED = OpenApiResponse(ApiErrorSerializer, description="Not allowed for your role or institution (reason given).")
-NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such referral, or out of your scope.")
-CONFLICT = OpenApiResponse(ApiErrorSerializer, description="The referral's state no longer allows this step.")
+REFUSALS = refusal_responses("referral", denied="Not allowed for your role or institution (reason given).")
+DENIED, NOT_FOUND, CONFLICT = REFUSALS
 
 
 class CanUseReferrals(BasePermission):
@@ -277,10 +274,8 @@ DETAIL_RELATIONS = ("to_centre__institution__region", "from_institution__region"
 
 
 def _transition_schema(summary: str, request: Any, *, created: bool = False, description: str = "") -> Any:
-    ok = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return extend_schema(summary=summary, description=description, request=request,
-                         responses={ok: ReferralDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 404: NOT_FOUND,
-                                    409: CONFLICT})
+    return step_schema(summary, request, detail=ReferralDetailSerializer, refusals=REFUSALS, created=created,
+                       description=description)
 
 
 @extend_schema_view(
@@ -307,7 +302,8 @@ def _transition_schema(summary: str, request: Any, *, created: bool = False, des
         responses={201: ReferralDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 409: CONFLICT},
     ),
 )
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    record_name = "referral"  # the steps' serializers read it from their context
     permission_classes = [IsAuthenticated, CanUseReferrals]
     serializer_class = ReferralDetailSerializer
     queryset = Referral.objects.none()
@@ -365,18 +361,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ReferralDetailSerializer(fresh, context=self.get_serializer_context()).data
 
     # The steps: each validates its body, then calls its service and nothing else.
-
-    def _step(self, serializer_class: type[serializers.Serializer] | None,
-              run: Callable[[Referral, Any, dict[str, Any]], Referral], *, created: bool = False) -> Response:
-        referral = self.get_object()
-        data: dict[str, Any] = {}
-        if serializer_class is not None:
-            serializer = serializer_class(data=self.request.data,
-                                          context={**self.get_serializer_context(), "referral": referral})
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-        result = run(referral, self.request.user, data)
-        return Response(self._detail(result), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @_transition_schema("接收转诊 · Accept the referral", AcceptSerializer,
                         description="A duty doctor of the receiving centre (or of the centre it was escalated to).")
