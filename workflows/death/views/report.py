@@ -1,4 +1,4 @@
-"""Death-report pages (死亡评审): the MCH list by clock state, the reviewers' worklist, the report page (card,
+"""The report pages: the MCH list by clock state, the reviewers' worklist, the report page (card,
 clocks counting down, conclusions, the steps open to the user), the card form, each step's form, a
 report made by hand, and "record a death" on any pregnancy.
 
