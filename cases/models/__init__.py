@@ -10,6 +10,7 @@ from cases.models.colour import COLOUR_NAMES, SEVERITY, Colour, danger_rank_expr
 from cases.models.death import (
     Avoidability,
     CauseClass,
+    DeathAttachment,
     DeathReport,
     DeathReviewConclusion,
     IcdMmGroup,
@@ -41,6 +42,6 @@ __all__ = [
     "Pregnancy", "ProvinceSettings", "Referral", "ReferralAttachment", "RiskRule", "RuleSet",
     "Screening", "Tracing", "TracingAttempt", "Urgency", "Woman", "WomanLink",
     "danger_rank_expression", "validate_attachment",
-    "Avoidability", "CauseClass", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
+    "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10",
 ]

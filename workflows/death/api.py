@@ -16,10 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +29,7 @@ from rest_framework.response import Response
 from cases.models import (
     Avoidability,
     CauseClass,
+    DeathAttachment,
     DeathReport,
     DeathReviewConclusion,
     IcdMmGroup,
@@ -159,6 +162,28 @@ class ConclusionOutSerializer(serializers.ModelSerializer):
         return str(obj.concluded_by)
 
 
+class AttachmentOutSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    uploaded_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeathAttachment
+        fields = ["id", "name", "description", "content_type", "size", "uploaded_at", "uploaded_by_name", "url"]
+        read_only_fields = fields
+
+    def get_url(self, obj: DeathAttachment) -> str:
+        return reverse("death:attachment", args=[obj.report_id, obj.pk])
+
+    def get_uploaded_by_name(self, obj: DeathAttachment) -> str:
+        return str(obj.uploaded_by)
+
+
+class AttachSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False,
+                                  help_text="PDF, JPEG, PNG, WebP or UTF-8 text; repeat the field for several.")
+    description = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+
 PROCESS_FIELDS = ["id", "state", "state_display", "origin", "woman_name", "pregnancy", "case", "referral",
                   "reporting_institution", "reporting_institution_name", "region", "region_name", "died_at",
                   "report_due_at", "card_due_at", "investigation_due_at", "review_due_at", "reported_at",
@@ -183,10 +208,11 @@ class ReportListSerializer(serializers.ModelSerializer):
 class ReportDetailSerializer(ReportListSerializer):
     woman_id_number = serializers.CharField(source="woman.id_number_masked", read_only=True)
     conclusions = ConclusionOutSerializer(many=True, read_only=True)
+    attachments = AttachmentOutSerializer(many=True, read_only=True)
 
     class Meta(ReportListSerializer.Meta):
         fields = [*PROCESS_FIELDS, "woman_id_number", *DeathReport.CARD_FIELDS, "return_reason", "exclusion_reason",
-                  "investigation", "interviews", "review_levels", "unlock_reason", "unlocked_at", "conclusions"]
+                  "investigation", "interviews", "review_levels", "unlock_reason", "unlocked_at", "conclusions", "attachments"]
         read_only_fields = fields
 
 
@@ -243,7 +269,7 @@ class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def _detail(self, report: DeathReport) -> Any:
         fresh = DeathReport.objects.select_related("woman", "region", "reporting_institution").prefetch_related(
-            "conclusions__concluded_by").get(pk=report.pk)
+            "conclusions__concluded_by", "attachments__uploaded_by").get(pk=report.pk)
         return ReportDetailSerializer(fresh, context=self.get_serializer_context()).data
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -316,3 +342,14 @@ class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def unlock(self, request: Request, **kwargs: Any) -> Response:
         return self._step(ReasonSerializer, lambda r, by, d: ds.death_report_unlock(report=r, by=by,
                                                                                     reason=d["reason"]))
+
+    @_step_schema("上传核查材料 · Add investigation documents", {"multipart/form-data": AttachSerializer},
+                  description="The reporting institution while the card is theirs, the county MCH officer until "
+                              "the report is closed. One bad file refuses them all.")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, **kwargs: Any) -> Response:
+        def attach(report: DeathReport, by: Any, data: dict[str, Any]) -> DeathReport:
+            ds.death_report_attach(report=report, by=by, uploads=data["files"], description=data["description"])
+            return report
+
+        return self._step(AttachSerializer, attach, created=True)

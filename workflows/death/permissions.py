@@ -147,3 +147,19 @@ def can_record_on_pregnancy(user: Any, pregnancy: Any) -> bool:
     if not acting_institutions(user, REPORTER_ROLES):
         return False
     return not DeathReport.objects.filter(pregnancy=pregnancy).exclude(state=S.EXCLUDED).exists()
+
+
+# Documents: the reporters while the card is theirs to edit (a copy of the medical record), the county MCH
+# officer from the card's arrival until the report is closed (the investigation's papers).
+ATTACH_STATES_MCH = (S.DRAFTED, S.REPORTED, S.RETURNED, S.VERIFIED, S.REVIEW_COUNTY, S.REVIEW_CITY,
+                     S.REVIEW_PROVINCE, S.REVIEWED)
+
+
+def may_attach(user: Any, report: DeathReport) -> bool:
+    return is_reporter(user, report.reporting_institution_id) or is_county_mch(user, report)
+
+
+def can_attach(user: Any, report: DeathReport) -> bool:
+    if is_county_mch(user, report):
+        return report.state in ATTACH_STATES_MCH
+    return report.state in EDITABLE_STATES and may_attach(user, report)

@@ -10,6 +10,8 @@ from organisations.shell import AnmuApplication
 from workflows.death import api
 from workflows.death.views import (
     DENIED,
+    attachment_download,
+    attachments_page,
     card_edit,
     home,
     may_open,
@@ -39,6 +41,8 @@ class DeathApp(AnmuApplication):
     detail_path = path("<uuid:pk>/", report_detail, name="detail")
     card_path = path("<uuid:pk>/card/", card_edit, name="card")
     print_path = path("<uuid:pk>/print/", report_print, name="print")
+    attachments_path = path("<uuid:pk>/files/", attachments_page, name="attachments")
+    attachment_path = path("<uuid:pk>/files/<uuid:file_pk>/", attachment_download, name="attachment")
     action_path = path("<uuid:pk>/<slug:action>/", report_action, name="action")
 
 

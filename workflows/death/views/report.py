@@ -166,7 +166,7 @@ def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "death/detail.html", {
         "report": report, "woman": report.woman, "clocks": _clocks(report),
         "steps": [s for s in _steps().values() if s.allowed(user, report)],
-        "can_edit": p.can_edit_card(user, report),
+        "can_edit": p.can_edit_card(user, report), "can_attach": p.can_attach(user, report),
         "conclusions": report.conclusions.select_related("concluded_by").order_by("concluded_at"),
         "card": card_rows(report), "now": timezone.now()})
 
