@@ -18,6 +18,7 @@ from workflows.death.views import (
     pregnancy_death,
     report_action,
     report_detail,
+    report_export,
     report_list,
     report_new,
     report_print,
@@ -36,6 +37,7 @@ class DeathApp(AnmuApplication):
     index_path = path("", home, name="index")
     list_path = path("reports/", report_list, name="list")
     worklist_path = path("reviews/", worklist, name="worklist")
+    export_path = path("export/", report_export, name="export")
     new_path = path("new/", report_new, name="new")
     pregnancy_path = path("pregnancy/<uuid:pregnancy_pk>/", pregnancy_death, name="pregnancy")
     detail_path = path("<uuid:pk>/", report_detail, name="detail")

@@ -4,7 +4,6 @@ doctor's worklists, and the county register with its xlsx export."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -31,6 +30,7 @@ from organisations.scoping import scope_q, user_scope
 from organisations.selectors import acting_institutions, covering_rescue_centres
 from organisations.services import access_record
 from workflows.actions import Action
+from workflows.export import spreadsheet_safe, xlsx_response
 from workflows.forms import apply_errors
 from workflows.highrisk import forms as f
 from workflows.highrisk import permissions as perm
@@ -274,16 +274,6 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
 
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is escaped with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _register_rows(request: HttpRequest) -> tuple[QuerySet[HighRiskCase], f.RegisterFilterForm]:
     user: Any = request.user
     if not user.has_perm("cases.view_highriskcase"):
@@ -346,18 +336,12 @@ def _export(request: HttpRequest, rows: QuerySet[HighRiskCase]) -> HttpResponse:
             timezone.localtime(case.reported_at).strftime("%Y-%m-%d") if case.reported_at else "",
             case.next_visit_at.isoformat() if case.next_visit_at else "", case.pregnancy.edd.isoformat()]])
         count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     scope = user_scope(user)
     region_code = next((code for _level, code in scope.areas), None)
     access_record(user=user, action=AccessLog.Action.EXPORT, object_type="cases.highriskcase",
                   summary=_("High-risk register export: %(count)s cases") % {"count": count},
                   region=Region.objects.filter(code=region_code).first() if region_code else None)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="highrisk-register-{stamp}.xlsx"'
-    return response
+    return xlsx_response(workbook, stem="highrisk-register")
 
 
 @login_required

@@ -13,7 +13,7 @@ from cases.models import Assessment, HighRiskCase, Pregnancy
 from notifications.models import Alert
 from organisations.models import AccessLog
 from tests.personas import book_woman
-from workflows.highrisk.views import spreadsheet_safe
+from workflows.export import spreadsheet_safe
 from workflows.screening.services import assessment_record
 
 
