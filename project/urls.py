@@ -15,6 +15,8 @@ from project.auth import AnmuAuthViewset
 from workflows.death.urls import DeathApp
 from workflows.death.urls import api_urlpatterns as death_api
 from workflows.highrisk.urls import HighRiskApp
+from workflows.interview.urls import InterviewApp
+from workflows.interview.urls import api_urlpatterns as interview_api
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
 from workflows.screening.urls import api_urlpatterns as screening_api
@@ -42,7 +44,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
@@ -55,6 +57,7 @@ urlpatterns = [
     path("api/", include(screening_api)),
     path("api/", include(referral_api)),
     path("api/", include(death_api)),
+    path("api/", include(interview_api)),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),
