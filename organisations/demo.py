@@ -80,6 +80,7 @@ ROLE_KIND = {
     Role.MCH_OFFICER: K.MCH_INSTITUTE,
     Role.BUREAU_OFFICER: K.HEALTH_BUREAU,
     Role.EXPERT_REVIEWER: K.MCH_INSTITUTE,
+    Role.HEAD: K.MIDWIFERY_HOSPITAL,
     Role.SYSTEM_ADMIN: K.HEALTH_BUREAU,
 }
 ROLE_SLUG = {
@@ -89,6 +90,7 @@ ROLE_SLUG = {
     Role.DUTY_DOCTOR: "duty",
     Role.BUREAU_OFFICER: "bureau",
     Role.EXPERT_REVIEWER: "expert",
+    Role.HEAD: "head",
     Role.SYSTEM_ADMIN: "admin",
 }
 COUNTY_DUTY_CENTRE = {

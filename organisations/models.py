@@ -194,6 +194,9 @@ class Role(models.TextChoices):
     DUTY_DOCTOR = "duty_doctor", _("Rescue-centre duty doctor")
     BUREAU_OFFICER = "bureau_officer", _("Health-bureau officer")
     EXPERT_REVIEWER = "expert_reviewer", _("Expert reviewer")
+    # The person answerable for an institution or bureau (院长, 主任, 局长): summoned to interviews, addressed by
+    # circulars. Sees no clinical record by this role alone.
+    HEAD = "institution_head", _("Head of the institution")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
 
 
@@ -229,6 +232,7 @@ ROLE_INSTITUTION_KINDS: dict[str, set[str]] = {
     Role.DUTY_DOCTOR: {Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE},
     Role.BUREAU_OFFICER: {Institution.Kind.HEALTH_BUREAU},
     Role.EXPERT_REVIEWER: set(Institution.Kind.values),
+    Role.HEAD: set(Institution.Kind.values),
     Role.SYSTEM_ADMIN: set(Institution.Kind.values),
 }
 

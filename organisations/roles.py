@@ -120,6 +120,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_institution",
         "organisations.view_region",
     ],
+    Role.HEAD: [
+        "organisations.view_institution",
+        "organisations.view_region",
+    ],
     Role.SYSTEM_ADMIN: [
         "organisations.view_region",
         "organisations.add_region",

@@ -120,7 +120,7 @@ def test_api_docs_and_schema_are_served_locally(client, personas):
 
 @pytest.mark.django_db
 def test_seed_demo_hashes_the_public_password_once(monkeypatch):
-    """PBKDF2 took half a second per demo user (37 of them) on a first `make run`: one hash is shared."""
+    """PBKDF2 took half a second per demo user (41 of them) on a first `make run`: one hash is shared."""
     from django.contrib.auth import hashers
 
     from organisations import demo
