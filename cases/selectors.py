@@ -14,6 +14,8 @@ from cases.models import (
     DeathReport,
     EmergencyCaesarean,
     HighRiskCase,
+    Interview,
+    InterviewParty,
     Pregnancy,
     Referral,
     Woman,
@@ -157,3 +159,38 @@ def visible_death_reports(user: Any) -> QuerySet[DeathReport]:
                 "institution__region__level", "institution__region_id"):
             q |= area_q(scope, "region", areas=[(level, code)]) & Q(highest_level_reached__gte=rank[level])
     return DeathReport.objects.filter(q).select_related("woman", "region", "reporting_institution")
+
+
+def visible_interviews(user: Any) -> QuerySet[Interview]:
+    """Interviews: the MCH and bureau officers of an area see those convened in it or below (a bureau's
+    superiors see everything below them), and, once notified, those summoning a party of their area; a summoned
+    party's members see the interviews addressed to it once the notice is issued (proposals stay internal)."""
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Interview.objects.none()
+    if user.is_superuser:
+        return Interview.objects.all()
+    memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+    areas = {(level, code) for level, code in memberships.filter(
+        role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN]).values_list(
+        "institution__region__level", "institution__region_id")}
+    scope = user_scope(user)
+    issued = ~Q(state__in=[Interview.State.PROPOSED, Interview.State.DISMISSED])
+    q = Q(pk__in=[])
+    if areas:
+        q |= area_q(scope, "region", areas=areas)
+        q |= issued & Q(pk__in=InterviewParty.objects.filter(
+            area_q(scope, "institution__region", areas=areas)).values("interview_id"))
+    # Who answers for a summoned party (workflows/interview/permissions.py PARTY_ROLES): not its clinicians.
+    answering = memberships.filter(role__in=[Role.HEAD, Role.MCH_OFFICER, Role.BUREAU_OFFICER])
+    q |= issued & Q(pk__in=InterviewParty.objects.filter(
+        institution_id__in=answering.values("institution_id")).values("interview_id"))
+    return Interview.objects.filter(q).select_related("bureau", "region")
+
+
+def visible_interview_parties(user: Any) -> QuerySet[InterviewParty]:
+    """The summoned parties of the interviews the user may see."""
+    return InterviewParty.objects.filter(interview__in=visible_interviews(user)).select_related(
+        "interview__bureau", "institution")

@@ -57,6 +57,14 @@ DEATH_CLOSED = "death.closed"
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
+# Interviews (约谈, workflows/interview/services/interview.py).
+INTERVIEW_DECIDED = "interview.decided"               # a proposal accepted (notice issued) or dismissed
+INTERVIEW_ACKNOWLEDGED = "interview.acknowledged"     # a summoned party acknowledged the notice
+INTERVIEW_PLAN_SUBMITTED = "interview.plan_submitted"
+INTERVIEW_PLAN_DECIDED = "interview.plan_decided"     # the bureau accepted or returned the plan
+INTERVIEW_REPORT_SUBMITTED = "interview.report_submitted"
+INTERVIEW_VERIFIED = "interview.verified"             # the bureau verified the rectification (passed or failed)
+
 
 @dataclass(frozen=True)
 class AlertKind:
@@ -150,6 +158,26 @@ _ALL = [
          by=(CONTINUATION_EVALUATED,)),
     _act("screening.continuation_overdue", _("Continuation evaluation overdue"), CRITICAL,
          by=(CONTINUATION_EVALUATED,)),
+    # Interviews (约谈)
+    _act("interview.proposed", _("Interview proposed: decide"), URGENT, ROUTINE, by=(INTERVIEW_DECIDED,)),
+    _act("interview.notice", _("Interview notice: acknowledge it"), URGENT, by=(INTERVIEW_ACKNOWLEDGED,)),
+    _act("interview.acknowledge_due", _("Interview notice not acknowledged"), URGENT, CRITICAL,
+         by=(INTERVIEW_ACKNOWLEDGED,)),
+    _act("interview.plan_requested", _("Interview held: submit the rectification plan"), URGENT,
+         by=(INTERVIEW_PLAN_SUBMITTED,)),
+    _act("interview.plan_due", _("Rectification plan due"), URGENT, CRITICAL, by=(INTERVIEW_PLAN_SUBMITTED,)),
+    _act("interview.plan_submitted", _("Rectification plan submitted: accept or return it"), URGENT,
+         by=(INTERVIEW_PLAN_DECIDED,)),
+    _act("interview.plan_returned", _("Rectification plan returned: revise it"), URGENT,
+         by=(INTERVIEW_PLAN_SUBMITTED,)),
+    _act("interview.plan_accepted", _("Rectification plan accepted: report when done"), ROUTINE,
+         by=(INTERVIEW_REPORT_SUBMITTED,)),
+    _act("interview.report_due", _("Rectification report due"), URGENT, CRITICAL, by=(INTERVIEW_REPORT_SUBMITTED,)),
+    _act("interview.report_submitted", _("Rectification report submitted: verify it"), URGENT,
+         by=(INTERVIEW_VERIFIED,)),
+    _info("interview.verified", _("Rectification verified"), URGENT, ROUTINE),
+    _act("interview.escalated", _("Rectification failed: follow-up interview proposed"), URGENT,
+         by=(INTERVIEW_DECIDED,)),
     # Duty roster (值班)
     _act("roster.gap", _("Nobody on duty"), CRITICAL, by=(ROSTER_COVERED,)),
     _info("roster.shift", _("Duty roster: shift assigned"), ROUTINE),

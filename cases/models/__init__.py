@@ -19,6 +19,7 @@ from cases.models.death import (
     validate_icd10,
 )
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
+from cases.models.interview import Interview, InterviewParty, InterviewTrigger, Summoned
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
 from cases.models.referral import (
     ATTACHMENT_MAGIC,
@@ -44,4 +45,5 @@ __all__ = [
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10",
+    "Interview", "InterviewParty", "InterviewTrigger", "Summoned",
 ]

@@ -169,6 +169,15 @@ class ProvinceSettings(models.Model):
         _("which deaths the city reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="all")
     death_review_province = models.CharField(
         _("which deaths the province reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="disputed")
+    # Interviews (约谈): the national texts fix none of these (domain.md §6, §9).
+    interview_acknowledge_days = models.PositiveSmallIntegerField(
+        _("days for a summoned party to acknowledge an interview notice"), default=3)
+    interview_plan_days = models.PositiveSmallIntegerField(
+        _("days after an interview for the rectification plan"), default=15)
+    interview_report_days = models.PositiveSmallIntegerField(
+        _("days after the plan is accepted for the rectification report"), default=60)
+    interview_warning_days = models.PositiveSmallIntegerField(
+        _("days before an interview deadline that a reminder goes"), default=2)
     history = HistoricalRecords()
 
     class Meta:

@@ -25,3 +25,75 @@ def may_open(user: Any) -> bool:
 
 def has_desk(user: Any) -> bool:
     return bool(user.is_superuser or _memberships(user).filter(role__in=DESK_ROLES).exists())
+
+
+# --- Interviews (约谈) -------------------------------------------------------------------------------
+# Who answers for a summoned party: its head, and at an MCH institute or a lower bureau its officers.
+PARTY_ROLES = frozenset({Role.HEAD, Role.MCH_OFFICER, Role.BUREAU_OFFICER})
+
+
+def bureau_officer_at(user: Any, bureau: Any) -> bool:
+    """A bureau officer of exactly this bureau: who convenes its interviews."""
+    if user.is_superuser:
+        return True
+    return _memberships(user).filter(institution=bureau, role__in=BUREAU_ROLES).exists()
+
+
+def convening_bureaus(user: Any) -> list[Any]:
+    """The bureaus the user convenes interviews for."""
+    from organisations.models import Institution
+
+    if user.is_superuser:
+        return list(Institution.objects.filter(kind=Institution.Kind.HEALTH_BUREAU, is_active=True))
+    return [m.institution for m in _memberships(user).filter(role__in=BUREAU_ROLES).select_related(
+        "institution__region")]
+
+
+def in_area_of(bureau: Any, institution: Any) -> bool:
+    """The institution lies in the bureau's area (its region or below), and is not the bureau itself."""
+    region, area = institution.region, bureau.region
+    if institution.pk == bureau.pk:
+        return False
+    return area.code in {region.code, region.city_id, region.province_id}
+
+
+def answers_for(user: Any, party: Any) -> bool:
+    if user.is_superuser:
+        return True
+    return _memberships(user).filter(institution_id=party.institution_id, role__in=PARTY_ROLES).exists()
+
+
+def may_convene(user: Any, interview: Any) -> bool:
+    return bureau_officer_at(user, interview.bureau)
+
+
+def can_dismiss(user: Any, interview: Any) -> bool:
+    return interview.state == "proposed" and may_convene(user, interview)
+
+
+def can_notify(user: Any, interview: Any) -> bool:
+    return interview.state == "proposed" and may_convene(user, interview)
+
+
+def can_hold(user: Any, interview: Any) -> bool:
+    return interview.state == "notified" and may_convene(user, interview)
+
+
+def can_acknowledge(user: Any, party: Any) -> bool:
+    return party.state == "summoned" and party.interview.state == "notified" and answers_for(user, party)
+
+
+def can_submit_plan(user: Any, party: Any) -> bool:
+    return party.state == "plan_due" and answers_for(user, party)
+
+
+def can_decide_plan(user: Any, party: Any) -> bool:
+    return party.state == "plan_submitted" and may_convene(user, party.interview)
+
+
+def can_submit_report(user: Any, party: Any) -> bool:
+    return party.state == "plan_accepted" and answers_for(user, party)
+
+
+def can_verify(user: Any, party: Any) -> bool:
+    return party.state == "report_submitted" and may_convene(user, party.interview)

@@ -2,3 +2,4 @@
 
 from workflows.interview.views.desk import *  # noqa: F403
 from workflows.interview.views.desk import DENIED, may_open  # noqa: F401
+from workflows.interview.views.interview import *  # noqa: F403
