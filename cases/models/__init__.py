@@ -12,8 +12,13 @@ from cases.models.death import (
     CauseClass,
     DeathReport,
     DeathReviewConclusion,
+    Delay,
     IcdMmGroup,
+    ReviewAspect,
     ReviewLevel,
+    ReviewMeeting,
+    ReviewOpinion,
+    ReviewStage,
     icd10_categories,
     validate_icd10,
 )
@@ -42,5 +47,5 @@ __all__ = [
     "Screening", "Tracing", "TracingAttempt", "Urgency", "Woman", "WomanLink",
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
-    "icd10_categories", "validate_icd10",
+    "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
 ]
