@@ -12,6 +12,12 @@ from workflows.death.views import (
     DENIED,
     card_edit,
     home,
+    meeting_action,
+    meeting_conclude,
+    meeting_detail,
+    meeting_list,
+    meeting_minutes,
+    meeting_new,
     may_open,
     pregnancy_death,
     report_action,
@@ -35,6 +41,13 @@ class DeathApp(AnmuApplication):
     list_path = path("reports/", report_list, name="list")
     worklist_path = path("reviews/", worklist, name="worklist")
     new_path = path("new/", report_new, name="new")
+    meetings_path = path("meetings/", meeting_list, name="meetings")
+    meeting_new_path = path("meetings/new/", meeting_new, name="meeting_new")
+    meeting_path = path("meetings/<uuid:pk>/", meeting_detail, name="meeting")
+    meeting_minutes_path = path("meetings/<uuid:pk>/minutes/", meeting_minutes, name="meeting_minutes")
+    meeting_conclude_path = path("meetings/<uuid:pk>/conclude/<uuid:report_pk>/", meeting_conclude,
+                                 name="meeting_conclude")
+    meeting_action_path = path("meetings/<uuid:pk>/<slug:action>/", meeting_action, name="meeting_action")
     pregnancy_path = path("pregnancy/<uuid:pregnancy_pk>/", pregnancy_death, name="pregnancy")
     detail_path = path("<uuid:pk>/", report_detail, name="detail")
     card_path = path("<uuid:pk>/card/", card_edit, name="card")
