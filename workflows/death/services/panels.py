@@ -121,6 +121,7 @@ def death_meeting_add_members(*, meeting: ReviewMeeting, members: Iterable[User]
 
 
 def _check_report(meeting: ReviewMeeting, report: DeathReport, by: Any) -> None:
+    report = DeathReport.objects.select_related("region").get(pk=report.pk)  # its state now, not the caller's copy
     if not visible_death_reports(by).filter(pk=report.pk).exists():
         raise ValidationError({"report": _("No such death report in your area.")})
     if report.review_level != meeting.level or p.level_region_code(report, meeting.level) != meeting.region_id:
