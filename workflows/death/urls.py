@@ -7,18 +7,18 @@ from django.utils.translation import gettext_lazy
 from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
-from workflows.death import api
+from workflows.death import api, api_panels
 from workflows.death.views import (
     DENIED,
     card_edit,
     home,
+    may_open,
     meeting_action,
     meeting_conclude,
     meeting_detail,
     meeting_list,
     meeting_minutes,
     meeting_new,
-    may_open,
     pregnancy_death,
     report_action,
     report_detail,
@@ -57,4 +57,5 @@ class DeathApp(AnmuApplication):
 
 router = SimpleRouter(use_regex_path=False)
 router.register("death-reports", api.DeathReportViewSet, basename="api-death-report")
+router.register("death-review-meetings", api_panels.ReviewMeetingViewSet, basename="api-death-review-meeting")
 api_urlpatterns = router.urls

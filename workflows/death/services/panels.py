@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.models import DeathReport, DeathReviewConclusion, NearMiss, ReviewLevel, ReviewMeeting, ReviewOpinion
+from cases.models import (
+    DeathReport,
+    DeathReviewConclusion,
+    NearMiss,
+    ReviewLevel,
+    ReviewMeeting,
+    ReviewOpinion,
+)
 from cases.models.death import CELL_COLUMNS, DELAY_COLUMNS
 from cases.selectors import visible_death_reports, visible_near_misses
 from notifications.models import Alert
