@@ -256,3 +256,68 @@ def test_two_panel_members_concluding_at_once_one_wins_the_other_gets_409(nation
         report.refresh_from_db()
         assert report.state == S.REVIEW_CITY and report.conclusions.count() == 1
 
+
+
+def _form(cells=None, **extra):  # type: ignore[no-untyped-def]
+    data = {"avoidability": "conditionally", "underlying_cause": "产后出血", "icd10": "O72.1", "cause_class": "direct",
+            "icd_mm_group": "3", "note": "输血延迟"}
+    for key, value in (cells or {}).items():
+        data[key] = {True: "true", False: "false"}.get(value, value)
+    data.update(extra)
+    return data
+
+
+def test_pages_list_new_meeting_conclude_with_the_table_and_minutes(personas, client):
+    r = reviewers(personas)
+    report = investigated(personas)
+    client.force_login(personas.users.mch_a)
+    assert client.get("/death/meetings/").status_code == 200
+    page = client.get("/death/meetings/new/")
+    assert page.status_code == 200 and "expert_county_b" not in page.content.decode()
+    response = client.post("/death/meetings/new/", {
+        "region": personas.regions.county_a.code, "held_on": str(timezone.localdate()), "place": "会议室",
+        "chair": r.county.pk, "members": [r.county.pk, r.county2.pk]})
+    meeting = ReviewMeeting.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/death/meetings/{meeting.pk}/"
+    assert client.post(f"/death/meetings/{meeting.pk}/add/", {"report": report.pk}).status_code == 302
+    assert list(meeting.reports.all()) == [report]
+    client.force_login(r.county_b)
+    assert client.get("/death/meetings/new/").status_code == 403  # an expert does not call meetings
+    client.force_login(r.county)
+    detail = client.get(f"/death/meetings/{meeting.pk}/").content.decode()
+    assert f"/death/meetings/{meeting.pk}/conclude/{report.pk}/" in detail
+    path = f"/death/meetings/{meeting.pk}/conclude/{report.pk}/"
+    form = client.get(path)
+    assert form.status_code == 200 and 'data-testid="twelve-cell-form"' in form.content.decode()
+    missing = client.post(path, _form({"health_system_knowledge": True}))
+    assert missing.status_code == 422 and DeathReport.objects.get(pk=report.pk).state == S.REVIEW_COUNTY
+    done = client.post(path, _form({**CELLS, **DELAYS}, **{f"agrees_{r.county2.pk}": "false",
+                                                          f"dissent_{r.county2.pk}": "应为不可避免"}))
+    assert done.status_code == 302
+    conclusion = DeathReviewConclusion.objects.get()
+    assert conclusion.meeting == meeting and conclusion.health_system_resources is True
+    assert conclusion.opinions.get().member == r.county2
+    shown = client.get(f"/death/{report.pk}/").content.decode()
+    assert 'data-cell="health_system_resources" data-value="yes"' in shown and "血库备血不足" in shown
+    assert client.post(f"/death/meetings/{meeting.pk}/opinion/", {"conclusion": conclusion.pk, "agrees": "true"}
+                       ).status_code == 302
+    assert conclusion.opinions.count() == 2
+    minutes = client.get(f"/death/meetings/{meeting.pk}/minutes/")
+    assert minutes.status_code == 200 and "血库备血不足" in minutes.content.decode()
+    client.force_login(r.county2)
+    assert client.post(f"/death/meetings/{meeting.pk}/finalise/", {}).status_code == 403
+    client.force_login(r.county)
+    assert client.post(f"/death/meetings/{meeting.pk}/finalise/", {"notes": "定稿"}).status_code == 302
+    assert ReviewMeeting.objects.get().state == ReviewMeeting.State.HELD
+
+
+def test_the_report_pages_conclude_step_carries_the_twelve_cells(personas, client):
+    r = reviewers(personas)
+    report = investigated(personas)
+    client.force_login(r.county)
+    page = client.get(f"/death/{report.pk}/conclude/").content.decode()
+    assert 'name="other_sectors_management"' in page and 'name="delay_seeking_note"' in page
+    assert client.post(f"/death/{report.pk}/conclude/", _form({"individual_knowledge": True})).status_code == 422
+    assert client.post(f"/death/{report.pk}/conclude/", _form(CELLS)).status_code == 302
+    conclusion = DeathReviewConclusion.objects.get()
+    assert conclusion.meeting is None and conclusion.health_system_knowledge_note == "产后出血量估计不足"
