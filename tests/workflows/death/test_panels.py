@@ -114,7 +114,7 @@ def test_the_agenda_takes_deaths_awaiting_its_level_and_near_misses_of_its_area(
         ds.death_meeting_add_case(meeting=meeting, report=report, by=personas.users.mch_b)
     ds.death_meeting_add_case(meeting=meeting, report=report, by=personas.users.mch_a)
     assert list(meeting.reports.all()) == [report]
-    assert meeting.history.filter(history_change_reason__startswith="on the agenda: death").exists()
+    assert meeting.history.filter(history_change_reason="death put on the agenda").exists()
     # Near-miss cases of the county, recorded by a clinician there; one of another county is refused.
     woman = book_woman(at=personas.inst.hospital_a)
     pregnancy = Pregnancy.objects.get(woman=woman)

@@ -122,7 +122,7 @@ def death_meeting_add_members(*, meeting: ReviewMeeting, members: Iterable[User]
         people = _check_members(meeting.region, meeting.chair, members)
         new = [user for user in people if not meeting.members.filter(pk=user.pk).exists()]
         meeting.members.add(*new)
-        save_with_history(meeting, by=by, reason=f"members added: {len(new)}")
+        save_with_history(meeting, by=by, reason="members added")
         _tell_members(meeting, new, by=by)
     return meeting
 
@@ -157,12 +157,12 @@ def death_meeting_add_case(*, meeting: ReviewMeeting, by: Any, report: DeathRepo
         if report is not None:
             _check_report(meeting, report, by)
             meeting.reports.add(report)
-            reason = f"on the agenda: death {report.pk}"
+            reason = "death put on the agenda"
         else:
             assert near_miss is not None  # noqa: S101  (one of the two: checked above)
             _check_near_miss(meeting, near_miss, by)
             meeting.near_misses.add(near_miss)
-            reason = f"on the agenda: near miss {near_miss.pk}"
+            reason = "near miss put on the agenda"
         save_with_history(meeting, by=by, reason=reason)
     return meeting
 
@@ -181,10 +181,10 @@ def death_meeting_remove_case(*, meeting: ReviewMeeting, by: Any, report: DeathR
             if meeting.conclusions.filter(report=report).exists():
                 raise TransitionConflict(_("The meeting concluded this death: it stays on the agenda."))
             meeting.reports.remove(report)
-            reason = f"off the agenda: death {report.pk}"
+            reason = "death taken off the agenda"
         else:
             meeting.near_misses.remove(near_miss)  # type: ignore[misc]
-            reason = f"off the agenda: near miss {getattr(near_miss, 'pk', '')}"
+            reason = "near miss taken off the agenda"
         save_with_history(meeting, by=by, reason=reason)
     return meeting
 
