@@ -96,7 +96,7 @@ def death_meeting_create(*, region: Region, held_on: dt.date, chair: User, membe
                          place: str = "", notes: str = "") -> ReviewMeeting:
     """An MCH officer of ``region`` calls its panel (the level follows the region: county, city, province).
     The chair and members are its expert reviewers and MCH officers; each member is told."""
-    level = p.MEETING_LEVEL_OF.get(region.level)
+    level = p.MEETING_LEVEL_OF.get(Region.Level(region.level)) if region.level in Region.Level.values else None
     if not p.may_create_meeting(by, region):
         raise ActionDenied(_("Only the MCH officers of %(region)s call its death review meetings.")
                            % {"region": region.name})
@@ -183,7 +183,8 @@ def death_meeting_remove_case(*, meeting: ReviewMeeting, by: Any, report: DeathR
             meeting.reports.remove(report)
             reason = "death taken off the agenda"
         else:
-            meeting.near_misses.remove(near_miss)  # type: ignore[misc]
+            assert near_miss is not None  # noqa: S101  (one of the two: checked above)
+            meeting.near_misses.remove(near_miss)
             reason = "near miss taken off the agenda"
         save_with_history(meeting, by=by, reason=reason)
     return meeting

@@ -44,8 +44,8 @@ def eligible_people(regions: list[Any]) -> Any:
 
 def _agenda_choices(meeting: ReviewMeeting, user: Any) -> tuple[Any, Any]:
     state = DeathReport.REVIEW_STATES[meeting.level]
-    reports = visible_death_reports(user).filter(state=state).exclude(pk__in=meeting.reports.values("pk"))
-    reports = [r.pk for r in reports if p.level_region_code(r, meeting.level) == meeting.region_id]
+    waiting = visible_death_reports(user).filter(state=state).exclude(pk__in=meeting.reports.values("pk"))
+    reports = [r.pk for r in waiting if p.level_region_code(r, meeting.level) == meeting.region_id]
     field = {"county": "institution__region_id", "city": "institution__region__city_id",
              "province": "institution__region__province_id"}[meeting.level]
     near = visible_near_misses(user).filter(**{field: meeting.region_id}).exclude(
