@@ -27,6 +27,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -119,7 +120,7 @@ class ReviewAspect(models.TextChoices):
     KNOWLEDGE = "knowledge", _("Knowledge and skills")
     ATTITUDE = "attitude", _("Attitude")
     RESOURCES = "resources", _("Resources")
-    MANAGEMENT = "management", _("Management")
+    MANAGEMENT = "management", pgettext_lazy("12-cell table aspect", "Management")
 
 
 # The 12 cells, one definition for the model, the forms, the minutes, the API and the indicators: (stage,
@@ -477,7 +478,7 @@ class ReviewMeeting(ConcurrentTransitionMixin, models.Model):
     reviewed in the same meeting. Planned until its minutes are finalised (``held``); then read-only."""
 
     class State(models.TextChoices):
-        PLANNED = "planned", _("Planned")
+        PLANNED = "planned", pgettext_lazy("review meeting", "Planned")
         HELD = "held", _("Held, minutes finalised")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
