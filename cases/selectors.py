@@ -16,8 +16,10 @@ from cases.models import (
     HighRiskCase,
     Interview,
     InterviewParty,
+    NearMiss,
     Pregnancy,
     Referral,
+    ReviewMeeting,
     Woman,
     WomanLink,
 )
@@ -194,3 +196,36 @@ def visible_interview_parties(user: Any) -> QuerySet[InterviewParty]:
     """The summoned parties of the interviews the user may see."""
     return InterviewParty.objects.filter(interview__in=visible_interviews(user)).select_related(
         "interview__bureau", "institution")
+def visible_review_meetings(user: Any) -> QuerySet[ReviewMeeting]:
+    """Death review meetings the user sits on, chairs or called; those of her region when she is an expert
+    reviewer or officer there; and those inside the area of an MCH or bureau officer (a province sees its
+    cities' panels). A reviewer of another county never sees a county's meeting."""
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    scope = user_scope(user)
+    if scope.is_empty:
+        return ReviewMeeting.objects.none()
+    if scope.everything:
+        return ReviewMeeting.objects.all()
+    memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+    here = memberships.filter(role__in=[Role.EXPERT_REVIEWER, Role.MCH_OFFICER, Role.BUREAU_OFFICER]).values(
+        "institution__region_id")
+    areas = {(level, code) for level, code in memberships.filter(
+        role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER]).values_list("institution__region__level",
+                                                                       "institution__region_id")}
+    q = Q(members=user) | Q(chair=user) | Q(created_by=user) | Q(region_id__in=here) | area_q(
+        scope, "region", areas=areas)
+    return ReviewMeeting.objects.filter(pk__in=ReviewMeeting.objects.filter(q).values("pk")).select_related(
+        "region", "chair")
+
+
+def visible_near_misses(user: Any) -> QuerySet[NearMiss]:
+    """Near-miss checks of the pregnancies the user may see, or recorded at her institutions."""
+    scope = user_scope(user)
+    if scope.is_empty:
+        return NearMiss.objects.none()
+    return NearMiss.objects.filter(Q(pregnancy__in=visible_pregnancies(user).values("pk"))
+                                   | scope_q(user, region_field="institution__region",
+                                             institution_fields=["institution"])).select_related(
+        "pregnancy__woman", "institution")

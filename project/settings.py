@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "CauseClassEnum": "cases.models.death.CauseClass",
         "RescueCentreLevelEnum": "organisations.models.RescueCentre.Level",
         "RegionLevelEnum": "organisations.models.Region.Level",
+        "ReviewMeetingStateEnum": "cases.models.death.ReviewMeeting.State",
     },
 }
 

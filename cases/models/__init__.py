@@ -13,8 +13,13 @@ from cases.models.death import (
     DeathAttachment,
     DeathReport,
     DeathReviewConclusion,
+    Delay,
     IcdMmGroup,
+    ReviewAspect,
     ReviewLevel,
+    ReviewMeeting,
+    ReviewOpinion,
+    ReviewStage,
     icd10_categories,
     validate_icd10,
 )
@@ -44,6 +49,6 @@ __all__ = [
     "Screening", "Tracing", "TracingAttempt", "Urgency", "Woman", "WomanLink",
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
-    "icd10_categories", "validate_icd10",
+    "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
     "Interview", "InterviewParty", "InterviewTrigger", "Summoned",
 ]

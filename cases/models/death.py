@@ -25,14 +25,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.limits import narrative_field, reason_field
 from cases.models.highrisk import HighRiskCase
 from cases.models.people import Pregnancy, Woman
-from cases.models.referral import ATTACHMENT_TYPES, Referral, validate_attachment
+from cases.models.referral import ATTACHMENT_TYPES, NearMiss, Referral, validate_attachment
 from organisations.models import Institution, Region
 
 ICD10_DATA = Path(__file__).resolve().parent.parent / "data" / "icd10_maternal.json"
@@ -137,6 +139,62 @@ class Avoidability(models.TextChoices):
     AVOIDABLE = "avoidable", _("Avoidable")
     CONDITIONALLY = "conditionally", _("Avoidable had conditions been created")
     UNAVOIDABLE = "unavoidable", _("Unavoidable")
+
+
+class ReviewStage(models.TextChoices):
+    """The rows of the 12-cell table (十二格表): where the problem lay."""
+
+    INDIVIDUAL = "individual", _("Individual, family and community")
+    HEALTH_SYSTEM = "health_system", _("Health-care system")
+    OTHER_SECTORS = "other_sectors", _("Other sectors of society")
+
+
+class ReviewAspect(models.TextChoices):
+    """The columns of the 12-cell table: what kind of problem."""
+
+    KNOWLEDGE = "knowledge", _("Knowledge and skills")
+    ATTITUDE = "attitude", _("Attitude")
+    RESOURCES = "resources", _("Resources")
+    MANAGEMENT = "management", pgettext_lazy("12-cell table aspect", "Management")
+
+
+# The 12 cells, one definition for the model, the forms, the minutes, the API and the indicators: (stage,
+# aspect, column). Each cell is a nullable boolean column (a problem found: yes / no / not assessed) and a
+# text column ``f"{column}_note"`` saying what the problem was (required when yes).
+TABLE_CELLS: tuple[tuple[str, str, str], ...] = tuple(
+    (stage.value, aspect.value, f"{stage.value}_{aspect.value}") for stage in ReviewStage for aspect in ReviewAspect)
+CELL_COLUMNS: tuple[str, ...] = tuple(column for _s, _a, column in TABLE_CELLS)
+
+
+class Delay(models.TextChoices):
+    """The three delays (三个延误), each a nullable boolean column with a ``_note`` text column."""
+
+    SEEKING = "delay_seeking", _("Delay in deciding to seek care")
+    REACHING = "delay_reaching", _("Delay in reaching a health facility")
+    RECEIVING = "delay_receiving", _("Delay in receiving adequate care")
+
+
+DELAY_COLUMNS: tuple[str, ...] = tuple(Delay.values)
+
+
+def cell_label(stage: str, aspect: str) -> Any:
+    return format_lazy("{} · {}", ReviewStage(stage).label, ReviewAspect(aspect).label)
+
+
+def _cell(stage: str, aspect: str) -> models.BooleanField:
+    return models.BooleanField(cell_label(stage, aspect), null=True, blank=True)
+
+
+def _cell_note(stage: str, aspect: str) -> models.TextField:
+    return reason_field(format_lazy("{}: {}", cell_label(stage, aspect), _("what the problem was")), blank=True)
+
+
+def _delay(delay: Delay) -> models.BooleanField:
+    return models.BooleanField(delay.label, null=True, blank=True)
+
+
+def _delay_note(delay: Delay) -> models.TextField:
+    return reason_field(format_lazy("{}: {}", delay.label, _("what happened")), blank=True)
 
 
 class DeathReport(ConcurrentTransitionMixin, models.Model):
@@ -449,6 +507,57 @@ class DeathReport(ConcurrentTransitionMixin, models.Model):
         return self.REVIEW_STATES[ReviewLevel(self.final_level or ReviewLevel.COUNTY)]
 
 
+class ReviewMeeting(ConcurrentTransitionMixin, models.Model):
+    """A review panel (评审会) at one level: a date, a chair and members (the level's expert reviewers and
+    MCH officers), an agenda of deaths awaiting that level's review and, optionally, near-miss cases
+    reviewed in the same meeting. Planned until its minutes are finalised (``held``); then read-only."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", pgettext_lazy("review meeting", "Planned")
+        HELD = "held", _("Held, minutes finalised")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    level = models.CharField(_("review level"), max_length=10, choices=ReviewLevel.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+",
+                               help_text=_("The county, city or province whose panel meets."))
+    held_on = models.DateField(_("held on"), db_index=True)
+    place = models.CharField(_("place"), max_length=120, blank=True)
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("chair"), on_delete=models.PROTECT,
+                              related_name="+")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"),
+                                     related_name="death_review_meetings")
+    reports = models.ManyToManyField(DeathReport, verbose_name=_("deaths on the agenda"), blank=True,
+                                     related_name="meetings")
+    near_misses = models.ManyToManyField(NearMiss, verbose_name=_("near-miss cases on the agenda"), blank=True,
+                                         related_name="review_meetings")
+    notes = narrative_field(_("summary of the meeting"), blank=True)
+    state = FSMField(_("state"), default=State.PLANNED, choices=State.choices, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    finalised_at = models.DateTimeField(_("minutes finalised at"), null=True, blank=True)
+    finalised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("minutes finalised by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(m2m_fields=[members, reports, near_misses])
+
+    class Meta:
+        ordering = ["-held_on", "-created_at"]
+        verbose_name = _("death review meeting")
+        verbose_name_plural = _("death review meetings")
+        indexes = [models.Index(fields=["region", "level", "held_on"], name="death_meeting_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} · {self.held_on:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.PLANNED
+
+    @transition(field=state, source=State.PLANNED, target=State.HELD)
+    def finalise(self, *, by: Any, at: Any) -> None:
+        self.finalised_at, self.finalised_by = at, by
+
+
 class DeathReviewConclusion(models.Model):
     """One level's review conclusion (评审结论) on a death: the upper level sees the lower ones and may
     disagree; the report's final conclusion is the highest level's."""
@@ -463,7 +572,42 @@ class DeathReviewConclusion(models.Model):
     cause_class = models.CharField(_("direct or indirect"), max_length=10, choices=CauseClass.choices)
     icd_mm_group = models.PositiveSmallIntegerField(_("WHO ICD-MM group"), choices=IcdMmGroup.choices)
     disagrees_with_lower = models.BooleanField(_("disagrees with the lower level"), default=False)
+    # The main problems found (主要问题) and the panel's reasoning: the column keeps its name ``note``.
     note = narrative_field(_("main problems and reasoning"), blank=True)
+    meeting = models.ForeignKey(ReviewMeeting, verbose_name=_("review meeting"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="conclusions")
+    # The 12-cell table (TABLE_CELLS): was there a problem at this stage in this aspect, and what.
+    individual_knowledge = _cell("individual", "knowledge")
+    individual_knowledge_note = _cell_note("individual", "knowledge")
+    individual_attitude = _cell("individual", "attitude")
+    individual_attitude_note = _cell_note("individual", "attitude")
+    individual_resources = _cell("individual", "resources")
+    individual_resources_note = _cell_note("individual", "resources")
+    individual_management = _cell("individual", "management")
+    individual_management_note = _cell_note("individual", "management")
+    health_system_knowledge = _cell("health_system", "knowledge")
+    health_system_knowledge_note = _cell_note("health_system", "knowledge")
+    health_system_attitude = _cell("health_system", "attitude")
+    health_system_attitude_note = _cell_note("health_system", "attitude")
+    health_system_resources = _cell("health_system", "resources")
+    health_system_resources_note = _cell_note("health_system", "resources")
+    health_system_management = _cell("health_system", "management")
+    health_system_management_note = _cell_note("health_system", "management")
+    other_sectors_knowledge = _cell("other_sectors", "knowledge")
+    other_sectors_knowledge_note = _cell_note("other_sectors", "knowledge")
+    other_sectors_attitude = _cell("other_sectors", "attitude")
+    other_sectors_attitude_note = _cell_note("other_sectors", "attitude")
+    other_sectors_resources = _cell("other_sectors", "resources")
+    other_sectors_resources_note = _cell_note("other_sectors", "resources")
+    other_sectors_management = _cell("other_sectors", "management")
+    other_sectors_management_note = _cell_note("other_sectors", "management")
+    # The three delays (Delay).
+    delay_seeking = _delay(Delay.SEEKING)
+    delay_seeking_note = _delay_note(Delay.SEEKING)
+    delay_reaching = _delay(Delay.REACHING)
+    delay_reaching_note = _delay_note(Delay.REACHING)
+    delay_receiving = _delay(Delay.RECEIVING)
+    delay_receiving_note = _delay_note(Delay.RECEIVING)
     concluded_at = models.DateTimeField(_("concluded at"))
     concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("concluded by"),
                                      on_delete=models.PROTECT, related_name="+")
@@ -480,3 +624,50 @@ class DeathReviewConclusion(models.Model):
 
     def clean(self) -> None:
         self.icd10 = normalise_icd10(self.icd10)
+
+    @property
+    def table(self) -> list[dict[str, Any]]:
+        """The 12-cell table as rows of stages, each with its four cells (for the pages and the minutes)."""
+        return [{"stage": stage, "label": stage.label, "cells": [
+            {"aspect": aspect, "column": f"{stage.value}_{aspect.value}", "label": aspect.label,
+             "value": getattr(self, f"{stage.value}_{aspect.value}"),
+             "note": getattr(self, f"{stage.value}_{aspect.value}_note")} for aspect in ReviewAspect]}
+            for stage in ReviewStage]
+
+    @property
+    def delays(self) -> list[dict[str, Any]]:
+        return [{"column": delay.value, "label": delay.label, "value": getattr(self, delay.value),
+                 "note": getattr(self, f"{delay.value}_note")} for delay in Delay]
+
+    @property
+    def has_table(self) -> bool:
+        return any(getattr(self, column) is not None for column in (*CELL_COLUMNS, *DELAY_COLUMNS))
+
+
+class ReviewOpinion(models.Model):
+    """One panel member's agreement with a conclusion, or her dissent and why (评审专家意见)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conclusion = models.ForeignKey(DeathReviewConclusion, verbose_name=_("conclusion"), on_delete=models.PROTECT,
+                                   related_name="opinions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.PROTECT,
+                               related_name="+")
+    agrees = models.BooleanField(_("agrees with the conclusion"))
+    dissent = reason_field(_("dissenting opinion"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+                                    related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["conclusion", "recorded_at"]
+        verbose_name = _("review opinion")
+        verbose_name_plural = _("review opinions")
+        constraints = [models.UniqueConstraint(fields=["conclusion", "member"], name="death_opinion_once_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {'agrees' if self.agrees else 'dissents'}"
+
+    def clean(self) -> None:
+        if not self.agrees and not (self.dissent or "").strip():
+            raise ValidationError({"dissent": _("Write the dissenting opinion.")})

@@ -76,3 +76,65 @@ def test_a_recorded_death_shows_its_clocks_counting_down_to_the_county_mch_offic
     shot(officer, "death-report")
     context_d.close()
     context_m.close()
+
+
+@pytest.fixture(scope="module")
+def first_look() -> Iterator[LiveAsgiServer]:
+    """The first-look demo: a county review meeting of 闽侯县 with a death under county review on its agenda."""
+    if chromium_path() is None:
+        pytest.skip("No Chromium installed (apt-get install chromium): browser tests skipped.")
+    live = LiveAsgiServer()
+    try:
+        live.prepare()
+        live.manage("seed_demo", "--first-look")
+        live.start()
+        yield live
+    finally:
+        live.close()
+
+
+def test_an_expert_records_a_panel_conclusion_with_the_twelve_cell_table(first_look, browser):
+    from playwright.sync_api import expect
+
+    server = first_look
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    server.sign_in(context, "minhou_expert")
+    page.goto(f"{server.url}/death/meetings/")
+    expect(page.locator("[data-testid=meeting-list] tbody tr[data-meeting]")).to_have_count(1)
+    shot(page, "meeting-list")
+    page.locator("[data-testid=meeting-list] tbody tr[data-meeting] a").first.click()
+    expect(page.locator("[data-testid=meeting-summary]")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator("[data-testid=twelve-cells]")).to_have_count(1)  # the demo's concluded death
+    shot(page, "meeting-page")
+    page.click("[data-testid=conclude-link]")
+    expect(page.locator("[data-testid=twelve-cell-form]")).to_be_visible(timeout=TIMEOUT_MS)
+    report = re.search(r"/conclude/([0-9a-f-]{36})/", page.url).group(1)  # type: ignore[union-attr]
+    page.check("input[name=avoidability][value=conditionally]")
+    page.fill("#id_note", "产后出血识别延误，输血启动晚")
+    page.select_option("#id_health_system_knowledge", "true")
+    page.fill("#id_health_system_knowledge_note", "出血量目测估计，明显低估")
+    page.select_option("#id_health_system_resources", "true")
+    page.select_option("#id_individual_attitude", "false")
+    page.select_option("#id_delay_receiving", "true")
+    page.fill("#id_delay_receiving_note", "输血启动于出血后 70 分钟")
+    shot(page, "meeting-conclusion-form")
+    page.click("[data-testid=submit]")
+    # A "yes" without its text is refused on the form, next to the cell.
+    expect(page.locator("[data-testid=twelve-cell-form] .errorlist")).to_have_count(1, timeout=TIMEOUT_MS)
+    page.fill("#id_health_system_resources_note", "县医院血库备血不足")
+    page.click("[data-testid=submit]")
+    expect(page.locator("[data-testid=meeting-summary]")).to_be_visible(timeout=TIMEOUT_MS)
+    page.goto(f"{server.url}/death/{report}/")
+    cells = page.locator("[data-testid=death-conclusions] [data-testid=twelve-cells]")
+    expect(cells).to_have_count(1)
+    expect(cells.locator("[data-cell=health_system_knowledge]")).to_contain_text("出血量目测估计，明显低估")
+    expect(cells.locator("[data-cell=health_system_resources]")).to_contain_text("县医院血库备血不足")
+    expect(cells.locator("[data-cell=individual_attitude]")).to_have_attribute("data-value", "no")
+    expect(page.locator("[data-testid=three-delays] [data-delay=delay_receiving]")).to_contain_text("70 分钟")
+    shot(page, "death-report-twelve-cells")
+    meeting = page.locator("[data-testid=death-conclusions] a[href*='/death/meetings/']").first.get_attribute("href")
+    page.goto(f"{server.url}{meeting}minutes/")
+    expect(page.locator("[data-testid=meeting-minutes] [data-testid=twelve-cells]")).to_have_count(2)
+    shot(page, "meeting-minutes")
+    context.close()

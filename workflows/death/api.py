@@ -44,6 +44,12 @@ from organisations.services import access_record
 from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
 from workflows.death import services as ds
 from workflows.death import views as pages
+from workflows.death.api_panels import (
+    CONCLUSION_PANEL_FIELDS,
+    PanelFieldsSerializer,
+    PanelOutFieldsSerializer,
+    conclusion_kwargs,
+)
 from workflows.death.permissions import REPORTER_ROLES
 from workflows.death.selectors import CLOCK_STATES, death_reports_by_clock
 
@@ -131,7 +137,9 @@ class InvestigationSerializer(serializers.Serializer):
     interviews = serializers.CharField(required=False, allow_blank=True, default="", help_text="访谈 · Interviews.")
 
 
-class ConclusionSerializer(serializers.Serializer):
+class ConclusionSerializer(PanelFieldsSerializer):  # type: ignore[valid-type,misc]
+    """The level's conclusion, with the 12-cell table, the three delays, the meeting and its members' opinions."""
+
     avoidability = serializers.ChoiceField(choices=Avoidability.choices, help_text="评审结论 · Avoidability.")
     underlying_cause = serializers.CharField(max_length=200, help_text="根本死因 · Agreed underlying cause.")
     icd10 = serializers.CharField(max_length=8, help_text="ICD-10 · Code, e.g. O72.1.")
@@ -149,13 +157,13 @@ class ListFilterSerializer(serializers.Serializer):
 
 # --- Output ----------------------------------------------------------------------------------------
 
-class ConclusionOutSerializer(serializers.ModelSerializer):
+class ConclusionOutSerializer(PanelOutFieldsSerializer):
     concluded_by_name = serializers.SerializerMethodField()
 
     class Meta:
         model = DeathReviewConclusion
         fields = ["id", "level", "avoidability", "underlying_cause", "icd10", "cause_class", "icd_mm_group",
-                  "disagrees_with_lower", "note", "concluded_at", "concluded_by_name"]
+                  "disagrees_with_lower", "note", "concluded_at", "concluded_by_name", *CONCLUSION_PANEL_FIELDS]
         read_only_fields = fields
 
     def get_concluded_by_name(self, obj: DeathReviewConclusion) -> str:
@@ -269,7 +277,7 @@ class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def _detail(self, report: DeathReport) -> Any:
         fresh = DeathReport.objects.select_related("woman", "region", "reporting_institution").prefetch_related(
-            "conclusions__concluded_by", "attachments__uploaded_by").get(pk=report.pk)
+            "conclusions__concluded_by", "conclusions__opinions__member", "attachments__uploaded_by").get(pk=report.pk)
         return ReportDetailSerializer(fresh, context=self.get_serializer_context()).data
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -326,10 +334,14 @@ class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return self._step(InvestigationSerializer, lambda r, by, d: ds.death_report_investigate(
             report=r, by=by, findings=d["findings"], interviews=d.get("interviews", "")))
 
-    @_step_schema("评审结论 · Record the awaited level's conclusion", ConclusionSerializer)
+    @_step_schema("评审结论 · Record the awaited level's conclusion", ConclusionSerializer,
+                  description="With the 12-cell table (each cell true/false/null and its note: a true cell needs "
+                              "one), the three delays, and optionally the review meeting of this level (the death "
+                              "on its agenda) with its members' opinions.")
     @action(detail=True, methods=["post"])
     def conclude(self, request: Request, **kwargs: Any) -> Response:
-        return self._step(ConclusionSerializer, lambda r, by, d: ds.death_report_conclude(report=r, by=by, **d))
+        return self._step(ConclusionSerializer, lambda r, by, d: ds.death_report_conclude(
+            report=r, by=by, **conclusion_kwargs(d)))
 
     @_step_schema("结案锁定 · Close and lock", None)
     @action(detail=True, methods=["post"])

@@ -18,6 +18,21 @@ CARD: dict[str, Any] = {"death_place": DeathReport.Place.COUNTY_HOSPITAL, "deliv
         "ethnicity": "汉族", "education": "junior", "registration": "local", "antenatal_visits": 6}
 CONCLUSION: dict[str, Any] = {"avoidability": "conditionally", "underlying_cause": "产后出血", "icd10": "O72.1",
               "cause_class": "direct", "icd_mm_group": 3, "note": "出血量估计不足，输血启动延迟"}
+# The county panel's 12-cell table and three delays for the death it concluded (the others stay "not assessed").
+TABLE: dict[str, Any] = {
+    "individual_knowledge": True, "individual_knowledge_note": "家属不识产后出血危险征象，产后 1 小时才呼叫医生",
+    "individual_attitude": False, "individual_resources": False, "individual_management": False,
+    "health_system_knowledge": True, "health_system_knowledge_note": "出血量目测估计，低估约 800 mL",
+    "health_system_attitude": False,
+    "health_system_resources": True, "health_system_resources_note": "县医院血库 O 型红细胞备量不足，调血 50 分钟",
+    "health_system_management": True, "health_system_management_note": "产后出血预案未启动，未及时上报县急救中心",
+    "other_sectors_knowledge": False, "other_sectors_attitude": False,
+    "other_sectors_resources": True, "other_sectors_resources_note": "夜间血站配送车辆不足",
+    "other_sectors_management": False,
+}
+DELAYS: dict[str, Any] = {"delay_seeking": True, "delay_seeking_note": "家属延迟呼叫约 1 小时",
+                          "delay_reaching": False,
+                          "delay_receiving": True, "delay_receiving_note": "输血启动于出血后 70 分钟"}
 # (stage, hours since the death): every report stays within its 24-hour clock.
 STAGES = [("drafted", 3), ("returned", 5), ("reported", 8), ("verified", 12), ("review_county", 16),
           ("review_city", 18), ("closed", 20), ("excluded", 22)]
@@ -42,6 +57,7 @@ def seed_deaths() -> int:
                                                 status=Pregnancy.Status.ONGOING, highrisk_case__isnull=True)
                        .order_by("booking_date")[:len(STAGES)])
     made = 0
+    meeting = None
     for pregnancy, (stage, hours) in zip(pregnancies, STAGES, strict=False):
         report = ds.pregnancy_record_death(pregnancy=pregnancy, by=doctor, institution=hospital,
                                            died_at=timezone.now() - dt.timedelta(hours=hours),
@@ -64,9 +80,21 @@ def seed_deaths() -> int:
             continue
         ds.death_report_investigate(report=report, by=mch, findings="入户调查及病历核查：剖宫产术后 2 小时出血约 1800 mL，"
                                     "输血启动于出血后 70 分钟。", interviews="丈夫、接产医生、麻醉医师")
+        if meeting is None:
+            # One county panel: the death under county review on its agenda, and the one it concluded.
+            meeting = ds.death_meeting_create(region=hospital.region, held_on=timezone.localdate(), by=mch,
+                                              place="闽侯县妇幼保健院三楼会议室", chair=expert, members=[expert, mch],
+                                              notes="县级孕产妇死亡评审会")
+        if stage in ("review_county", "review_city"):
+            ds.death_meeting_add_case(meeting=meeting, report=report, by=mch)
         if stage == "review_county":
             continue
-        ds.death_report_conclude(report=report, by=expert, **CONCLUSION)
+        if stage == "review_city":
+            ds.death_report_conclude(report=report, by=expert, meeting=meeting, cells=TABLE, delays=DELAYS,
+                                     opinions=[{"member": expert, "agrees": True},
+                                               {"member": mch, "agrees": True}], **CONCLUSION)
+        else:
+            ds.death_report_conclude(report=report, by=expert, **CONCLUSION)
         if stage == "review_city":
             continue
         ds.death_report_conclude(report=report, by=city, **CONCLUSION)

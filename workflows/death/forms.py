@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
-from cases.models import Avoidability, CauseClass, DeathReport, IcdMmGroup, icd10_categories
-from organisations.models import Institution, Region
+from cases.models import (
+    Avoidability,
+    CauseClass,
+    DeathReport,
+    Delay,
+    IcdMmGroup,
+    NearMiss,
+    ReviewAspect,
+    ReviewStage,
+    icd10_categories,
+)
+from cases.models.death import CELL_COLUMNS, DELAY_COLUMNS, TABLE_CELLS, cell_label
+from organisations.models import Institution, Region, User
 from workflows.forms import DateInput, InstitutionChoiceMixin
 from workflows.screening.forms import WomanRegisterForm
 
@@ -70,6 +83,19 @@ class InvestigationForm(forms.Form):
                                  help_text=_("Whom you interviewed (family, staff) and what they said."))
 
 
+YES_NO = [("", _("Not assessed")), ("true", _("Yes")), ("false", _("No"))]
+AGREES = [("", _("Not given")), ("true", _("Agrees")), ("false", _("Dissents"))]
+
+
+def _yes_no(label: Any) -> forms.NullBooleanField:
+    return forms.NullBooleanField(label=label, required=False, widget=forms.Select(choices=YES_NO))
+
+
+def _note(label: Any) -> forms.CharField:
+    return forms.CharField(label=label, max_length=REASON_MAX_CHARS, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ConclusionForm(forms.Form):
     avoidability = forms.ChoiceField(label=_("Conclusion"), choices=Avoidability.choices, widget=forms.RadioSelect)
     underlying_cause = forms.CharField(label=_("Agreed underlying cause"), max_length=200)
@@ -81,10 +107,109 @@ class ConclusionForm(forms.Form):
     note = forms.CharField(label=_("Main problems and reasoning"), max_length=NARRATIVE_MAX_CHARS, required=False,
                            widget=forms.Textarea(attrs={"rows": 4}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    MAIN = ("avoidability", "underlying_cause", "icd10", "cause_class", "icd_mm_group", "disagrees_with_lower",
+            "note")
+
+    def __init__(self, *args: Any, members: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["icd10"].help_text = icd10_help()
         self.fields["icd10"].widget.attrs["list"] = "icd10-codes"
+        for stage, aspect, column in TABLE_CELLS:
+            label = cell_label(stage, aspect)
+            self.fields[column] = _yes_no(label)
+            self.fields[f"{column}_note"] = _note(format_lazy("{}: {}", label, _("what the problem was")))
+        for delay in Delay:
+            self.fields[delay.value] = _yes_no(delay.label)
+            self.fields[f"{delay.value}_note"] = _note(format_lazy("{}: {}", delay.label, _("what happened")))
+        self.members = list(members)
+        for member in self.members:
+            self.fields[f"agrees_{member.pk}"] = forms.NullBooleanField(
+                label=str(member), required=False, widget=forms.Select(choices=AGREES))
+            self.fields[f"dissent_{member.pk}"] = _note(format_lazy("{}: {}", member, _("dissenting opinion")))
+
+    def main_fields(self) -> list[Any]:
+        return [self[name] for name in self.MAIN]
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """The 12-cell table as a 3 × 4 grid of (yes/no, text) bound fields."""
+        return [{"label": stage.label, "cells": [
+            {"aspect": aspect.label, "value": self[f"{stage.value}_{aspect.value}"],
+             "note": self[f"{stage.value}_{aspect.value}_note"]} for aspect in ReviewAspect]} for stage in ReviewStage]
+
+    def aspects(self) -> list[Any]:
+        return [aspect.label for aspect in ReviewAspect]
+
+    def delay_rows(self) -> list[dict[str, Any]]:
+        return [{"label": delay.label, "value": self[delay.value], "note": self[f"{delay.value}_note"]}
+                for delay in Delay]
+
+    def opinion_rows(self) -> list[dict[str, Any]]:
+        return [{"member": m, "agrees": self[f"agrees_{m.pk}"], "dissent": self[f"dissent_{m.pk}"]}
+                for m in self.members]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return conclusion_kwargs(self.cleaned_data, members=self.members)
+
+
+def conclusion_kwargs(data: dict[str, Any], *, members: Iterable[Any] = ()) -> dict[str, Any]:
+    """A conclusion form's cleaned data as ``death_report_conclude`` takes it: the main fields, ``cells``,
+    ``delays`` and the members' ``opinions`` (those given)."""
+    cells = {name: data.get(name) for column in CELL_COLUMNS for name in (column, f"{column}_note")}
+    delays = {name: data.get(name) for column in DELAY_COLUMNS for name in (column, f"{column}_note")}
+    opinions = [{"member": m, "agrees": data.get(f"agrees_{m.pk}"), "dissent": data.get(f"dissent_{m.pk}", "")}
+                for m in members if data.get(f"agrees_{m.pk}") is not None]
+    kwargs = {name: data[name] for name in ConclusionForm.MAIN}
+    return {**kwargs, "cells": cells, "delays": delays, **({"opinions": opinions} if opinions else {})}
+
+
+class MeetingForm(forms.Form):
+    """A review meeting: where and when, its chair and members (the region's reviewers and MCH officers)."""
+
+    region = forms.ModelChoiceField(label=_("Panel of"), queryset=Region.objects.none())
+    held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput)
+    place = forms.CharField(label=_("Place"), max_length=120, required=False)
+    chair = forms.ModelChoiceField(label=_("Chair"), queryset=User.objects.none())
+    members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=User.objects.none(),
+                                             widget=forms.CheckboxSelectMultiple,
+                                             help_text=_("Expert reviewers and MCH officers of the region."))
+    notes = forms.CharField(label=_("Notes"), max_length=NARRATIVE_MAX_CHARS, required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, regions: list[Region], people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.filter(pk__in=[r.pk for r in regions])  # type: ignore[attr-defined]
+        for name in ("chair", "members"):
+            self.fields[name].queryset = people  # type: ignore[attr-defined]
+        if len(regions) == 1:
+            self.fields["region"].initial = regions[0].pk
+
+
+class AgendaForm(forms.Form):
+    report = forms.ModelChoiceField(label=_("A death awaiting this level's review"), queryset=DeathReport.objects.none(),
+                                    required=False)
+    near_miss = forms.ModelChoiceField(label=_("A near-miss case of the area"), queryset=NearMiss.objects.none(),
+                                       required=False)
+
+    def __init__(self, *args: Any, reports: Any, near_misses: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["report"].queryset = reports  # type: ignore[attr-defined]
+        self.fields["near_miss"].queryset = near_misses  # type: ignore[attr-defined]
+        self.fields["report"].label_from_instance = lambda r: (  # type: ignore[attr-defined]
+            f"{r.woman.name} · {r.died_at:%Y-%m-%d} · {r.reporting_institution.name}")
+        self.fields["near_miss"].label_from_instance = lambda n: (  # type: ignore[attr-defined]
+            f"{n.pregnancy.woman.name} · {n.recorded_at:%Y-%m-%d} · {n.institution.name}")
+
+
+class OpinionForm(forms.Form):
+    agrees = forms.TypedChoiceField(label=_("Your opinion"), choices=[("true", _("Agrees")), ("false", _("Dissents"))],
+                                    coerce=lambda v: v == "true", widget=forms.RadioSelect)
+    dissent = forms.CharField(label=_("Dissenting opinion"), max_length=REASON_MAX_CHARS, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FinaliseForm(forms.Form):
+    notes = forms.CharField(label=_("Summary of the meeting"), max_length=NARRATIVE_MAX_CHARS, required=False,
+                            widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class RecordDeathForm(InstitutionChoiceMixin, forms.Form):

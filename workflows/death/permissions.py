@@ -163,3 +163,59 @@ def can_attach(user: Any, report: DeathReport) -> bool:
     if is_county_mch(user, report):
         return report.state in ATTACH_STATES_MCH
     return report.state in EDITABLE_STATES and may_attach(user, report)
+# --- Review panels (评审会) --------------------------------------------------------------------------
+
+MEETING_LEVEL_OF = {Region.Level.COUNTY: ReviewLevel.COUNTY, Region.Level.CITY: ReviewLevel.CITY,
+                    Region.Level.PROVINCE: ReviewLevel.PROVINCE}
+
+
+def meeting_regions(user: Any) -> list[Region]:
+    """The regions where the user, an MCH officer there, may call a review meeting (its level follows)."""
+    if user.is_superuser:
+        return list(Region.objects.filter(level__in=list(MEETING_LEVEL_OF)).order_by("code"))
+    codes = _memberships(user).filter(role=Role.MCH_OFFICER).values("institution__region_id")
+    return list(Region.objects.filter(code__in=codes).order_by("code"))
+
+
+def may_create_meeting(user: Any, region: Region) -> bool:
+    """An MCH officer of the level's region (its county, city or province) calls the meeting."""
+    return is_officer_at(user, region.code, frozenset({Role.MCH_OFFICER}))
+
+
+def can_create_meeting(user: Any, region: Region) -> bool:
+    return region.level in MEETING_LEVEL_OF and may_create_meeting(user, region)
+
+
+def may_join_meeting(user: Any, region_code: str) -> bool:
+    """Who may sit on a panel: the expert reviewers and MCH officers of its region."""
+    return is_officer_at(user, region_code, REVIEWER_ROLES)
+
+
+def may_manage_meeting(user: Any, meeting: Any) -> bool:
+    """The agenda and the minutes: the meeting's chair or an MCH officer of its region."""
+    return meeting.chair_id == user.pk or is_officer_at(user, meeting.region_id, frozenset({Role.MCH_OFFICER}))
+
+
+def can_manage_meeting(user: Any, meeting: Any) -> bool:
+    return meeting.is_open and may_manage_meeting(user, meeting)
+
+
+def may_give_opinion(user: Any, meeting: Any) -> bool:
+    """A member gives her own opinion; the chair or the region's MCH officer records the members' opinions."""
+    return meeting.members.filter(pk=user.pk).exists() or may_manage_meeting(user, meeting)
+
+
+def can_give_opinion(user: Any, meeting: Any) -> bool:
+    return meeting.is_open and may_give_opinion(user, meeting)
+
+
+def may_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> bool:
+    """The conclusion of a death on the agenda: a reviewer of the level (as ``may_review``) who sits on the
+    panel or manages it."""
+    return may_review(user, report, meeting.level) and (
+        meeting.members.filter(pk=user.pk).exists() or may_manage_meeting(user, meeting))
+
+
+def can_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> bool:
+    return meeting.is_open and report.review_level == meeting.level and may_conclude_in_meeting(
+        user, meeting, report)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
-from workflows.death import api
+from workflows.death import api, api_panels
 from workflows.death.views import (
     DENIED,
     attachment_download,
@@ -15,6 +15,12 @@ from workflows.death.views import (
     card_edit,
     home,
     may_open,
+    meeting_action,
+    meeting_conclude,
+    meeting_detail,
+    meeting_list,
+    meeting_minutes,
+    meeting_new,
     pregnancy_death,
     report_action,
     report_detail,
@@ -39,6 +45,13 @@ class DeathApp(AnmuApplication):
     worklist_path = path("reviews/", worklist, name="worklist")
     export_path = path("export/", report_export, name="export")
     new_path = path("new/", report_new, name="new")
+    meetings_path = path("meetings/", meeting_list, name="meetings")
+    meeting_new_path = path("meetings/new/", meeting_new, name="meeting_new")
+    meeting_path = path("meetings/<uuid:pk>/", meeting_detail, name="meeting")
+    meeting_minutes_path = path("meetings/<uuid:pk>/minutes/", meeting_minutes, name="meeting_minutes")
+    meeting_conclude_path = path("meetings/<uuid:pk>/conclude/<uuid:report_pk>/", meeting_conclude,
+                                 name="meeting_conclude")
+    meeting_action_path = path("meetings/<uuid:pk>/<slug:action>/", meeting_action, name="meeting_action")
     pregnancy_path = path("pregnancy/<uuid:pregnancy_pk>/", pregnancy_death, name="pregnancy")
     detail_path = path("<uuid:pk>/", report_detail, name="detail")
     card_path = path("<uuid:pk>/card/", card_edit, name="card")
@@ -50,4 +63,5 @@ class DeathApp(AnmuApplication):
 
 router = SimpleRouter(use_regex_path=False)
 router.register("death-reports", api.DeathReportViewSet, basename="api-death-report")
+router.register("death-review-meetings", api_panels.ReviewMeetingViewSet, basename="api-death-review-meeting")
 api_urlpatterns = router.urls

@@ -4,7 +4,7 @@ steps the pages and the API dispatch through."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from cases.models import (
     DeathReviewConclusion,
     ProvinceSettings,
     ReviewLevel,
+    ReviewMeeting,
 )
 from cases.models.death import LEVEL_RANK
 from notifications import kinds
@@ -42,6 +43,7 @@ from workflows.death.services.base import (
     rules_for,
 )
 from workflows.death.services.clocks import _clock_create, _clock_stop
+from workflows.death.services.panels import check_meeting, check_opinions, save_opinions, table_values
 from workflows.death.services.report import (
     death_report_exclude,
     death_report_report,
@@ -94,10 +96,18 @@ def death_report_investigate(*, report: DeathReport, by: Any, findings: str, int
 
 def death_report_conclude(*, report: DeathReport, by: Any, avoidability: str, underlying_cause: str, icd10: str,
                           cause_class: str, icd_mm_group: int, note: str = "",
-                          disagrees_with_lower: bool = False) -> DeathReport:
+                          disagrees_with_lower: bool = False, cells: Mapping[str, Any] | None = None,
+                          delays: Mapping[str, Any] | None = None, meeting: ReviewMeeting | None = None,
+                          opinions: Iterable[Mapping[str, Any]] = ()) -> DeathReport:
     """The level awaited concludes (评审结论). The upper level sees the lower conclusions and may disagree;
     the highest level's conclusion is the report's final one. The province's settings say whether the
-    city and the province review next (all deaths, avoidable or disputed ones, or none)."""
+    city and the province review next (all deaths, avoidable or disputed ones, or none).
+
+    The conclusion carries the 12-cell table (``cells``: ``individual_knowledge`` True/False/None and
+    ``individual_knowledge_note``, ...) and the three delays (``delays``: ``delay_seeking`` and
+    ``delay_seeking_note``, ...); ``note`` holds the main problems. Recorded in a review ``meeting`` (of
+    this level, the death on its agenda), it carries the members' ``opinions`` ({member, agrees, dissent})."""
+    values = table_values(cells, delays)
     with transaction.atomic():
         report = _locked(report)
         level = report.review_level
@@ -110,8 +120,15 @@ def death_report_conclude(*, report: DeathReport, by: Any, avoidability: str, un
             raise TransitionConflict(_("This step is no longer open: the report is now “%(state)s”.")
                                      % {"state": report.get_state_display()})
         assert level is not None  # noqa: S101  (a level is awaited: the check above guarantees it)
+        if meeting is not None:
+            meeting = ReviewMeeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+            check_meeting(meeting, report, level, by)
+        rows = check_opinions(meeting, opinions)
         conclusion = DeathReviewConclusion.objects.filter(report=report, level=level).first() or \
             DeathReviewConclusion(report=report, level=level)
+        for column, value in values.items():
+            setattr(conclusion, column, value)
+        conclusion.meeting = meeting
         conclusion.avoidability, conclusion.underlying_cause = avoidability, (underlying_cause or "").strip()
         conclusion.icd10, conclusion.cause_class, conclusion.icd_mm_group = icd10, cause_class, icd_mm_group
         conclusion.note, conclusion.disagrees_with_lower = (note or "").strip(), bool(disagrees_with_lower)
@@ -122,6 +139,7 @@ def death_report_conclude(*, report: DeathReport, by: Any, avoidability: str, un
                 save_with_history(conclusion, by=by, reason=f"{level} conclusion")
         except IntegrityError:
             raise TransitionConflict(_("Another reviewer concluded this level at the same moment.")) from None
+        save_opinions(conclusion, rows, by=by)
         conclusions = list(report.conclusions.all())
         rules = rules_for(report)
         following = None

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases.models import DeathReport
-from cases.selectors import visible_death_reports, visible_pregnancies
+from cases.selectors import visible_death_reports, visible_pregnancies, visible_review_meetings
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import BOOKING_ROLES, AccessLog, Membership, Region
 from organisations.scoping import region_codes_in_area, user_scope
@@ -60,7 +60,9 @@ def death_menu(user: Any) -> dict[str, bool]:
     scope = user_scope(user)
     return {"list": bool(scope.everything or scope.areas or scope.institution_ids),
             "worklist": bool(p.reviewer_region_codes(user)) or user.is_superuser,
-            "new": bool(acting_institutions(user, BOOKING_ROLES))}
+            "new": bool(acting_institutions(user, BOOKING_ROLES)),
+            "meetings": user.is_superuser or bool(p.reviewer_region_codes(user))
+            or visible_review_meetings(user).exists()}
 
 
 @login_required
@@ -127,7 +129,8 @@ def _steps() -> dict[str, Step]:
                             p.can_investigate),
         "conclude": Step("conclude", gettext_lazy("Record this level's conclusion"),
                          lambda r, u, **kw: f.ConclusionForm(**kw),
-                         lambda r, u, d: ds.death_report_conclude(report=r, by=u, **d), p.can_review),
+                         lambda r, u, d: ds.death_report_conclude(report=r, by=u, **f.conclusion_kwargs(d)),
+                         p.can_review),
         "close": Step("close", gettext_lazy("Close and lock the report"), lambda r, u, **kw: f.EmptyForm(**kw),
                       lambda r, u, d: ds.death_report_close(report=r, by=u), p.can_close),
         "unlock": Step("unlock", gettext_lazy("Unlock the closed report"), lambda r, u, **kw: f.ReasonForm(**kw),
@@ -167,7 +170,8 @@ def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         "report": report, "woman": report.woman, "clocks": _clocks(report),
         "steps": [s for s in _steps().values() if s.allowed(user, report)],
         "can_edit": p.can_edit_card(user, report), "can_attach": p.can_attach(user, report),
-        "conclusions": report.conclusions.select_related("concluded_by").order_by("concluded_at"),
+        "conclusions": report.conclusions.select_related("concluded_by", "meeting").prefetch_related(
+            "opinions__member").order_by("concluded_at"),
         "card": card_rows(report), "now": timezone.now()})
 
 
