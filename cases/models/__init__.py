@@ -17,6 +17,7 @@ from cases.models.death import (
     icd10_categories,
     validate_icd10,
 )
+from cases.models.death_access import DeathRecordAccess
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
 from cases.models.referral import (
@@ -43,4 +44,5 @@ __all__ = [
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10",
+    "DeathRecordAccess",
 ]

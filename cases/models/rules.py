@@ -169,6 +169,8 @@ class ProvinceSettings(models.Model):
         _("which deaths the city reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="all")
     death_review_province = models.CharField(
         _("which deaths the province reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="disputed")
+    death_break_glass_hours = models.PositiveSmallIntegerField(
+        _("hours an expert reviewer sees a death's identified record after breaking the glass"), default=12)
     history = HistoricalRecords()
 
     class Meta:

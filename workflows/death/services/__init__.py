@@ -18,3 +18,4 @@ from workflows.death.services.base import *  # noqa: F403
 from workflows.death.services.clocks import *  # noqa: F403
 from workflows.death.services.report import *  # noqa: F403
 from workflows.death.services.review import *  # noqa: F403
+from workflows.death.services.packet import *  # noqa: F403
