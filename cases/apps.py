@@ -14,4 +14,4 @@ class CasesConfig(AppConfig):
         history_register(Woman, selectors.visible_women)
         history_register(Pregnancy, selectors.visible_pregnancies)
         history_register(HighRiskCase, selectors.visible_highrisk_cases)
-        history_register(DeathReport, selectors.visible_death_reports)
+        history_register(DeathReport, selectors.visible_identified_death_reports)

@@ -15,9 +15,11 @@ from workflows.death.views import (
     may_open,
     pregnancy_death,
     report_action,
+    report_break_glass,
     report_detail,
     report_list,
     report_new,
+    report_packet,
     report_print,
     worklist,
 )
@@ -39,6 +41,8 @@ class DeathApp(AnmuApplication):
     detail_path = path("<uuid:pk>/", report_detail, name="detail")
     card_path = path("<uuid:pk>/card/", card_edit, name="card")
     print_path = path("<uuid:pk>/print/", report_print, name="print")
+    packet_path = path("<uuid:pk>/packet/", report_packet, name="packet")
+    break_glass_path = path("<uuid:pk>/packet/break-glass/", report_break_glass, name="break_glass")
     action_path = path("<uuid:pk>/<slug:action>/", report_action, name="action")
 
 
