@@ -40,8 +40,8 @@ from organisations.parsers import JSONParser
 from organisations.services import access_record
 from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
 from workflows.death import services as ds
-from workflows.death.api_packet import PacketMixin, hide_personal, is_packet_reader
 from workflows.death import views as pages
+from workflows.death.api_packet import PacketMixin, hide_personal, is_packet_reader
 from workflows.death.permissions import REPORTER_ROLES
 from workflows.death.selectors import CLOCK_STATES, death_reports_by_clock
 

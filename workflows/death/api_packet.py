@@ -95,7 +95,7 @@ class PacketSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="report.pk")
     review_number = serializers.CharField(help_text="匿名病例号 · county-year-sequence, e.g. 350102-2026-003.")
-    state = serializers.CharField(source="report.state")
+    state = serializers.CharField(source="report.state", read_only=True)
     region_name = serializers.CharField(source="report.region.name")
     reporting_institution_name = serializers.CharField(source="report.reporting_institution.name")
     died_at = serializers.DateTimeField(source="report.died_at")

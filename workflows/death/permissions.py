@@ -166,7 +166,7 @@ def is_packet_reader(user: Any) -> bool:
     return Role.EXPERT_REVIEWER in roles and not roles & IDENTIFIED_ROLES
 
 
-def _packet_only(user: Any, report: DeathReport) -> bool:
+def reads_packet(user: Any, report: DeathReport) -> bool:
     """For this report: a packet reader who does not report for its institution either."""
     return is_packet_reader(user) and not is_reporter(user, report.reporting_institution_id)
 
@@ -180,12 +180,12 @@ def has_open_glass(user: Any, report: DeathReport) -> bool:
 def sees_identified(user: Any, report: DeathReport) -> bool:
     """The identified record (the report page, the full API detail): everyone but a packet reader, and
     she while her break-the-glass window is open."""
-    return not _packet_only(user, report) or has_open_glass(user, report)
+    return not reads_packet(user, report) or has_open_glass(user, report)
 
 
 def may_break_glass(user: Any, report: DeathReport) -> bool:
     """Only an expert reviewer on the packet breaks the glass: everyone else sees the record already."""
-    return _packet_only(user, report)
+    return reads_packet(user, report)
 
 
 def can_break_glass(user: Any, report: DeathReport) -> bool:

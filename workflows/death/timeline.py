@@ -203,10 +203,14 @@ class _Builder:
         self.watch(HighRiskCase, [case.pk])
         institution = case.institution.name
         previous = None
+        # The time the step happened where the case keeps it, else when its row changed.
+        step_times = {HighRiskCase.State.OPENED: case.opened_at, HighRiskCase.State.REPORTED: case.reported_at,
+                      HighRiskCase.State.LOST: case.lost_at, HighRiskCase.State.DIED: case.died_at}
         for h in case.history.order_by("history_date", "history_id").only(
                 "history_date", "state", "history_change_reason", "history_id"):
             if h.state != previous:
-                self.add(Entry(h.history_date, "case", _("High-risk case: %(state)s") % {
+                at = step_times.get(h.state) or h.history_date
+                self.add(Entry(at, "case", _("High-risk case: %(state)s") % {
                     "state": HighRiskCase.State(h.state).label}, institution=institution))
             previous = h.state
         for plan in case.plans.select_related("author", "rescue_centre__institution"):
@@ -221,7 +225,7 @@ class _Builder:
             if v.status == FollowUpVisit.Status.DONE and v.done_at:
                 late = (timezone.localdate(v.done_at) - v.due_on).days
                 self.add(Entry(v.done_at, "visit", _("Follow-up visit done"), self.scrub(v.findings, 160),
-                               v.institution.name if v.institution_id else institution, by=_name(v.done_by),
+                               v.institution.name if v.institution else institution, by=_name(v.done_by),
                                intervals={"overdue_days": late} if late > 0 else {}, late=late > 0))
             elif v.status in (FollowUpVisit.Status.MISSED, FollowUpVisit.Status.SCHEDULED) and v.due_on < end:
                 self.add(Entry(_day_start(v.due_on), "visit_missed", _("Follow-up visit missed"),

@@ -234,3 +234,12 @@ def test_break_the_glass_is_refused_to_those_who_see_it_already_and_hidden_out_o
     assert client(personas.users.mch_a).post(f"/api/death-reports/{report.pk}/break-glass/", {"reason": "x"},
                                              content_type="application/json").status_code == 403
     assert not DeathRecordAccess.objects.filter(user=personas.users.mch_a).exists()
+
+
+def test_an_expert_reviewers_alerts_name_the_case_number_not_the_woman(personas):
+    panel = reviewers(personas)
+    report, _woman, _staff = died_after_referral(personas)
+    expert_alert = Alert.objects.get(kind="death.review_requested", recipient=panel.county)
+    assert report.review_number in expert_alert.title_text and NAME not in expert_alert.title_text
+    officer_alert = Alert.objects.get(kind="death.review_requested", recipient=personas.users.mch_a)
+    assert NAME in officer_alert.title_text

@@ -122,6 +122,6 @@ def report_break_glass(request: HttpRequest, pk: Any) -> HttpResponse:
                 "until": timezone.localtime(access.expires_at).strftime("%Y-%m-%d %H:%M")})
             return redirect("death:detail", pk=report.pk)
     context = packet_context(report)
-    context.update({"steps": [], "sees_identified": False, "glass_form": form, "open_glass": None,
-                    "now": timezone.now()})
+    context.update({"steps": [s for s in _steps().values() if s.allowed(user, report)], "sees_identified": False,
+                    "glass_form": form, "open_glass": None, "now": timezone.now()})
     return render(request, "death/packet.html", context, status=422 if form.errors else 200)
