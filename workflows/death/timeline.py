@@ -354,13 +354,17 @@ class _Builder:
             entry = Entry(first.created_at, "alert", kind_label(first.kind),
                           _("%(n)s recipients") % {"n": len(rows)},
                           first.institution.name if first.institution_id else "",  # type: ignore[union-attr]
-                          priority=first.priority, late=first.priority == Alert.Priority.CRITICAL)
+                          priority=first.priority)
             if acked is not None:
                 entry.acknowledged_at = acked.acknowledged_at
                 entry.acknowledged_by = acked.closed_text
-                intervals["ack_minutes"] = _minutes(first.created_at, acked.acknowledged_at) or 0
+                # Minutes to acknowledge only when a person acknowledged it or took its step; an alert that
+                # closed by itself (the woman died, the referral ended) was never answered.
+                if acked.closed_reason in ("", Alert.CloseReason.ACKNOWLEDGED, Alert.CloseReason.HANDLED):
+                    intervals["ack_minutes"] = _minutes(first.created_at, acked.acknowledged_at) or 0
             else:
                 entry.acknowledged_by = _("never acknowledged")
+                entry.late = first.priority == Alert.Priority.CRITICAL
             entry.intervals = intervals
             self.add(entry)
 
