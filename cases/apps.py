@@ -14,5 +14,5 @@ class CasesConfig(AppConfig):
         history_register(Woman, selectors.visible_women)
         history_register(Pregnancy, selectors.visible_pregnancies)
         history_register(HighRiskCase, selectors.visible_highrisk_cases)
-        history_register(DeathReport, selectors.visible_death_reports)
+        history_register(DeathReport, selectors.visible_identified_death_reports)
         history_register(ReviewMeeting, selectors.visible_review_meetings)

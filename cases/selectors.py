@@ -11,6 +11,7 @@ from cases.models import (
     AssessmentReferral,
     Consultation,
     ContinuationEvaluation,
+    DeathRecordAccess,
     DeathReport,
     EmergencyCaesarean,
     HighRiskCase,
@@ -229,3 +230,28 @@ def visible_near_misses(user: Any) -> QuerySet[NearMiss]:
                                    | scope_q(user, region_field="institution__region",
                                              institution_fields=["institution"])).select_related(
         "pregnancy__woman", "institution")
+def visible_death_record_accesses(user: Any) -> QuerySet[DeathRecordAccess]:
+    """The break-the-glass log of the death reports the user may see (listed to MCH officers only:
+    ``workflows.death.permissions.may_list_access``)."""
+    return DeathRecordAccess.objects.filter(report__in=visible_death_reports(user).values("pk"))
+
+
+def visible_identified_death_reports(user: Any) -> QuerySet[DeathReport]:
+    """The death reports whose identified record the user may read (its history page): those she may see,
+    except that an expert reviewer with no officer role reads only her institution's reports and those
+    whose glass she broke within the window."""
+    from django.utils import timezone
+
+    from organisations.models import Membership, Role
+
+    reports = visible_death_reports(user)
+    if user.is_superuser:
+        return reports
+    roles = set(Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+                .values_list("role", flat=True))
+    if Role.EXPERT_REVIEWER not in roles or roles & {Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN}:
+        return reports
+    own = Membership.objects.filter(user=user, is_active=True).exclude(role=Role.EXPERT_REVIEWER).values(
+        "institution_id")
+    glass = DeathRecordAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("report_id")
+    return reports.filter(Q(reporting_institution__in=own) | Q(pk__in=glass))

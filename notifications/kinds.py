@@ -149,6 +149,7 @@ _ALL = [
     _act("death.reviews_done", _("Maternal death reviewed: close the report"), ROUTINE, by=(DEATH_CLOSED,)),
     _info("death.unlocked", _("Closed maternal death report unlocked"), URGENT),
     _info("death.meeting_member", _("Death review meeting: you sit on the panel"), ROUTINE),
+    _info("death.break_glass", _("Identified death record opened by a reviewer"), URGENT),
     # Risk screening and assessment (妊娠风险筛查与评估)
     _info("screening.woman_found", _("Her record was found by another institution"), ROUTINE),
     _act("screening.referred", _("Screen positive: assess her"), URGENT, ROUTINE, by=(SCREEN_ASSESSED,)),

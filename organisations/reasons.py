@@ -110,6 +110,7 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("emergency caesarean"),
     # Process 4: maternal death reporting and review.
     gettext_noop("legal clocks set"),
+    gettext_noop("identified record opened (break the glass)"),
     gettext_noop("card edited"),
     gettext_noop("reported"),
     gettext_noop("corrected and reported again"),

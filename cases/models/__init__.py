@@ -23,6 +23,7 @@ from cases.models.death import (
     icd10_categories,
     validate_icd10,
 )
+from cases.models.death_access import DeathRecordAccess
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
 from cases.models.interview import Interview, InterviewParty, InterviewTrigger, Summoned
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
@@ -50,5 +51,6 @@ __all__ = [
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
+    "DeathRecordAccess",
     "Interview", "InterviewParty", "InterviewTrigger", "Summoned",
 ]

@@ -308,6 +308,9 @@ class DeathReport(ConcurrentTransitionMixin, models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
                                    related_name="+")
     state = FSMField(_("state"), default=State.DRAFTED, choices=State.choices, editable=False)
+    # The anonymous case number expert reviewers know the death by (county code, year of death, sequence):
+    # given once when the report is created (workflows/death/services/packet.py), never changed.
+    review_number = models.CharField(_("anonymous case number"), max_length=24, unique=True, editable=False)
 
     # --- The card (domain.md §5.3) ---
     card_number = models.CharField(_("card number"), max_length=30, blank=True)

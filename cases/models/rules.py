@@ -178,6 +178,8 @@ class ProvinceSettings(models.Model):
         _("days after the plan is accepted for the rectification report"), default=60)
     interview_warning_days = models.PositiveSmallIntegerField(
         _("days before an interview deadline that a reminder goes"), default=2)
+    death_break_glass_hours = models.PositiveSmallIntegerField(
+        _("hours an expert reviewer sees a death's identified record after breaking the glass"), default=12)
     history = HistoricalRecords()
 
     class Meta:

@@ -44,6 +44,7 @@ from organisations.services import access_record
 from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
 from workflows.death import services as ds
 from workflows.death import views as pages
+from workflows.death.api_packet import PacketMixin, hide_personal, is_packet_reader
 from workflows.death.api_panels import (
     CONCLUSION_PANEL_FIELDS,
     PanelFieldsSerializer,
@@ -192,7 +193,7 @@ class AttachSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
-PROCESS_FIELDS = ["id", "state", "state_display", "origin", "woman_name", "pregnancy", "case", "referral",
+PROCESS_FIELDS = ["id", "review_number", "state", "state_display", "origin", "woman_name", "pregnancy", "case", "referral",
                   "reporting_institution", "reporting_institution_name", "region", "region_name", "died_at",
                   "report_due_at", "card_due_at", "investigation_due_at", "review_due_at", "reported_at",
                   "verified_at", "excluded_at", "investigated_at", "closed_at", "final_level", "final_avoidability",
@@ -212,6 +213,12 @@ class ReportListSerializer(serializers.ModelSerializer):
         fields = PROCESS_FIELDS
         read_only_fields = fields
 
+    def to_representation(self, instance: DeathReport) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if is_packet_reader(self.context):  # the anonymous case number instead of the name
+            data["woman_name"] = None
+        return data
+
 
 class ReportDetailSerializer(ReportListSerializer):
     woman_id_number = serializers.CharField(source="woman.id_number_masked", read_only=True)
@@ -222,6 +229,11 @@ class ReportDetailSerializer(ReportListSerializer):
         fields = [*PROCESS_FIELDS, "woman_id_number", *DeathReport.CARD_FIELDS, "return_reason", "exclusion_reason",
                   "investigation", "interviews", "review_levels", "unlock_reason", "unlocked_at", "conclusions", "attachments"]
         read_only_fields = fields
+
+    def to_representation(self, instance: DeathReport) -> dict[str, Any]:
+        data = super(ReportListSerializer, self).to_representation(instance)
+        request = self.context.get("request")
+        return hide_personal(data, user=request.user, report=instance) if request is not None else data
 
 
 def _step_schema(summary: str, request: Any, *, description: str = "") -> Any:
@@ -245,7 +257,7 @@ def _step_schema(summary: str, request: Any, *, description: str = "") -> Any:
         request=CreateSerializer,
         responses={201: ReportDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 409: CONFLICT}),
 )
-class DeathReportViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeathReportViewSet(PacketMixin, StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     record_name = "report"  # the steps' serializers read it from their context
     permission_classes = [IsAuthenticated, CanUseDeathReports]
     serializer_class = ReportDetailSerializer

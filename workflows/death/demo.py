@@ -103,4 +103,36 @@ def seed_deaths() -> int:
         report = DeathReport.objects.get(pk=report.pk)
         closer = {"county": mch, "city": city, "province": province}[report.final_level]
         ds.death_report_close(report=report, by=closer)
-    return made
+    return made + _seed_referral_death(hospital=hospital, mch=mch)
+
+
+def _seed_referral_death(*, hospital: Institution, mch: Any) -> int:
+    """One death of a high-risk case after a referral to the city centre, investigated and awaiting the
+    county review, so the review packet's timeline shows the case, its visits, the referral and its alerts."""
+    from cases.models import HighRiskCase
+    from organisations.models import RescueCentre
+    from workflows.referral import services as rs
+
+    receiver = _user("gulou_duty")
+    centre = RescueCentre.objects.filter(institution__name="福州市妇幼保健院").first()
+    case = HighRiskCase.objects.filter(institution=hospital, state__in=HighRiskCase.OPEN_STATES).order_by(
+        "opened_at").first()
+    if receiver is None or centre is None or case is None:
+        return 0
+    referral = rs.referral_request(
+        pregnancy=case.pregnancy, by=case.responsible_doctor, from_institution=hospital, to_centre=centre,
+        urgency="emergency", reason="产后出血，宫缩乏力，药物止血无效", diagnosis="产后出血约 1500 mL，失血性休克",
+        vitals={"systolic_bp": 78, "pulse": 132, "spo2": 93}, now=timezone.now() - dt.timedelta(minutes=14))
+    rs.referral_accept(referral=referral, by=receiver, team="产科 ICU 值班组")
+    rs.referral_depart(referral=referral, by=case.responsible_doctor, transport="ambulance", escort="助产士")
+    rs.referral_arrive(referral=referral, by=receiver)
+    rs.referral_start_treatment(referral=referral, by=receiver)
+    rs.referral_outcome(referral=referral, by=receiver, outcome="died", note="DIC，抢救无效死亡")
+    report = DeathReport.objects.get(referral=referral)
+    ds.death_report_update_card(report=report, by=receiver, data=CARD)
+    ds.death_report_report(report=report, by=receiver)
+    ds.death_report_verify(report=report, by=mch)
+    ds.death_report_investigate(report=report, by=mch, findings="病历核查：产后 2 小时出血约 1500 mL，县医院宫缩剂与"
+                                "按摩无效后申请转诊；转运途中血压进行性下降，到达后立即输血、介入栓塞，仍发生 DIC。",
+                                interviews="丈夫、县医院接产医生、救治中心值班医生")
+    return 1

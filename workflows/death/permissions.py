@@ -219,3 +219,50 @@ def may_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> boo
 def can_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> bool:
     return meeting.is_open and report.review_level == meeting.level and may_conclude_in_meeting(
         user, meeting, report)
+# --- The de-identified review packet and break-the-glass ------------------------------------------
+# Who sees a death's identified record (name, document number, phone, address): everyone who may see
+# the report today (its institution's doctors, MCH and bureau officers) except an expert reviewer who
+# holds none of those roles: she works on the packet, and sees the identified record only for the
+# window a break-the-glass opens (cases.DeathRecordAccess).
+IDENTIFIED_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN})
+
+
+def is_packet_reader(user: Any) -> bool:
+    """An expert reviewer who is not also an MCH, bureau or system officer (the lists and worklists show
+    her the anonymous case number instead of the name)."""
+    if user.is_superuser or not user.is_authenticated:
+        return False
+    roles = set(_memberships(user).values_list("role", flat=True))
+    return Role.EXPERT_REVIEWER in roles and not roles & IDENTIFIED_ROLES
+
+
+def reads_packet(user: Any, report: DeathReport) -> bool:
+    """For this report: a packet reader who does not report for its institution either."""
+    return is_packet_reader(user) and not is_reporter(user, report.reporting_institution_id)
+
+
+def has_open_glass(user: Any, report: DeathReport) -> bool:
+    from django.utils import timezone
+
+    return report.record_accesses.filter(user=user, expires_at__gt=timezone.now()).exists()
+
+
+def sees_identified(user: Any, report: DeathReport) -> bool:
+    """The identified record (the report page, the full API detail): everyone but a packet reader, and
+    she while her break-the-glass window is open."""
+    return not reads_packet(user, report) or has_open_glass(user, report)
+
+
+def may_break_glass(user: Any, report: DeathReport) -> bool:
+    """Only an expert reviewer on the packet breaks the glass: everyone else sees the record already."""
+    return reads_packet(user, report)
+
+
+def can_break_glass(user: Any, report: DeathReport) -> bool:
+    return may_break_glass(user, report) and not has_open_glass(user, report)
+
+
+def may_list_access(user: Any, report: DeathReport) -> bool:
+    """Who broke the glass, when and why: the MCH officers of the report's levels (county, city, province)."""
+    mch = frozenset({Role.MCH_OFFICER})
+    return any(is_officer_at(user, level_region_code(report, level), mch) for level in ReviewLevel.values)

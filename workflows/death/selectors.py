@@ -92,3 +92,15 @@ def home_panels(*, user: Any) -> dict[str, Any]:
     if not WATCHING_ROLES & set(user_scope(user).roles):
         return {}
     return {"death_counts": clock_counts(user=user)}
+
+
+def record_accesses_for(*, user: Any, report: DeathReport) -> list[Any] | None:
+    """The break-the-glass log of a report (``DeathRecordAccess``), for the MCH officers of its levels;
+    ``None`` for anyone else (the section is not shown)."""
+    from cases.selectors import visible_death_record_accesses
+    from workflows.death.permissions import may_list_access
+
+    if not may_list_access(user, report):
+        return None
+    return list(visible_death_record_accesses(user).filter(report=report).select_related("user")
+                .order_by("-opened_at"))

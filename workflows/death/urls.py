@@ -23,10 +23,12 @@ from workflows.death.views import (
     meeting_new,
     pregnancy_death,
     report_action,
+    report_break_glass,
     report_detail,
     report_export,
     report_list,
     report_new,
+    report_packet,
     report_print,
     worklist,
 )
@@ -58,6 +60,8 @@ class DeathApp(AnmuApplication):
     print_path = path("<uuid:pk>/print/", report_print, name="print")
     attachments_path = path("<uuid:pk>/files/", attachments_page, name="attachments")
     attachment_path = path("<uuid:pk>/files/<uuid:file_pk>/", attachment_download, name="attachment")
+    packet_path = path("<uuid:pk>/packet/", report_packet, name="packet")
+    break_glass_path = path("<uuid:pk>/packet/break-glass/", report_break_glass, name="break_glass")
     action_path = path("<uuid:pk>/<slug:action>/", report_action, name="action")
 
 

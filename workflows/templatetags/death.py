@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
@@ -20,3 +22,15 @@ def death_menu(context: template.Context) -> dict[str, bool]:
         cached = entries(user)
         request._anmu_death_menu = cached  # type: ignore[union-attr]
     return cached
+
+
+@register.simple_tag(takes_context=True)
+def death_accesses(context: template.Context, report: Any) -> list[Any] | None:
+    """Who broke the glass on ``report``, newest first, for the MCH officers of its levels (None: not shown)."""
+    from workflows.death.selectors import record_accesses_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return record_accesses_for(user=user, report=report)

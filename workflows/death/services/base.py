@@ -123,6 +123,16 @@ def _params(report: DeathReport) -> dict[str, Any]:
 
 def _raise(report: DeathReport, *, kind: str, priority: str, users: Iterable[User], title: str, body: str = "",
            extra: dict[str, Any] | None = None, now: dt.datetime | None = None) -> list[Alert]:
-    return alert_raise(kind=kind, priority=priority, subject=report, link=death_link(report), title=title, body=body,
-                       params={**_params(report), **(extra or {})}, to=_targets(users),
-                       institution=report.reporting_institution, now=now)
+    """Alerts about the report; an expert reviewer who works on the review packet reads its anonymous case
+    number where the others read the woman's name (her alerts are a raise of their own)."""
+    users = list(users)
+    anonymous = {u.pk for u in users if p.reads_packet(u, report)}
+    params = {**_params(report), **(extra or {})}
+    raised: list[Alert] = []
+    for to, values in (([u for u in users if u.pk not in anonymous], params),
+                       ([u for u in users if u.pk in anonymous], {**params, "woman": report.review_number})):
+        if to:
+            raised += alert_raise(kind=kind, priority=priority, subject=report, link=death_link(report), title=title,
+                                  body=body, params=values, to=_targets(to), institution=report.reporting_institution,
+                                  now=now)
+    return raised

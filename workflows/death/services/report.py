@@ -44,6 +44,7 @@ from workflows.death.services.base import (
     _users_at,
 )
 from workflows.death.services.clocks import _clock_met, _clock_stop, _clocks_start
+from workflows.death.services.packet import review_number_assign
 from workflows.flows import flow_cancel, flow_complete, flow_start
 from workflows.outcomes import pregnancy_end_by_death
 
@@ -114,7 +115,9 @@ def _start(report: DeathReport, *, by: Any) -> DeathReport:
         for name in refused:
             setattr(report, name, DeathReport._meta.get_field(name).get_default())
         report.full_clean(exclude=["icd10"])
-    save_with_history(report, by=by, reason=f"death report created ({report.origin})")
+    with transaction.atomic():
+        review_number_assign(report)
+        save_with_history(report, by=by, reason=f"death report created ({report.origin})")
     flow_start(report)
     _clocks_start(report, by=by)
     _raise(report, kind="death.drafted", priority=Alert.Priority.URGENT, users=[by] if by.is_active else [],

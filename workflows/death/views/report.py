@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -83,13 +84,14 @@ def report_list(request: HttpRequest) -> HttpResponse:
     return render(request, "death/list.html", {
         "rows": rows, "clock": clock, "tabs": CLOCK_TABS, "counts": sel.clock_counts(user=request.user, now=now),
         "to_complete": list(sel.reports_to_complete(user=request.user)[:50]), "menu": death_menu(request.user),
-        "now": now})
+        "now": now, "deidentified": p.is_packet_reader(request.user)})
 
 
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "death/worklist.html", {"rows": list(sel.review_worklist(user=request.user)[:200]),
-                                                   "now": timezone.now()})
+                                                   "now": timezone.now(),
+                                                   "deidentified": p.is_packet_reader(request.user)})
 
 
 def _clocks(report: DeathReport) -> list[dict[str, Any]]:
@@ -163,6 +165,8 @@ def card_rows(report: DeathReport) -> list[tuple[Any, str]]:
 def report_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     report = _report_for(request, pk)
     user: Any = request.user
+    if not p.sees_identified(user, report):
+        return redirect("death:packet", pk=report.pk)  # an expert reviewer works on the de-identified packet
     access_record(user=user, action=AccessLog.Action.VIEW, obj=report,
                   summary=f"{report._meta.verbose_name} {report.woman.name}", region=report.region,
                   institution=report.reporting_institution)
@@ -180,6 +184,8 @@ def report_print(request: HttpRequest, pk: Any) -> HttpResponse:
     """The printable report card (孕产妇死亡报告卡), with her full document number: logged as an export."""
     report = _report_for(request, pk)
     user: Any = request.user
+    if not p.sees_identified(user, report):
+        return redirect(f"{reverse('death:packet', args=[report.pk])}?print=1")
     access_record(user=user, action=AccessLog.Action.EXPORT, obj=report,
                   summary=f"孕产妇死亡报告卡 {report.woman.name}", region=report.region,
                   institution=report.reporting_institution)
@@ -227,7 +233,8 @@ def report_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
             return redirect("death:detail", pk=report.pk)
     return render(request, "death/action.html", {
         "report": report, "form": form, "step": step, "icd10": f.icd10_choices(),
-        "conclusions": report.conclusions.select_related("concluded_by")}, status=422 if form.errors else 200)
+        "conclusions": report.conclusions.select_related("concluded_by"),
+        "deidentified": not p.sees_identified(user, report)}, status=422 if form.errors else 200)
 
 
 def _reporting_institutions(user: Any) -> list[Any]:
