@@ -13,6 +13,7 @@ from cases.models import (
     ContinuationEvaluation,
     DeathReport,
     EmergencyCaesarean,
+    ImprovementMeasure,
     HighRiskCase,
     Pregnancy,
     Referral,
@@ -157,3 +158,25 @@ def visible_death_reports(user: Any) -> QuerySet[DeathReport]:
                 "institution__region__level", "institution__region_id"):
             q |= area_q(scope, "region", areas=[(level, code)]) & Q(highest_level_reached__gte=rank[level])
     return DeathReport.objects.filter(q).select_related("woman", "region", "reporting_institution")
+
+
+def visible_improvement_measures(user: Any) -> QuerySet[ImprovementMeasure]:
+    """Improvement measures of the death reports the user sees; and, for the staff of an owner institution, that
+    institution's own measures even when its staff may not see the report (the pages show them the report's
+    anonymous reference, never the woman); and, for MCH and bureau officers, the measures owned by an institution
+    of their area (the bureau verifies them wherever the death was)."""
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    scope = user_scope(user)
+    if scope.is_empty:
+        return ImprovementMeasure.objects.none()
+    q = Q()
+    if not scope.everything:
+        memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+        officer_areas = {(level, code) for level, code in memberships.filter(
+            role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER]).values_list(
+            "institution__region__level", "institution__region_id")}
+        q = (Q(report__in=visible_death_reports(user)) | Q(owner_institution__in=memberships.values("institution_id"))
+             | area_q(scope, "owner_institution__region", areas=officer_areas))
+    return ImprovementMeasure.objects.filter(q).select_related("report__region", "owner_institution__region")

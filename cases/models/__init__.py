@@ -13,6 +13,7 @@ from cases.models.death import (
     DeathReport,
     DeathReviewConclusion,
     IcdMmGroup,
+    ImprovementMeasure,
     ReviewLevel,
     icd10_categories,
     validate_icd10,
@@ -43,4 +44,5 @@ __all__ = [
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10",
+    "ImprovementMeasure",
 ]

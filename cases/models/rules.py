@@ -169,6 +169,8 @@ class ProvinceSettings(models.Model):
         _("which deaths the city reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="all")
     death_review_province = models.CharField(
         _("which deaths the province reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="disputed")
+    measure_warning_days = models.PositiveSmallIntegerField(
+        _("days before an improvement measure is due that its institution is reminded"), default=7)
     history = HistoricalRecords()
 
     class Meta:

@@ -20,3 +20,15 @@ def death_menu(context: template.Context) -> dict[str, bool]:
         cached = entries(user)
         request._anmu_death_menu = cached  # type: ignore[union-attr]
     return cached
+
+
+@register.simple_tag(takes_context=True)
+def report_measures(context: template.Context, report: object) -> dict[str, object]:
+    """The report page's improvement measures section: the measures the user sees and whether she may add one."""
+    from workflows.death.views import report_measures as section
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return section(user=user, report=report)
