@@ -27,6 +27,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -457,7 +458,7 @@ class ImprovementMeasure(ConcurrentTransitionMixin, models.Model):
     anonymous ``reference``, never the woman."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("improvement measure", "Open")
         DONE = "done", _("Done, awaiting verification")
         VERIFIED = "verified", _("Verified by the bureau")
         CANCELLED = "cancelled", _("Cancelled")
@@ -471,16 +472,16 @@ class ImprovementMeasure(ConcurrentTransitionMixin, models.Model):
     text = narrative_field(_("improvement measure"))
     owner_institution = models.ForeignKey(Institution, verbose_name=_("responsible institution"),
                                           on_delete=models.PROTECT, related_name="improvement_measures")
-    due_on = models.DateField(_("due on"), db_index=True)
+    due_on = models.DateField(pgettext_lazy("improvement measure", "due on"), db_index=True)
     state = FSMField(_("state"), default=State.OPEN, choices=State.choices, editable=False)
     set_at = models.DateTimeField(_("set at"))
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT,
                                related_name="+")
-    done_at = models.DateTimeField(_("done at"), null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(pgettext_lazy("improvement measure", "done at"), null=True, blank=True, db_index=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="+")
     evidence = narrative_field(_("evidence of what was done"), blank=True)
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, db_index=True)
+    verified_at = models.DateTimeField(pgettext_lazy("improvement measure", "verified at"), null=True, blank=True, db_index=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("verified by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     verification_note = reason_field(_("verification note"), blank=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import Avoidability, CauseClass, DeathReport, IcdMmGroup, icd10_categories
@@ -114,7 +115,7 @@ class MeasureForm(forms.Form):
     text = forms.CharField(label=_("Improvement measure"), max_length=NARRATIVE_MAX_CHARS,
                            widget=forms.Textarea(attrs={"rows": 4}))
     owner_institution = forms.ModelChoiceField(label=_("Responsible institution"), queryset=Institution.objects.none())
-    due_on = forms.DateField(label=_("Due on"), widget=DateInput)
+    due_on = forms.DateField(label=pgettext_lazy("improvement measure", "Due on"), widget=DateInput)
 
     def __init__(self, *args: Any, report: DeathReport, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

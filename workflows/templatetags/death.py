@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
@@ -23,7 +25,7 @@ def death_menu(context: template.Context) -> dict[str, bool]:
 
 
 @register.simple_tag(takes_context=True)
-def report_measures(context: template.Context, report: object) -> dict[str, object]:
+def report_measures(context: template.Context, report: Any) -> dict[str, Any]:
     """The report page's improvement measures section: the measures the user sees and whether she may add one."""
     from workflows.death.views import report_measures as section
 

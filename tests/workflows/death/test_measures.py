@@ -322,3 +322,20 @@ def test_the_bureau_list_counts_by_institution_in_its_area_only(personas, bureau
     assert measure_counts_by_institution(user=bureau_b) == []
     mine = measure_counts_by_institution(user=personas.users.obstetrician_a, mine=True)
     assert [row["name"] for row in mine] == ["闽侯县医院"]
+
+
+def test_the_demo_sets_an_overdue_and_a_done_measure_on_the_closed_death():
+    from organisations.demo import seed_organisations
+    from workflows.death.demo import seed_deaths
+    from workflows.demo import seed_women
+
+    seed_organisations()
+    seed_women(40)
+    seed_deaths()
+    measures = {m.state: m for m in ImprovementMeasure.objects.select_related("report")}
+    assert set(measures) == {M.OPEN, M.DONE}
+    assert measures[M.OPEN].is_overdue(timezone.localdate())
+    assert measures[M.OPEN].report.state == DeathReport.State.CLOSED
+    assert measures[M.DONE].evidence and measures[M.DONE].done_by.username == "minhou_obstetrician"
+    assert deadlines_sweep() >= 1
+    assert Alert.objects.filter(kind="death.measure_due", priority=Alert.Priority.CRITICAL).exists()

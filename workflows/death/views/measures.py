@@ -34,8 +34,8 @@ from workflows.forms import apply_errors
 
 __all__ = ["measure_action", "measure_detail", "measure_list", "measure_new", "measures_ours", "report_measures"]
 
-MEASURE_TABS = [("open", gettext_lazy("Open")), ("overdue", pgettext_lazy("improvement measure", "Overdue")),
-                ("done", gettext_lazy("Done, awaiting verification")), ("verified", gettext_lazy("Verified")),
+MEASURE_TABS = [("open", pgettext_lazy("improvement measure", "Open")), ("overdue", pgettext_lazy("improvement measure", "Overdue")),
+                ("done", gettext_lazy("Done, awaiting verification")), ("verified", pgettext_lazy("improvement measure", "Verified")),
                 ("cancelled", gettext_lazy("Cancelled"))]
 
 
@@ -59,7 +59,7 @@ def _list(request: HttpRequest, *, mine: bool) -> HttpResponse:
     institution = request.GET.get("institution") or ""
     rows = sel.measures_by_tab(user=user, tab=tab, today=today, mine=mine)
     if institution:
-        rows = rows.filter(owner_institution_id=institution) if _is_uuid(institution) else rows.none()
+        rows = rows.filter(owner_institution_id=uuid.UUID(institution)) if _is_uuid(institution) else rows.none()
     return render(request, "death/measures.html", {
         "mine": mine, "tab": tab, "tabs": MEASURE_TABS, "counts": sel.measure_tab_counts(user=user, today=today,
                                                                                           mine=mine),
