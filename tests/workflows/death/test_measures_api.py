@@ -93,3 +93,46 @@ def test_the_list_is_scoped_and_filters_by_tab(personas):
     assert detail.status_code == 200 and detail.json()["overdue"] is True
     assert get(gulou, f"/api/death-reports/{report.pk}/").status_code == 404  # the report stays out of her scope
     assert get(personas.users.bureau_a, f"{LIST}?tab=nonsense").status_code == 400
+
+
+def test_the_schema_documents_every_measure_endpoint(personas):
+    client = APIClient()
+    client.force_login(personas.users.obstetrician_a)
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert set(paths[LIST]) == {"get", "post"}
+    assert set(paths["/api/improvement-measures/{id}/"]) == {"get"}
+    assert {"400", "403", "409"} <= set(paths[LIST]["post"]["responses"])
+    for step in ("done", "verify", "reject", "cancel"):
+        operation = paths[f"/api/improvement-measures/{{id}}/{step}/"]["post"]
+        assert {"200", "400", "403", "404", "409"} <= set(operation["responses"]), step
+        assert "·" in operation["summary"], step
+    assert "state" not in paths[LIST]["post"]["requestBody"]["content"]["application/json"]["schema"].get(
+        "properties", {})
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_bureau_officers_answering_at_once_one_wins_the_other_gets_409(national_data, personas):
+    from django.db import connection
+
+    from tests.workflows.highrisk.test_concurrency import race
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrent transitions need PostgreSQL (the CI PostgreSQL leg runs this).")
+    report = investigated(personas)
+    for _round in range(5):
+        measure = ds.death_measure_set(report=report, by=personas.users.mch_a, text="措施",
+                                       owner_institution=personas.inst.hospital_a,
+                                       due_on=timezone.localdate() + dt.timedelta(days=9))
+        ds.death_measure_mark_done(measure=measure, by=personas.users.obstetrician_a, evidence="已完成")
+        results = race(
+            lambda m=measure: ds.death_measure_verify(measure=m, by=personas.users.bureau_a),
+            lambda m=measure: ds.death_measure_reject(measure=m, by=personas.users.bureau_city, reason="证据不足"),
+        )
+        assert sorted(kind for kind, _value in results) == ["denied", "ok"], results
+        fresh = ImprovementMeasure.objects.get(pk=measure.pk)
+        assert fresh.state in ("verified", "open")
+        assert fresh.history.filter(history_change_reason__in=["verified by the bureau", "evidence rejected: 证据不足"]
+                                    ).count() == 1
