@@ -89,7 +89,7 @@ def seed_measures(report: DeathReport, *, setter: Any, doer: Any) -> list[Improv
     today = timezone.localdate()
     late = ds.death_measure_set(report=report, by=setter, owner_institution=hospital, due_on=today,
                                 text="建立产后出血快速输血绿色通道，与血站签订紧急供血协议，每季度开展一次产后出血演练")
-    late.due_on = today - dt.timedelta(days=12)
+    late.due_on, late.set_at = today - dt.timedelta(days=12), timezone.now() - dt.timedelta(days=72)
     save_with_history(late, by=setter, reason="demo: set weeks ago")
     deadlines_cancel_for(late, kind=ds.MEASURE_DUE, by=setter, reason="demo: set weeks ago")
     deadline_create(kind=ds.MEASURE_DUE, due_at=timezone.now(), subject=late, payload={"stage": "passed"},

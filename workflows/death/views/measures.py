@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases.models import DeathReport, ImprovementMeasure
+from cases.models.death import reference_of
 from cases.selectors import visible_death_reports, visible_improvement_measures
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import Membership
@@ -166,6 +167,7 @@ def measure_new(request: HttpRequest, pk: Any) -> HttpResponse:
             messages.success(request, _("The improvement measure is set: its institution is told."))
             return redirect("death:detail", pk=report.pk)
     return render(request, "death/measure_form.html", {"form": form, "report": report,
+                                                       "reference": reference_of(report),
                                                        "title": _("Add an improvement measure")},
                   status=422 if form.errors else 200)
 
