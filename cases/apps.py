@@ -8,7 +8,14 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import selectors
-        from cases.models import DeathReport, HighRiskCase, Pregnancy, ReviewMeeting, Woman
+        from cases.models import (
+            DeathReport,
+            HighRiskCase,
+            ImprovementMeasure,
+            Pregnancy,
+            ReviewMeeting,
+            Woman,
+        )
         from organisations.history import history_register
 
         history_register(Woman, selectors.visible_women)
@@ -16,3 +23,4 @@ class CasesConfig(AppConfig):
         history_register(HighRiskCase, selectors.visible_highrisk_cases)
         history_register(DeathReport, selectors.visible_identified_death_reports)
         history_register(ReviewMeeting, selectors.visible_review_meetings)
+        history_register(ImprovementMeasure, selectors.visible_improvement_measures)

@@ -15,6 +15,7 @@ from cases.models import (
     DeathReport,
     EmergencyCaesarean,
     HighRiskCase,
+    ImprovementMeasure,
     Interview,
     InterviewParty,
     NearMiss,
@@ -197,6 +198,8 @@ def visible_interview_parties(user: Any) -> QuerySet[InterviewParty]:
     """The summoned parties of the interviews the user may see."""
     return InterviewParty.objects.filter(interview__in=visible_interviews(user)).select_related(
         "interview__bureau", "institution")
+
+
 def visible_review_meetings(user: Any) -> QuerySet[ReviewMeeting]:
     """Death review meetings the user sits on, chairs or called; those of her region when she is an expert
     reviewer or officer there; and those inside the area of an MCH or bureau officer (a province sees its
@@ -230,6 +233,8 @@ def visible_near_misses(user: Any) -> QuerySet[NearMiss]:
                                    | scope_q(user, region_field="institution__region",
                                              institution_fields=["institution"])).select_related(
         "pregnancy__woman", "institution")
+
+
 def visible_death_record_accesses(user: Any) -> QuerySet[DeathRecordAccess]:
     """The break-the-glass log of the death reports the user may see (listed to MCH officers only:
     ``workflows.death.permissions.may_list_access``)."""
@@ -255,3 +260,25 @@ def visible_identified_death_reports(user: Any) -> QuerySet[DeathReport]:
         "institution_id")
     glass = DeathRecordAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("report_id")
     return reports.filter(Q(reporting_institution__in=own) | Q(pk__in=glass))
+
+
+def visible_improvement_measures(user: Any) -> QuerySet[ImprovementMeasure]:
+    """Improvement measures of the death reports the user sees; and, for the staff of an owner institution, that
+    institution's own measures even when its staff may not see the report (the pages show them the report's
+    anonymous reference, never the woman); and, for MCH and bureau officers, the measures owned by an institution
+    of their area (the bureau verifies them wherever the death was)."""
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    scope = user_scope(user)
+    if scope.is_empty:
+        return ImprovementMeasure.objects.none()
+    q = Q()
+    if not scope.everything:
+        memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+        officer_areas = {(level, code) for level, code in memberships.filter(
+            role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER]).values_list(
+            "institution__region__level", "institution__region_id")}
+        q = (Q(report__in=visible_death_reports(user)) | Q(owner_institution__in=memberships.values("institution_id"))
+             | area_q(scope, "owner_institution__region", areas=officer_areas))
+    return ImprovementMeasure.objects.filter(q).select_related("report__region", "owner_institution__region")

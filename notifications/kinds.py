@@ -54,6 +54,9 @@ DEATH_EXCLUDED = "death.excluded"                    # found not to be a materna
 DEATH_INVESTIGATED = "death.investigated"            # the county investigation is recorded
 DEATH_REVIEWED = "death.reviewed"                    # a review level concluded
 DEATH_CLOSED = "death.closed"
+MEASURE_DONE = "death.measure_done"                  # the owner institution recorded a measure done
+MEASURE_CHECKED = "death.measure_checked"            # the bureau verified the evidence or rejected it
+MEASURE_CANCELLED = "death.measure_cancelled"
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
@@ -150,6 +153,13 @@ _ALL = [
     _info("death.unlocked", _("Closed maternal death report unlocked"), URGENT),
     _info("death.meeting_member", _("Death review meeting: you sit on the panel"), ROUTINE),
     _info("death.break_glass", _("Identified death record opened by a reviewer"), URGENT),
+    _act("death.measure_set", _("Improvement measure for your institution"), ROUTINE,
+         by=(MEASURE_DONE, MEASURE_CANCELLED)),
+    _act("death.measure_due", _("Improvement measure due"), URGENT, CRITICAL, by=(MEASURE_DONE, MEASURE_CANCELLED)),
+    _act("death.measure_done", _("Improvement measure done: verify the evidence"), ROUTINE, by=(MEASURE_CHECKED,)),
+    _act("death.measure_rejected", _("Improvement measure: evidence rejected"), URGENT,
+         by=(MEASURE_DONE, MEASURE_CANCELLED)),
+    _info("death.measure_verified", _("Improvement measure verified"), ROUTINE),
     # Risk screening and assessment (妊娠风险筛查与评估)
     _info("screening.woman_found", _("Her record was found by another institution"), ROUTINE),
     _act("screening.referred", _("Screen positive: assess her"), URGENT, ROUTINE, by=(SCREEN_ASSESSED,)),

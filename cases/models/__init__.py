@@ -15,6 +15,7 @@ from cases.models.death import (
     DeathReviewConclusion,
     Delay,
     IcdMmGroup,
+    ImprovementMeasure,
     ReviewAspect,
     ReviewLevel,
     ReviewMeeting,
@@ -51,6 +52,6 @@ __all__ = [
     "danger_rank_expression", "validate_attachment",
     "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
-    "DeathRecordAccess",
+    "DeathRecordAccess", "ImprovementMeasure",
     "Interview", "InterviewParty", "InterviewTrigger", "Summoned",
 ]

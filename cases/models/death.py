@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -42,6 +43,8 @@ ICD10_PATTERN = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
 
 
 @cache
+
+
 def icd10_categories() -> dict[str, dict[str, Any]]:
     """The 3-character categories a maternal death's underlying cause may be coded in: O00–O99 and the
     usual indirect causes, each with its zh-hans name and the suggested classification and ICD-MM group."""
@@ -674,3 +677,98 @@ class ReviewOpinion(models.Model):
     def clean(self) -> None:
         if not self.agrees and not (self.dissent or "").strip():
             raise ValidationError({"dissent": _("Write the dissenting opinion.")})
+
+
+class ImprovementMeasure(ConcurrentTransitionMixin, models.Model):
+    """An improvement measure (改进措施) a review set on a death, tracked to done: an owner institution and a
+    due date; open → done with evidence (the institution) → verified by the bureau over it, or back to open
+    when the bureau rejects the evidence; cancelled with a reason while open.
+
+    The institution's staff may not see the report itself: what they are shown names the report by its
+    anonymous ``reference``, never the woman."""
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("improvement measure", "Open")
+        DONE = "done", _("Done, awaiting verification")
+        VERIFIED = "verified", _("Verified by the bureau")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(DeathReport, verbose_name=_("death report"), on_delete=models.PROTECT,
+                               related_name="measures")
+    level = models.CharField(_("review level that set it"), max_length=10, choices=ReviewLevel.choices, blank=True)
+    conclusion = models.ForeignKey(DeathReviewConclusion, verbose_name=_("review conclusion"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="measures")
+    text = narrative_field(_("improvement measure"))
+    owner_institution = models.ForeignKey(Institution, verbose_name=_("responsible institution"),
+                                          on_delete=models.PROTECT, related_name="improvement_measures")
+    due_on = models.DateField(pgettext_lazy("improvement measure", "due on"), db_index=True)
+    state = FSMField(_("state"), default=State.OPEN, choices=State.choices, editable=False)
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT,
+                               related_name="+")
+    done_at = models.DateTimeField(pgettext_lazy("improvement measure", "done at"), null=True, blank=True, db_index=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    evidence = narrative_field(_("evidence of what was done"), blank=True)
+    verified_at = models.DateTimeField(pgettext_lazy("improvement measure", "verified at"), null=True, blank=True, db_index=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("verified by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    verification_note = reason_field(_("verification note"), blank=True)
+    rejected_at = models.DateTimeField(_("evidence last rejected at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("evidence rejected by"), null=True,
+                                    blank=True, on_delete=models.PROTECT, related_name="+")
+    rejection_reason = reason_field(_("why the evidence was rejected"), blank=True)
+    rejections = models.PositiveSmallIntegerField(_("times the evidence was rejected"), default=0, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("cancelled by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    cancel_reason = reason_field(_("why cancelled"), blank=True)
+    # The report never changes after the measure is set; left out of the history so that the history page, which
+    # the owner institution's staff may read, never names the woman (a report's text is her name).
+    history = HistoricalRecords(excluded_fields=["report"])
+
+    class Meta:
+        ordering = ["due_on", "set_at"]
+        verbose_name = _("improvement measure")
+        verbose_name_plural = _("improvement measures")
+        indexes = [models.Index(fields=["owner_institution", "state"], name="measure_owner_state_idx"),
+                   models.Index(fields=["state", "due_on"], name="measure_state_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.text[:40]}"
+
+    @property
+    def reference(self) -> str:
+        """The report's anonymous reference: its county code, the year of death and the report id's first
+        eight characters (no name, no document number)."""
+        return reference_of(self.report)
+
+    def is_overdue(self, today: Any) -> bool:
+        return self.state == self.State.OPEN and self.due_on < today
+
+    # --- Transitions ---
+
+    @transition(field=state, source=State.OPEN, target=State.DONE)
+    def mark_done(self, *, by: Any, at: Any, evidence: str) -> None:
+        self.done_at, self.done_by, self.evidence = at, by, evidence
+
+    @transition(field=state, source=State.DONE, target=State.VERIFIED)
+    def verify(self, *, by: Any, at: Any, note: str) -> None:
+        self.verified_at, self.verified_by, self.verification_note = at, by, note
+
+    @transition(field=state, source=State.DONE, target=State.OPEN)
+    def reject(self, *, by: Any, at: Any, reason: str) -> None:
+        """The evidence does not show the measure done: open again (the rejected evidence stays in the history)."""
+        self.rejected_at, self.rejected_by, self.rejection_reason = at, by, reason
+        self.rejections += 1
+        self.done_at, self.done_by = None, None
+
+    @transition(field=state, source=State.OPEN, target=State.CANCELLED)
+    def cancel(self, *, by: Any, at: Any, reason: str) -> None:
+        self.cancelled_at, self.cancelled_by, self.cancel_reason = at, by, reason
+
+
+def reference_of(report: DeathReport) -> str:
+    """A death report's anonymous reference, e.g. ``350121-2026-1A2B3C4D``."""
+    return f"{report.region_id}-{timezone.localtime(report.died_at):%Y}-{str(report.pk)[:8].upper()}"

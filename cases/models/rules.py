@@ -180,6 +180,8 @@ class ProvinceSettings(models.Model):
         _("days before an interview deadline that a reminder goes"), default=2)
     death_break_glass_hours = models.PositiveSmallIntegerField(
         _("hours an expert reviewer sees a death's identified record after breaking the glass"), default=12)
+    measure_warning_days = models.PositiveSmallIntegerField(
+        _("days before an improvement measure is due that its institution is reminded"), default=7)
     history = HistoricalRecords()
 
     class Meta:

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from cases.models import DeathReport, Pregnancy
+from cases.models import DeathReport, ImprovementMeasure, Pregnancy
 from organisations.models import Institution, User
+from workflows.common import save_with_history
+from workflows.deadlines import deadline_create, deadlines_cancel_for
 from workflows.death import services as ds
 
 CARD: dict[str, Any] = {"death_place": DeathReport.Place.COUNTY_HOSPITAL, "delivery_mode": DeathReport.DeliveryMode.CAESAREAN,
@@ -101,6 +103,7 @@ def seed_deaths() -> int:
         if DeathReport.objects.get(pk=report.pk).state == DeathReport.State.REVIEW_PROVINCE:
             ds.death_report_conclude(report=report, by=province, **CONCLUSION)
         report = DeathReport.objects.get(pk=report.pk)
+        seed_measures(report, setter=mch, doer=doctor)
         closer = {"county": mch, "city": city, "province": province}[report.final_level]
         ds.death_report_close(report=report, by=closer)
     return made + _seed_referral_death(hospital=hospital, mch=mch)
@@ -136,3 +139,24 @@ def _seed_referral_death(*, hospital: Institution, mch: Any) -> int:
                                 "按摩无效后申请转诊；转运途中血压进行性下降，到达后立即输血、介入栓塞，仍发生 DIC。",
                                 interviews="丈夫、县医院接产医生、救治中心值班医生")
     return 1
+
+
+def seed_measures(report: DeathReport, *, setter: Any, doer: Any) -> list[ImprovementMeasure]:
+    """Two improvement measures on a reviewed death, owned by the hospital where she died: one open and overdue
+    (its due date moved into the past, its clock due now so the sweep raises the overdue alert), one done with
+    evidence and awaiting the county bureau's verification."""
+    hospital = report.reporting_institution
+    today = timezone.localdate()
+    late = ds.death_measure_set(report=report, by=setter, owner_institution=hospital, due_on=today,
+                                text="建立产后出血快速输血绿色通道，与血站签订紧急供血协议，每季度开展一次产后出血演练")
+    late.due_on, late.set_at = today - dt.timedelta(days=12), timezone.now() - dt.timedelta(days=72)
+    save_with_history(late, by=setter, reason="demo: set weeks ago")
+    deadlines_cancel_for(late, kind=ds.MEASURE_DUE, by=setter, reason="demo: set weeks ago")
+    deadline_create(kind=ds.MEASURE_DUE, due_at=timezone.now(), subject=late, payload={"stage": "passed"},
+                    reason="demo: overdue")
+    done = ds.death_measure_set(report=report, by=setter, owner_institution=hospital,
+                                due_on=today + dt.timedelta(days=30),
+                                text="产科医师全员完成产后出血量评估（称重法、容积法）培训并考核")
+    ds.death_measure_mark_done(measure=done, by=doer, evidence="已于本月完成全员培训，考核通过率100%，培训签到表及"
+                               "考核记录存医务科")
+    return [late, done]

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import (
@@ -231,3 +232,28 @@ class ManualReportForm(WomanRegisterForm):
 
 def icd10_choices() -> list[tuple[str, str]]:
     return [(code, row["name"]) for code, row in icd10_categories().items()]
+
+
+# --- Improvement measures (改进措施) ---------------------------------------------------------------
+
+class MeasureForm(forms.Form):
+    text = forms.CharField(label=_("Improvement measure"), max_length=NARRATIVE_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 4}))
+    owner_institution = forms.ModelChoiceField(label=_("Responsible institution"), queryset=Institution.objects.none())
+    due_on = forms.DateField(label=pgettext_lazy("improvement measure", "Due on"), widget=DateInput)
+
+    def __init__(self, *args: Any, report: DeathReport, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_institution"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
+            is_active=True, region__province_id=report.region.province_id).order_by("region_id", "name")
+        self.fields["owner_institution"].initial = report.reporting_institution_id
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.CharField(label=_("What was done, and where the proof is"), max_length=NARRATIVE_MAX_CHARS,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class VerifyForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), max_length=REASON_MAX_CHARS, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))

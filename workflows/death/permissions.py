@@ -69,6 +69,7 @@ def reviewer_region_codes(user: Any) -> dict[str, set[str]]:
 
 # --- One pair per step ---------------------------------------------------------------------------
 
+
 def may_edit_card(user: Any, report: DeathReport) -> bool:
     return is_reporter(user, report.reporting_institution_id) or is_county_mch(user, report)
 
@@ -163,6 +164,8 @@ def can_attach(user: Any, report: DeathReport) -> bool:
     if is_county_mch(user, report):
         return report.state in ATTACH_STATES_MCH
     return report.state in EDITABLE_STATES and may_attach(user, report)
+
+
 # --- Review panels (评审会) --------------------------------------------------------------------------
 
 MEETING_LEVEL_OF = {Region.Level.COUNTY: ReviewLevel.COUNTY, Region.Level.CITY: ReviewLevel.CITY,
@@ -219,6 +222,8 @@ def may_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> boo
 def can_conclude_in_meeting(user: Any, meeting: Any, report: DeathReport) -> bool:
     return meeting.is_open and report.review_level == meeting.level and may_conclude_in_meeting(
         user, meeting, report)
+
+
 # --- The de-identified review packet and break-the-glass ------------------------------------------
 # Who sees a death's identified record (name, document number, phone, address): everyone who may see
 # the report today (its institution's doctors, MCH and bureau officers) except an expert reviewer who
@@ -266,3 +271,80 @@ def may_list_access(user: Any, report: DeathReport) -> bool:
     """Who broke the glass, when and why: the MCH officers of the report's levels (county, city, province)."""
     mch = frozenset({Role.MCH_OFFICER})
     return any(is_officer_at(user, level_region_code(report, level), mch) for level in ReviewLevel.values)
+
+
+# --- Improvement measures (改进措施) ---------------------------------------------------------------
+# Set while the report is under review at some level or reviewed, not once it is closed and locked (an
+# unlock reopens it); their later steps go on whatever the report's state: the follow-up outlives the review.
+
+MEASURE_REPORT_STATES = (S.REVIEW_COUNTY, S.REVIEW_CITY, S.REVIEW_PROVINCE, S.REVIEWED)
+
+
+def measure_levels(user: Any, report: DeathReport) -> list[str]:
+    """The levels that have reviewed or are reviewing the report where the user is an MCH officer or an expert
+    reviewer, lowest first."""
+    entered = set(report.review_levels or [])
+    return [level for level in ReviewLevel if level in entered and may_review(user, report, level)]
+
+
+def may_set_measure(user: Any, report: DeathReport) -> bool:
+    """The MCH officers and expert reviewers of a level that reviews (or reviewed) the death."""
+    return bool(measure_levels(user, report))
+
+
+def can_set_measure(user: Any, report: DeathReport) -> bool:
+    return report.state in MEASURE_REPORT_STATES and may_set_measure(user, report)
+
+
+def is_member_of(user: Any, institution_id: Any) -> bool:
+    """Any active membership at the institution (whatever the role)."""
+    if user.is_superuser:
+        return True
+    return _memberships(user).filter(institution_id=institution_id).exists()
+
+
+def bureau_codes_over(region: Region) -> list[str]:
+    """The regions whose health bureaus oversee an institution of ``region``: its own, its city, its province."""
+    return [code for code in (region.code, region.city_id, region.province_id) if code]
+
+
+def may_mark_measure_done(user: Any, measure: Any) -> bool:
+    """The owner institution's staff (any active membership there)."""
+    return is_member_of(user, measure.owner_institution_id)
+
+
+def can_mark_measure_done(user: Any, measure: Any) -> bool:
+    return measure.state == measure.State.OPEN and may_mark_measure_done(user, measure)
+
+
+def may_verify_measure(user: Any, measure: Any) -> bool:
+    """A bureau officer whose area covers the owner institution (its county's, city's or province's bureau)."""
+    if user.is_superuser:
+        return True
+    codes = bureau_codes_over(measure.owner_institution.region)
+    return _memberships(user).filter(role=Role.BUREAU_OFFICER, institution__region_id__in=codes).exists()
+
+
+def can_verify_measure(user: Any, measure: Any) -> bool:
+    return measure.state == measure.State.DONE and may_verify_measure(user, measure)
+
+
+def may_reject_measure(user: Any, measure: Any) -> bool:
+    """The same bureau officers who verify."""
+    return may_verify_measure(user, measure)
+
+
+def can_reject_measure(user: Any, measure: Any) -> bool:
+    return measure.state == measure.State.DONE and may_reject_measure(user, measure)
+
+
+def may_cancel_measure(user: Any, measure: Any) -> bool:
+    """Whoever set it, or an MCH officer of the level that set it."""
+    if user.is_superuser or measure.set_by_id == user.pk:
+        return True
+    level = measure.level or ReviewLevel.COUNTY
+    return is_officer_at(user, level_region_code(measure.report, level), frozenset({Role.MCH_OFFICER}))
+
+
+def can_cancel_measure(user: Any, measure: Any) -> bool:
+    return measure.state == measure.State.OPEN and may_cancel_measure(user, measure)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cases.models import DeathReport, ReviewLevel
-from cases.selectors import visible_death_reports
+from cases.models import DeathReport, ImprovementMeasure, ReviewLevel
+from cases.selectors import visible_death_reports, visible_improvement_measures
 from organisations.models import Membership, Region, Role
 from organisations.scoping import user_scope
 from workflows.death.permissions import REPORTER_ROLES, reviewer_region_codes
@@ -104,3 +104,57 @@ def record_accesses_for(*, user: Any, report: DeathReport) -> list[Any] | None:
         return None
     return list(visible_death_record_accesses(user).filter(report=report).select_related("user")
                 .order_by("-opened_at"))
+
+
+# --- Improvement measures (改进措施) ---------------------------------------------------------------
+
+M = ImprovementMeasure.State
+MEASURE_TABS = ("open", "overdue", "done", "verified", "cancelled")
+
+
+def _measure_tab_q(tab: str, today: dt.date) -> Q:
+    return {"open": Q(state=M.OPEN, due_on__gte=today), "overdue": Q(state=M.OPEN, due_on__lt=today),
+            "done": Q(state=M.DONE), "verified": Q(state=M.VERIFIED), "cancelled": Q(state=M.CANCELLED)}[tab]
+
+
+def overdue_measures(*, user: Any | None = None, today: dt.date | None = None,
+                     institution: Any | None = None) -> QuerySet[ImprovementMeasure]:
+    """Open measures whose due date has passed, the longest overdue first: the user's visible ones, or every one
+    (for a sweep or the interview process's escalation) when no user is given; of one institution if asked."""
+    today = today or timezone.localdate()
+    measures = visible_improvement_measures(user) if user is not None else ImprovementMeasure.objects.select_related(
+        "report__region", "owner_institution__region")
+    measures = measures.filter(_measure_tab_q("overdue", today))
+    if institution is not None:
+        measures = measures.filter(owner_institution=institution)
+    return measures.order_by("due_on", "set_at", "pk")
+
+
+def measures_by_tab(*, user: Any, tab: str, today: dt.date | None = None, mine: bool = False
+                    ) -> QuerySet[ImprovementMeasure]:
+    """The user's visible measures in ``tab`` (open and not yet due, overdue, done awaiting verification,
+    verified, cancelled); ``mine``: only those owned by an institution where the user is a member."""
+    today = today or timezone.localdate()
+    measures = visible_improvement_measures(user).filter(_measure_tab_q(tab, today))
+    if mine:
+        measures = measures.filter(owner_institution__in=Membership.objects.filter(
+            user=user, is_active=True).values("institution_id"))
+    return measures.select_related("set_by", "done_by").order_by("due_on", "set_at", "pk")
+
+
+def measure_counts_by_institution(*, user: Any, today: dt.date | None = None, mine: bool = False
+                                  ) -> list[dict[str, Any]]:
+    """Per owner institution (most overdue first): its name and how many measures are in each tab."""
+    today = today or timezone.localdate()
+    rows: dict[Any, dict[str, Any]] = {}
+    for tab in MEASURE_TABS:
+        for inst_id, name, n in measures_by_tab(user=user, tab=tab, today=today, mine=mine).order_by().values_list(
+                "owner_institution_id", "owner_institution__name").annotate(n=Count("pk")):
+            row = rows.setdefault(inst_id, {"id": inst_id, "name": name, **{t: 0 for t in MEASURE_TABS}})
+            row[tab] = n
+    return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["open"], -r["done"], r["name"]))
+
+
+def measure_tab_counts(*, user: Any, today: dt.date | None = None, mine: bool = False) -> dict[str, int]:
+    today = today or timezone.localdate()
+    return {tab: measures_by_tab(user=user, tab=tab, today=today, mine=mine).count() for tab in MEASURE_TABS}

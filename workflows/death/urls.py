@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
-from workflows.death import api, api_panels
+from workflows.death import api, api_measures, api_panels
 from workflows.death.views import (
     DENIED,
     attachment_download,
@@ -15,6 +15,11 @@ from workflows.death.views import (
     card_edit,
     home,
     may_open,
+    measure_action,
+    measure_detail,
+    measure_list,
+    measure_new,
+    measures_ours,
     meeting_action,
     meeting_conclude,
     meeting_detail,
@@ -63,9 +68,15 @@ class DeathApp(AnmuApplication):
     packet_path = path("<uuid:pk>/packet/", report_packet, name="packet")
     break_glass_path = path("<uuid:pk>/packet/break-glass/", report_break_glass, name="break_glass")
     action_path = path("<uuid:pk>/<slug:action>/", report_action, name="action")
+    measures_path = path("measures/", measure_list, name="measures")
+    measures_ours_path = path("measures/ours/", measures_ours, name="measures_ours")
+    measure_path = path("measures/<uuid:pk>/", measure_detail, name="measure")
+    measure_action_path = path("measures/<uuid:pk>/<slug:action>/", measure_action, name="measure_action")
+    measure_new_path = path("<uuid:pk>/measures/new/", measure_new, name="measure_new")
 
 
 router = SimpleRouter(use_regex_path=False)
 router.register("death-reports", api.DeathReportViewSet, basename="api-death-report")
 router.register("death-review-meetings", api_panels.ReviewMeetingViewSet, basename="api-death-review-meeting")
+router.register("improvement-measures", api_measures.ImprovementMeasureViewSet, basename="api-improvement-measure")
 api_urlpatterns = router.urls

@@ -34,3 +34,15 @@ def death_accesses(context: template.Context, report: Any) -> list[Any] | None:
     if user is None or not user.is_authenticated:
         return None
     return record_accesses_for(user=user, report=report)
+
+
+@register.simple_tag(takes_context=True)
+def report_measures(context: template.Context, report: Any) -> dict[str, Any]:
+    """The report page's improvement measures section: the measures the user sees and whether she may add one."""
+    from workflows.death.views import report_measures as section
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return section(user=user, report=report)

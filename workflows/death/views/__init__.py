@@ -3,6 +3,7 @@ each step's form, reports made by hand). Re-exported here so ``workflows.death.v
 
 from workflows.death.views.attachments import *  # noqa: F403
 from workflows.death.views.export import *  # noqa: F403
+from workflows.death.views.measures import *  # noqa: F403
 from workflows.death.views.packet import *  # noqa: F403
 from workflows.death.views.panels import *  # noqa: F403
 from workflows.death.views.report import *  # noqa: F403
