@@ -139,6 +139,18 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("roster page"),
     gettext_noop("beds updated"),
     gettext_noop("copied"),
+    # Interviews (约谈)
+    gettext_noop("summoned"),
+    gettext_noop("notice issued"),
+    gettext_noop("notice sent"),
+    gettext_noop("held: minutes recorded"),
+    gettext_noop("interview held: plan due"),
+    gettext_noop("plan submitted"),
+    gettext_noop("plan accepted"),
+    gettext_noop("report submitted"),
+    gettext_noop("verified: passed"),
+    gettext_noop("verified: failed, escalated"),
+    gettext_noop("closed: every party verified"),
 })
 
 
@@ -190,6 +202,10 @@ PATTERNS: tuple[ReasonPattern, ...] = (
                   params={"level": _choice_label("cases.ImprovementMeasure", "level")}),
     ReasonPattern(gettext_noop("evidence rejected: %(reason)s")),
     ReasonPattern(gettext_noop("cancelled: %(reason)s")),
+    ReasonPattern("proposed (%(origin)s)", shown=gettext_noop("proposed: %(origin)s"),
+                  params={"origin": _choice_label("cases.Interview", "origin")}),
+    ReasonPattern(gettext_noop("dismissed: %(reason)s")),
+    ReasonPattern(gettext_noop("plan returned: %(reason)s")),
     ReasonPattern("awaiting %(level)s review", shown=gettext_noop("awaiting: %(level)s"),
                   params={"level": _choice_label("cases.DeathReviewConclusion", "level")}),
     ReasonPattern("%(level)s conclusion", shown=gettext_noop("conclusion recorded: %(level)s"),

@@ -53,7 +53,7 @@ def _inbox(user: Any) -> dict[str, Any]:
     return {"parties": list(parties), "now": timezone.now()}
 
 
-DESK_SECTIONS.append((gettext_lazy("Interviews"), "interview/_desk.html", _desk))
+DESK_SECTIONS.append((gettext_lazy("Interviews convened"), "interview/_desk.html", _desk))
 INBOX_SECTIONS.append((gettext_lazy("Interview notices"), "interview/_inbox.html", _inbox))
 
 
