@@ -13,7 +13,7 @@ class WorkflowsConfig(AppConfig):
         # membership deactivated) reaches the case register through these signals.
         from organisations import views as organisation_pages
         from organisations.models import Membership, User
-        from workflows import outcomes
+        from workflows import outcomes, sweep
         from workflows.death import flows as death_flows  # noqa: F401
         from workflows.death import selectors as death_lists
         from workflows.death import services as death
@@ -21,7 +21,7 @@ class WorkflowsConfig(AppConfig):
         from workflows.highrisk import selectors as highrisk_lists
         from workflows.highrisk import services as highrisk
         from workflows.interview import flows as interview_flows  # noqa: F401
-        from workflows.interview import services as interview  # noqa: F401
+        from workflows.interview import services as interview
         from workflows.referral import flows as referral_flows  # noqa: F401
         from workflows.referral import services as referral  # noqa: F401
         from workflows.registers import selectors as registers
@@ -34,6 +34,7 @@ class WorkflowsConfig(AppConfig):
         _subscribe(organisation_pages.HOME_PANELS, highrisk_lists.home_panels)
         _subscribe(organisation_pages.HOME_PANELS, death_lists.home_panels)
         _subscribe(outcomes.MATERNAL_DEATH_HOOKS, death.death_report_on_death)
+        _subscribe(sweep.SWEEP_HOOKS, interview.interview_triggers_ensure)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
         post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")

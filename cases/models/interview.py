@@ -55,7 +55,7 @@ class Interview(ConcurrentTransitionMixin, models.Model):
     reasons = narrative_field(_("reasons"))
     # The evidence: links to the records that motivate it ([{"kind", "id", "label", "url"}]), frozen when proposed.
     evidence = models.JSONField(_("evidence"), default=list, blank=True)
-    trigger_key = models.CharField(_("trigger"), max_length=60, blank=True, editable=False, db_index=True)
+    trigger_key = models.CharField(_("trigger"), max_length=100, blank=True, editable=False, db_index=True)
     escalated_from = models.ForeignKey("self", verbose_name=_("follow-up of"), null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="follow_ups", editable=False)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
