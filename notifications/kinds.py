@@ -54,6 +54,10 @@ DEATH_EXCLUDED = "death.excluded"                    # found not to be a materna
 DEATH_INVESTIGATED = "death.investigated"            # the county investigation is recorded
 DEATH_REVIEWED = "death.reviewed"                    # a review level concluded
 DEATH_CLOSED = "death.closed"
+# Circulars (通报, workflows/interview/services/circular.py).
+CIRCULAR_DECIDED = "circular.decided"              # approved (published) or returned by another officer
+CIRCULAR_READ = "circular.read"                    # a member of the recipient institution opened it
+CIRCULAR_WITHDRAWN = "circular.withdrawn"
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
@@ -154,6 +158,11 @@ _ALL = [
     _act("roster.gap", _("Nobody on duty"), CRITICAL, by=(ROSTER_COVERED,)),
     _info("roster.shift", _("Duty roster: shift assigned"), ROUTINE),
     _info("roster.handover", _("Duty roster: handover note"), URGENT),
+    # Circulars (通报)
+    _act("circular.submitted", _("Circular: approve or return it"), URGENT, by=(CIRCULAR_DECIDED,)),
+    _info("circular.returned", _("Circular returned to its draft"), ROUTINE),
+    _info("circular.published", _("Circular published to you"), ROUTINE, URGENT, by=(CIRCULAR_READ, CIRCULAR_WITHDRAWN)),
+    _info("circular.unread", _("Circular not yet opened"), ROUTINE, URGENT, by=(CIRCULAR_READ, CIRCULAR_WITHDRAWN)),
 ]
 
 KINDS: dict[str, AlertKind] = {kind.code: kind for kind in _ALL}

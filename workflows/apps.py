@@ -20,6 +20,7 @@ class WorkflowsConfig(AppConfig):
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import selectors as highrisk_lists
         from workflows.highrisk import services as highrisk
+        from workflows.interview import services as interview  # noqa: F401  (registers the deadline handlers)
         from workflows.referral import flows as referral_flows  # noqa: F401
         from workflows.referral import services as referral  # noqa: F401
         from workflows.registers import selectors as registers

@@ -19,6 +19,13 @@ from cases.models.death import (
     validate_icd10,
 )
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
+from cases.models.interview import (
+    Circular,
+    CircularRanking,
+    CircularRankingRow,
+    CircularRecipient,
+    CircularSubject,
+)
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
 from cases.models.referral import (
     ATTACHMENT_MAGIC,
@@ -36,6 +43,11 @@ from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
 
 __all__ = [
+    "Circular",
+    "CircularRanking",
+    "CircularRankingRow",
+    "CircularRecipient",
+    "CircularSubject",
     "ATTACHMENT_MAGIC", "COLOUR_NAMES", "ATTACHMENT_TYPES", "PREGNANCY_DAYS", "SEVERITY", "URGENCY_RANK",
     "Assessment", "AssessmentReferral", "CasePlan", "CaseTransfer", "Colour", "Consultation",
     "ContinuationEvaluation", "EmergencyCaesarean", "FollowUpVisit", "HighRiskCase", "NearMiss",

@@ -169,6 +169,9 @@ class ProvinceSettings(models.Model):
         _("which deaths the city reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="all")
     death_review_province = models.CharField(
         _("which deaths the province reviews"), max_length=10, choices=DEATH_REVIEW_SCOPE, default="disputed")
+    # Interviews and circulars (约谈通报, domain.md §6): no national text fixes this.
+    circular_read_reminder_days = models.PositiveSmallIntegerField(
+        _("days after a circular is published before those who have not opened it are reminded"), default=3)
     history = HistoricalRecords()
 
     class Meta:
