@@ -8,10 +8,11 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import selectors
-        from cases.models import DeathReport, HighRiskCase, Pregnancy, Woman
+        from cases.models import Circular, DeathReport, HighRiskCase, Pregnancy, Woman
         from organisations.history import history_register
 
         history_register(Woman, selectors.visible_women)
         history_register(Pregnancy, selectors.visible_pregnancies)
         history_register(HighRiskCase, selectors.visible_highrisk_cases)
         history_register(DeathReport, selectors.visible_death_reports)
+        history_register(Circular, selectors.visible_circulars)
