@@ -48,8 +48,10 @@ class CircularForm(forms.Form):
         else:
             first = bureaus.first()
             region = first.region if first else None
-            if bureaus.count() == 1:
+            if bureaus.count() == 1:  # the usual case: one bureau, nothing to choose
                 self.fields["issuer"].initial = first
+                self.fields["issuer"].required = False
+                self.fields["issuer"].widget = forms.HiddenInput()
         if region is not None:
             self.fields["named_recipients"].queryset = institutions_in_area(region).order_by(  # type: ignore[attr-defined]
                 "region_id", "name")

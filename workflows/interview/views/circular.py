@@ -146,7 +146,7 @@ def circular_new(request: HttpRequest) -> HttpResponse:
     form = f.CircularForm(request.POST or None, bureaus=bureaus)
     if request.method == "POST" and form.is_valid():
         try:
-            circular = cs.circular_create(issuer=form.cleaned_data["issuer"], by=user, **_form_data(form))
+            circular = cs.circular_create(issuer=form.cleaned_data.get("issuer") or bureaus.first(), by=user, **_form_data(form))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
