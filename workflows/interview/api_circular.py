@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -226,7 +227,7 @@ class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not p.may_draft(request.user):
-            raise ActionDenied(_("Only the officers of a health bureau draft its circulars."))
+            raise ActionDenied(gettext("Only the officers of a health bureau draft its circulars."))
         serializer = CreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

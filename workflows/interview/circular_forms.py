@@ -42,6 +42,7 @@ class CircularForm(forms.Form):
                                  "named_recipients": list(circular.named_recipients.values_list("pk", flat=True))}
         super().__init__(*args, **kwargs)
         self.fields["issuer"].queryset = bureaus  # type: ignore[attr-defined]
+        region: Region | None = None
         if circular is not None:
             del self.fields["issuer"]
             region = circular.region
