@@ -356,6 +356,9 @@ SPECTACULAR_SETTINGS = {
         "CauseClassEnum": "cases.models.death.CauseClass",
         "RescueCentreLevelEnum": "organisations.models.RescueCentre.Level",
         "RegionLevelEnum": "organisations.models.Region.Level",
+        "CircularKindEnum": "cases.models.interview.Circular.Kind",
+        "CircularStateEnum": "cases.models.interview.Circular.State",
+        "CircularDistributionEnum": "cases.models.interview.Circular.Distribution",
     },
 }
 

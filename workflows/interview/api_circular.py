@@ -72,11 +72,11 @@ class CircularInSerializer(serializers.Serializer):
         pk_field=serializers.UUIDField(), help_text="指定机构 · Named institutions (of the bureau's area).")
 
 
-class CreateSerializer(CircularInSerializer):
+class CircularCreateSerializer(CircularInSerializer):
     issuer = BureauField(pk_field=serializers.UUIDField(), help_text="发文单位 · A bureau you are an officer of.")
 
 
-class UpdateSerializer(CircularInSerializer):
+class CircularUpdateSerializer(CircularInSerializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         for field in fields.values():
@@ -84,7 +84,7 @@ class UpdateSerializer(CircularInSerializer):
         return fields
 
 
-class SubjectInSerializer(serializers.Serializer):
+class CircularSubjectInSerializer(serializers.Serializer):
     institution = serializers.PrimaryKeyRelatedField(queryset=Institution.objects.filter(is_active=True),
                                                      required=False, allow_null=True, pk_field=serializers.UUIDField(),
                                                      help_text="机构 · An institution of the bureau's area.")
@@ -98,11 +98,11 @@ class SubjectInSerializer(serializers.Serializer):
     answer_due_on = serializers.DateField(required=False, allow_null=True, help_text="整改报告期限 · Due on.")
 
 
-class SubjectRemoveSerializer(serializers.Serializer):
+class CircularSubjectRemoveSerializer(serializers.Serializer):
     subject = serializers.UUIDField(help_text="通报对象 · The subject to remove.")
 
 
-class RankingInSerializer(serializers.Serializer):
+class CircularRankingInSerializer(serializers.Serializer):
     figure = serializers.ChoiceField(choices=[(k, str(f.label)) for k, f in FIGURES.items()],
                                      help_text="指标 · The figure to rank on.")
     period_from = serializers.DateField(help_text="起 · Period from.")
@@ -111,7 +111,7 @@ class RankingInSerializer(serializers.Serializer):
 
 # --- Output -----------------------------------------------------------------------------------------------
 
-class SubjectOutSerializer(serializers.ModelSerializer):
+class CircularSubjectOutSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
 
     class Meta:
@@ -120,15 +120,15 @@ class SubjectOutSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RankingRowOutSerializer(serializers.ModelSerializer):
+class CircularRankingRowOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = CircularRankingRow
         fields = ["rank", "region", "institution", "name", "value"]
         read_only_fields = fields
 
 
-class RankingOutSerializer(serializers.ModelSerializer):
-    rows = RankingRowOutSerializer(many=True, read_only=True)
+class CircularRankingOutSerializer(serializers.ModelSerializer):
+    rows = CircularRankingRowOutSerializer(many=True, read_only=True)
 
     class Meta:
         model = CircularRanking
@@ -136,7 +136,7 @@ class RankingOutSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecipientOutSerializer(serializers.ModelSerializer):
+class CircularRecipientOutSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="institution.name", read_only=True)
 
     class Meta:
@@ -162,8 +162,8 @@ class CircularListSerializer(serializers.ModelSerializer):
 
 
 class CircularDetailSerializer(CircularListSerializer):
-    subjects = SubjectOutSerializer(many=True, read_only=True)
-    rankings = RankingOutSerializer(many=True, read_only=True)
+    subjects = CircularSubjectOutSerializer(many=True, read_only=True)
+    rankings = CircularRankingOutSerializer(many=True, read_only=True)
     recipients = serializers.SerializerMethodField(help_text="The issuing bureau only: each read receipt.")
     recipients_total = serializers.SerializerMethodField()
     recipients_read = serializers.SerializerMethodField()
@@ -177,11 +177,11 @@ class CircularDetailSerializer(CircularListSerializer):
         user = self.context["request"].user
         return bool(user.is_superuser or p.is_issuer_officer(user, obj))
 
-    @extend_schema_field(RecipientOutSerializer(many=True))
+    @extend_schema_field(CircularRecipientOutSerializer(many=True))
     def get_recipients(self, obj: Circular) -> list[dict[str, Any]]:
         if not self._bureau(obj):
             return []
-        return RecipientOutSerializer(obj.recipients.select_related("institution"), many=True).data  # type: ignore[return-value]
+        return CircularRecipientOutSerializer(obj.recipients.select_related("institution"), many=True).data  # type: ignore[return-value]
 
     def get_recipients_total(self, obj: Circular) -> int:
         return obj.recipients.count()
@@ -199,7 +199,7 @@ def _step_schema(summary: str, request: Any, *, description: str = "") -> Any:
                                                                    403: DENIED}),
     retrieve=extend_schema(summary="通报详情 · Read a circular",
                            responses={200: CircularDetailSerializer, 403: DENIED, 404: NOT_FOUND}),
-    create=extend_schema(summary="起草通报 · Draft a circular", request=CreateSerializer,
+    create=extend_schema(summary="起草通报 · Draft a circular", request=CircularCreateSerializer,
                          responses={201: CircularDetailSerializer, 400: FIELD_ERRORS, 403: DENIED}),
 )
 class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -228,18 +228,18 @@ class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not p.may_draft(request.user):
             raise ActionDenied(gettext("Only the officers of a health bureau draft its circulars."))
-        serializer = CreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = CircularCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         circular = cs.circular_create(issuer=data.pop("issuer"), by=request.user, **data)
         return Response(self._detail(circular), status=status.HTTP_201_CREATED)
 
-    @_step_schema("修改草稿 · Change the draft", UpdateSerializer)
+    @_step_schema("修改草稿 · Change the draft", CircularUpdateSerializer)
     @action(detail=True, methods=["post"])
     def draft(self, request: Request, **kwargs: Any) -> Response:
-        return self._step(UpdateSerializer, lambda c, by, d: cs.circular_update(circular=c, by=by, data=d))
+        return self._step(CircularUpdateSerializer, lambda c, by, d: cs.circular_update(circular=c, by=by, data=d))
 
-    @_step_schema("添加通报对象 · Name a subject", SubjectInSerializer,
+    @_step_schema("添加通报对象 · Name a subject", CircularSubjectInSerializer,
                   description="An institution or an area of the issuing bureau's area (else 400), with the reason.")
     @action(detail=True, methods=["post"])
     def subjects(self, request: Request, **kwargs: Any) -> Response:
@@ -247,18 +247,18 @@ class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             cs.circular_subject_add(circular=circular, by=by, **data)
             return circular
 
-        return self._step(SubjectInSerializer, add)
+        return self._step(CircularSubjectInSerializer, add)
 
-    @_step_schema("移除通报对象 · Remove a subject", SubjectRemoveSerializer)
+    @_step_schema("移除通报对象 · Remove a subject", CircularSubjectRemoveSerializer)
     @action(detail=True, methods=["post"], url_path="subjects/remove")
     def subject_remove(self, request: Request, **kwargs: Any) -> Response:
         def remove(circular: Circular, by: Any, data: dict[str, Any]) -> Circular:
             subject = get_visible_or_404(circular.subjects.all(), pk=data["subject"])
             return cs.circular_subject_remove(subject=subject, by=by)
 
-        return self._step(SubjectRemoveSerializer, remove)
+        return self._step(CircularSubjectRemoveSerializer, remove)
 
-    @_step_schema("附指标晾晒表 · Attach a frozen ranking", RankingInSerializer,
+    @_step_schema("附指标晾晒表 · Attach a frozen ranking", CircularRankingInSerializer,
                   description="Computed once for the bureau's area and stored: it never changes afterwards.")
     @action(detail=True, methods=["post"])
     def ranking(self, request: Request, **kwargs: Any) -> Response:
@@ -266,7 +266,7 @@ class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             cs.circular_ranking_attach(circular=circular, by=by, **data)
             return circular
 
-        return self._step(RankingInSerializer, attach)
+        return self._step(CircularRankingInSerializer, attach)
 
     @_step_schema("提交审核 · Submit for approval", None)
     @action(detail=True, methods=["post"])

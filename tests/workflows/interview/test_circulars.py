@@ -343,3 +343,23 @@ def test_api_create_steps_and_the_400_403_404_409_contract(world):
     assert listed.status_code == 200 and [c["id"] for c in listed.json()["results"]] == [pk]
     assert api(w.head_b).get(LIST).json()["results"] == []
     assert api(w.users.bureau_city).get(f"{LIST}{pk}/").json()["recipients_read"] == 1
+
+
+def test_the_demo_circular_is_published_with_a_frozen_ranking_partly_read_and_idempotent():
+    from organisations.demo import seed_organisations
+    from workflows.death.demo import seed_deaths
+    from workflows.demo import seed_women
+    from workflows.interview.demo import seed_circulars
+
+    seed_organisations()
+    seed_women(40)
+    seed_deaths()
+    assert seed_circulars() == 1
+    circular = Circular.objects.get()
+    assert circular.state == Circular.State.PUBLISHED and circular.kind == Circular.Kind.CRITICISE
+    assert circular.issuer.name == "福州市卫生健康委员会" and circular.approved_by != circular.drafted_by
+    counties = circular.rankings.get(figure="deaths_avoidable").rows.values_list("name", flat=True)
+    assert set(counties) == {"鼓楼区", "闽侯县"}
+    read = circular.recipients.filter(read_at__isnull=False).count()
+    assert 0 < read < circular.recipients.count()
+    assert seed_circulars() == 0

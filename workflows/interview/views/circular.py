@@ -69,7 +69,7 @@ def inbox_circulars(user: Any) -> dict[str, Any]:
 
 
 DESK_SECTIONS.append((gettext_lazy("Circulars"), "interview/circular_desk.html", desk_circulars))
-INBOX_SECTIONS.append((gettext_lazy("Circulars"), "interview/circular_inbox.html", inbox_circulars))
+INBOX_SECTIONS.append((gettext_lazy("Circulars received"), "interview/circular_inbox.html", inbox_circulars))
 
 
 def _circular_for(request: HttpRequest, pk: Any) -> Circular:

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from cases.models import Woman
 from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
-from workflows.interview.demo import seed_circulars
 from workflows.demo import seed_cases, seed_referrals, seed_women
+from workflows.interview.demo import seed_circulars
 
 
 class Command(BaseCommand):
