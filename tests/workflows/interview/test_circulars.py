@@ -363,3 +363,27 @@ def test_the_demo_circular_is_published_with_a_frozen_ranking_partly_read_and_id
     read = circular.recipients.filter(read_at__isnull=False).count()
     assert 0 < read < circular.recipients.count()
     assert seed_circulars() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_approving_at_once_one_publishes_the_other_is_refused(personas):
+    from django.db import connection
+
+    from tests.workflows.highrisk.test_concurrency import race
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrent transitions need PostgreSQL (the CI PostgreSQL leg runs this).")
+    inst = personas.inst
+    first = member("bureau_city2", inst.bureau_city, Role.BUREAU_OFFICER)
+    second = member("bureau_city3", inst.bureau_city, Role.BUREAU_OFFICER)
+    for n in range(3):
+        circular = cs.circular_create(issuer=inst.bureau_city, by=personas.users.bureau_city, kind="inform",
+                                      title="并发审核", number=f"榕卫通〔2026〕{100 + n}号", body="正文")
+        cs.circular_submit(circular=circular, by=personas.users.bureau_city)
+        results = race(lambda c=circular: cs.circular_approve(circular=c, by=first),
+                       lambda c=circular: cs.circular_approve(circular=c, by=second))
+        assert sorted(kind for kind, _value in results) == ["denied", "ok"], results
+        assert Circular.objects.get(pk=circular.pk).state == Circular.State.PUBLISHED
+        assert deadlines_for(circular, kind=cs.CIRCULAR_READ_REMINDER).count() == 1
+        assert circular.recipients.count() == len(cs.circular_recipient_institutions(circular))
