@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from cases import selectors
         from cases.models import (
+            Circular,
             DeathReport,
             HighRiskCase,
             ImprovementMeasure,
@@ -24,3 +25,4 @@ class CasesConfig(AppConfig):
         history_register(DeathReport, selectors.visible_identified_death_reports)
         history_register(ReviewMeeting, selectors.visible_review_meetings)
         history_register(ImprovementMeasure, selectors.visible_improvement_measures)
+        history_register(Circular, selectors.visible_circulars)

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from cases.models import (
     AssessmentReferral,
+    Circular,
     Consultation,
     ContinuationEvaluation,
     DeathRecordAccess,
@@ -282,3 +283,29 @@ def visible_improvement_measures(user: Any) -> QuerySet[ImprovementMeasure]:
         q = (Q(report__in=visible_death_reports(user)) | Q(owner_institution__in=memberships.values("institution_id"))
              | area_q(scope, "owner_institution__region", areas=officer_areas))
     return ImprovementMeasure.objects.filter(q).select_related("report__region", "owner_institution__region")
+
+
+def visible_circulars(user: Any) -> QuerySet[Circular]:
+    """Circulars (通报): drafts and those awaiting approval only for the issuing bureau's officers; published (or
+    withdrawn) ones for the institutions they went to, for every member of an institution of the issuing
+    bureau's area, and for officers whose area holds it (the bureau's superiors see all published below)."""
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Circular.objects.none()
+    if user.is_superuser:
+        return Circular.objects.select_related("issuer", "region")
+    memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True
+                                            ).select_related("institution__region")
+    issued = {m.institution_id for m in memberships if m.role == Role.BUREAU_OFFICER}
+    mine = {m.institution_id for m in memberships}
+    areas: set[str] = set()
+    for m in memberships:
+        region = m.institution.region
+        areas.update(code for code in (region.code, region.city_id, region.province_id) if code)
+    out = [Circular.State.PUBLISHED, Circular.State.WITHDRAWN]
+    q = Q(issuer_id__in=issued)
+    q |= Q(state__in=out) & (Q(recipients__institution_id__in=mine) | Q(region_id__in=areas)
+                             | area_q(user_scope(user), "region"))
+    return Circular.objects.filter(pk__in=Circular.objects.filter(q).values("pk")).select_related("issuer", "region")

@@ -57,6 +57,10 @@ DEATH_CLOSED = "death.closed"
 MEASURE_DONE = "death.measure_done"                  # the owner institution recorded a measure done
 MEASURE_CHECKED = "death.measure_checked"            # the bureau verified the evidence or rejected it
 MEASURE_CANCELLED = "death.measure_cancelled"
+# Circulars (通报, workflows/interview/services/circular.py).
+CIRCULAR_DECIDED = "circular.decided"              # approved (published) or returned by another officer
+CIRCULAR_READ = "circular.read"                    # a member of the recipient institution opened it
+CIRCULAR_WITHDRAWN = "circular.withdrawn"
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
@@ -194,6 +198,11 @@ _ALL = [
     _act("roster.gap", _("Nobody on duty"), CRITICAL, by=(ROSTER_COVERED,)),
     _info("roster.shift", _("Duty roster: shift assigned"), ROUTINE),
     _info("roster.handover", _("Duty roster: handover note"), URGENT),
+    # Circulars (通报)
+    _act("circular.submitted", _("Circular: approve or return it"), URGENT, by=(CIRCULAR_DECIDED,)),
+    _info("circular.returned", _("Circular returned to its draft"), ROUTINE),
+    _info("circular.published", _("Circular published to you"), ROUTINE, URGENT, by=(CIRCULAR_READ, CIRCULAR_WITHDRAWN)),
+    _info("circular.unread", _("Circular not yet opened"), ROUTINE, URGENT, by=(CIRCULAR_READ, CIRCULAR_WITHDRAWN)),
 ]
 
 KINDS: dict[str, AlertKind] = {kind.code: kind for kind in _ALL}

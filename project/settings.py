@@ -357,6 +357,9 @@ SPECTACULAR_SETTINGS = {
         "RescueCentreLevelEnum": "organisations.models.RescueCentre.Level",
         "RegionLevelEnum": "organisations.models.Region.Level",
         "ReviewMeetingStateEnum": "cases.models.death.ReviewMeeting.State",
+        "CircularKindEnum": "cases.models.interview.Circular.Kind",
+        "CircularStateEnum": "cases.models.interview.Circular.State",
+        "CircularDistributionEnum": "cases.models.interview.Circular.Distribution",
     },
 }
 

@@ -26,7 +26,17 @@ from cases.models.death import (
 )
 from cases.models.death_access import DeathRecordAccess
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
-from cases.models.interview import Interview, InterviewParty, InterviewTrigger, Summoned
+from cases.models.interview import (
+    Circular,
+    CircularRanking,
+    CircularRankingRow,
+    CircularRecipient,
+    CircularSubject,
+    Interview,
+    InterviewParty,
+    InterviewTrigger,
+    Summoned,
+)
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
 from cases.models.referral import (
     ATTACHMENT_MAGIC,
@@ -44,6 +54,11 @@ from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
 
 __all__ = [
+    "Circular",
+    "CircularRanking",
+    "CircularRankingRow",
+    "CircularRecipient",
+    "CircularSubject",
     "ATTACHMENT_MAGIC", "COLOUR_NAMES", "ATTACHMENT_TYPES", "PREGNANCY_DAYS", "SEVERITY", "URGENCY_RANK",
     "Assessment", "AssessmentReferral", "CasePlan", "CaseTransfer", "Colour", "Consultation",
     "ContinuationEvaluation", "EmergencyCaesarean", "FollowUpVisit", "HighRiskCase", "NearMiss",

@@ -182,6 +182,9 @@ class ProvinceSettings(models.Model):
         _("hours an expert reviewer sees a death's identified record after breaking the glass"), default=12)
     measure_warning_days = models.PositiveSmallIntegerField(
         _("days before an improvement measure is due that its institution is reminded"), default=7)
+    # Interviews and circulars (约谈通报, domain.md §6): no national text fixes this.
+    circular_read_reminder_days = models.PositiveSmallIntegerField(
+        _("days after a circular is published before those who have not opened it are reminded"), default=3)
     history = HistoricalRecords()
 
     class Meta:

@@ -7,8 +7,18 @@ from django.utils.translation import gettext_lazy
 from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
+from workflows.interview import api_circular
 from workflows.interview.views import (
     DENIED,
+    circular_action,
+    circular_detail,
+    circular_edit,
+    circular_export,
+    circular_new,
+    circular_print,
+    circular_ranking,
+    circular_subject_remove,
+    circular_subjects,
     home,
     interview_action,
     interview_detail,
@@ -28,6 +38,16 @@ class InterviewApp(AnmuApplication):
     denied_reason = DENIED
 
     index_path = path("", home, name="index")
+    circular_new_path = path("circulars/new/", circular_new, name="circular_new")
+    circular_export_path = path("circulars/export/", circular_export, name="circular_export")
+    circular_path = path("circulars/<uuid:pk>/", circular_detail, name="circular")
+    circular_edit_path = path("circulars/<uuid:pk>/edit/", circular_edit, name="circular_edit")
+    circular_print_path = path("circulars/<uuid:pk>/print/", circular_print, name="circular_print")
+    circular_subjects_path = path("circulars/<uuid:pk>/subjects/", circular_subjects, name="circular_subjects")
+    circular_subject_remove_path = path("circulars/<uuid:pk>/subjects/<uuid:subject_pk>/remove/",
+                                        circular_subject_remove, name="circular_subject_remove")
+    circular_ranking_path = path("circulars/<uuid:pk>/ranking/", circular_ranking, name="circular_ranking")
+    circular_action_path = path("circulars/<uuid:pk>/<slug:action>/", circular_action, name="circular_action")
     new_path = path("new/", interview_new, name="new")
     detail_path = path("<uuid:pk>/", interview_detail, name="detail")
     print_path = path("<uuid:pk>/print/<slug:document>/", interview_print, name="print")
@@ -36,4 +56,5 @@ class InterviewApp(AnmuApplication):
 
 
 router = SimpleRouter(use_regex_path=False)
+router.register("circulars", api_circular.CircularViewSet, basename="api-circular")
 api_urlpatterns = router.urls

@@ -6,5 +6,6 @@ Every function is a named step: it locks the row (``select_for_update`` on Postg
 history with the user and a reason, sets or stops the deadlines (rows of the one engine) and raises alerts,
 all in one transaction. Bad input is a ``ValidationError`` with field errors (400).
 """
+from workflows.interview.services.circular import *  # noqa: F403
 from workflows.interview.services.interview import *  # noqa: F403
 from workflows.interview.services.triggers import *  # noqa: F403

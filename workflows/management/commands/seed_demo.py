@@ -8,6 +8,7 @@ from cases.models import Woman
 from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
+from workflows.interview.demo import seed_circulars
 
 
 class Command(BaseCommand):
@@ -62,4 +63,8 @@ class Command(BaseCommand):
             deaths = seed_deaths()
             if deaths:
                 self.stdout.write(f"Added {deaths} demo maternal death reports (one at each stage).")
+        if first_look:
+            self.step("正在创建演示通报…", "Creating demo data: a circular…")
+            if seed_circulars():
+                self.stdout.write("Published one demo circular of the Fuzhou city bureau, partly read.")
         self.step("演示数据就绪", "Demo data ready")
