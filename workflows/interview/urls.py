@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
-from workflows.interview import api_circular
+from workflows.interview import api_circular, api_interview
 from workflows.interview.views import (
     DENIED,
     circular_action,
@@ -57,4 +57,5 @@ class InterviewApp(AnmuApplication):
 
 router = SimpleRouter(use_regex_path=False)
 router.register("circulars", api_circular.CircularViewSet, basename="api-circular")
+router.register("interviews", api_interview.InterviewViewSet, basename="api-interview")
 api_urlpatterns = router.urls
