@@ -62,3 +62,44 @@ def seed_circulars() -> int:
         if reader is not None:
             cs.circular_mark_read(circular=circular, by=reader)
     return 1
+
+
+def seed_interviews() -> int:
+    """The province's trigger rules (active, editable in the admin) and one interview in progress: the 闽侯县 bureau
+    summoned 闽侯县医院 and 甘蔗社区卫生服务中心 over the county's avoidable death; it was held, the hospital's plan awaits
+    the bureau and the centre's plan is due. Idempotent."""
+    from cases.models import Interview, InterviewParty, InterviewTrigger
+    from organisations.models import Region
+
+    province = Region.objects.filter(code="350000").first()
+    bureau = Institution.objects.filter(name="闽侯县卫生健康局").first()
+    hospital = Institution.objects.filter(name="闽侯县医院").first()
+    centre = Institution.objects.filter(region_id="350121", kind=Institution.Kind.PRIMARY_CARE).order_by("name").first()
+    officer, head = User.objects.filter(username="minhou_bureau").first(), User.objects.filter(
+        username="minhou_head").first()
+    if not all((province, bureau, hospital, officer, head)) or Interview.objects.exists():
+        return 0
+    assert province is not None and bureau is not None and hospital is not None  # noqa: S101  (checked above)
+    if not InterviewTrigger.objects.filter(province=province).exists():
+        K = InterviewTrigger.Kind
+        for kind, threshold, period, convener in ((K.AVOIDABLE_DEATH, 1, 365, "county"),
+                                                  (K.LATE_DEATH_REPORT, 1, 90, "county"),
+                                                  (K.LATE_REFERRAL_ANSWERS, 3, 90, "city"),
+                                                  (K.OVERDUE_MEASURES, 2, 90, "county")):
+            InterviewTrigger.objects.create(province=province, kind=kind, threshold=threshold, period_days=period,
+                                            convener=convener, summoned=["head", "mch_head"])
+    parties = [(hospital, ["head", "mch_head", "obstetrics_head"], "产后出血死亡评审为可避免，输血与转诊延误")]
+    if centre is not None:
+        parties.append((centre, ["head"], "孕期高危随访不到位"))
+    interview = cs.interview_propose(
+        by=officer, bureau=bureau, subject="孕产妇可避免死亡整改约谈",
+        reasons="县级评审认定本县一例产后出血死亡为可避免死亡：识别延误、输血不及时、转诊响应慢。", parties=parties)
+    cs.interview_notify(interview=interview, by=officer, number="闽侯卫妇幼约〔2026〕1号", place="县卫健局三楼会议室",
+                        scheduled_at=timezone.now() + dt.timedelta(hours=1))
+    interview = cs.interview_hold(interview=interview, by=officer, attendance="闽侯县医院院长、分管副院长、产科主任；"
+                                  "甘蔗社区卫生服务中心主任；县卫健局妇幼股", expert_advice="建立产后出血快速反应团队，"
+                                  "每季度演练", requirements="15日内提交整改方案，两个月内完成整改并报告")
+    plan = InterviewParty.objects.get(interview=interview, institution=hospital)
+    cs.interview_plan_submit(party=plan, by=head, plan="1. 成立产后出血快速反应小组（产科主任负责，本月内）\n"
+                             "2. 与中心血站签订紧急供血协议（医务科，30日内）\n3. 每季度开展一次产后出血演练（护理部）")
+    return 1

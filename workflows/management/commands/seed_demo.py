@@ -8,7 +8,7 @@ from cases.models import Woman
 from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
-from workflows.interview.demo import seed_circulars
+from workflows.interview.demo import seed_circulars, seed_interviews
 
 
 class Command(BaseCommand):
@@ -67,4 +67,7 @@ class Command(BaseCommand):
             self.step("正在创建演示通报…", "Creating demo data: a circular…")
             if seed_circulars():
                 self.stdout.write("Published one demo circular of the Fuzhou city bureau, partly read.")
+            self.step("正在创建演示约谈…", "Creating demo data: an interview…")
+            if seed_interviews():
+                self.stdout.write("Added one interview of the Minhou bureau in progress, and the province's trigger rules.")
         self.step("演示数据就绪", "Demo data ready")

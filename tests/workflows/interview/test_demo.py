@@ -1,0 +1,24 @@
+"""The first-look demo interview: held, the hospital's plan awaiting the bureau, the province's trigger rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.models import Interview, InterviewParty, InterviewTrigger
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_interview_is_in_progress_and_idempotent():
+    from organisations.demo import seed_organisations
+    from workflows.interview.demo import seed_interviews
+
+    seed_organisations()
+    assert seed_interviews() == 1
+    interview = Interview.objects.get()
+    assert interview.state == Interview.State.HELD and interview.bureau.name == "闽侯县卫生健康局"
+    states = dict(InterviewParty.objects.values_list("institution__name", "state"))
+    assert states["闽侯县医院"] == InterviewParty.State.PLAN_SUBMITTED
+    assert set(states.values()) == {InterviewParty.State.PLAN_SUBMITTED, InterviewParty.State.PLAN_DUE}
+    assert InterviewTrigger.objects.filter(is_active=True).count() == 4
+    assert seed_interviews() == 0 and Interview.objects.count() == 1
