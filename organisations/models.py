@@ -221,7 +221,7 @@ CONSULTANT_ROLES = frozenset({Role.EXPERT_REVIEWER, Role.DUTY_DOCTOR, Role.OBSTE
 # so never the system-admin role itself: only a superuser grants that (organisations/administration.py).
 ROLE_RANK: dict[str, int] = {
     Role.OBSTETRICIAN: 1, Role.PRIMARY_CARE: 1, Role.DUTY_DOCTOR: 1,
-    Role.MCH_OFFICER: 2, Role.BUREAU_OFFICER: 2, Role.EXPERT_REVIEWER: 2,
+    Role.MCH_OFFICER: 2, Role.BUREAU_OFFICER: 2, Role.EXPERT_REVIEWER: 2, Role.HEAD: 2,
     Role.SYSTEM_ADMIN: 3,
 }
 

@@ -61,9 +61,10 @@ def test_first_look_seeds_referrals_on_the_city_board(client):
 
     seed("--first-look")
     states = sorted(Referral.objects.values_list("state", flat=True))
-    assert states == ["departed", "in_treatment", "requested"]
+    # Three on the city board, and the referral of the demo death that died in treatment (its review packet's).
+    assert states == ["departed", "in_treatment", "outcome", "requested"]
     assert "Sent 3 demo referrals" not in seed("--first-look")  # idempotent
-    assert Referral.objects.count() == 3
+    assert Referral.objects.count() == 4
     client.force_login(User.objects.get(username="gulou_duty"))
     board = client.get(reverse("referral:index")).content.decode()
     assert all(str(pk) in board for pk in Referral.objects.values_list("pk", flat=True))
@@ -184,6 +185,8 @@ def test_first_look_data_is_plausible():
     for case in cases:
         opened_on = timezone.localdate(case.opened_at)
         assert case.pregnancy.booking_date <= opened_on <= today
+        if case.state not in HighRiskCase.OPEN_STATES:
+            continue  # the demo death after a referral ended her case: no visit is scheduled any more
         visits = list(case.visits.filter(status=FollowUpVisit.Status.SCHEDULED).values_list("due_on", flat=True))
         assert visits and min(visits) > opened_on
         assert case.next_visit_at == min(visits)  # the worklists' date is the visit's, not made up
@@ -191,11 +194,12 @@ def test_first_look_data_is_plausible():
         if case.reported_at is not None:
             assert case.opened_at < case.reported_at <= case.report_due_at
     # Some visits and reports are late, some are not: the overview and worklists have something to show.
-    assert any(c.next_visit_at < today for c in cases) and any(c.next_visit_at >= today for c in cases)
+    open_cases = [c for c in cases if c.state in HighRiskCase.OPEN_STATES]
+    assert any(c.next_visit_at < today for c in open_cases) and any(c.next_visit_at >= today for c in open_cases)
     assert any(c.state == HighRiskCase.State.OPENED and c.report_due_at < timezone.now() for c in cases)
     assert any(c.state == HighRiskCase.State.REPORTED for c in cases)
     referrals = list(Referral.objects.select_related("pregnancy"))
-    assert len(referrals) == 3
+    assert len(referrals) == 4
     for referral in referrals:
         pregnancy = referral.pregnancy
         assert pregnancy.edd == pregnancy.lmp + dt.timedelta(days=280)

@@ -118,13 +118,18 @@ def _seed_referral_death(*, hospital: Institution, mch: Any) -> int:
 
     receiver = _user("gulou_duty")
     centre = RescueCentre.objects.filter(institution__name="福州市妇幼保健院").first()
-    case = HighRiskCase.objects.filter(institution=hospital, state__in=HighRiskCase.OPEN_STATES).order_by(
-        "opened_at").first()
+    today = timezone.localdate()
+    # A woman of 28 to 41 weeks not referred yet: before delivery, so the referral reads as the other demo ones.
+    case = next((c for c in HighRiskCase.objects.filter(
+        institution=hospital, state__in=HighRiskCase.OPEN_STATES, pregnancy__referrals__isnull=True).select_related(
+        "pregnancy").order_by("opened_at") if 28 <= c.pregnancy.gestational_age(today)[0] < 42), None)
     if receiver is None or centre is None or case is None:
         return 0
+    weeks = case.pregnancy.gestational_age(today)[0]
     referral = rs.referral_request(
         pregnancy=case.pregnancy, by=case.responsible_doctor, from_institution=hospital, to_centre=centre,
-        urgency="emergency", reason="产后出血，宫缩乏力，药物止血无效", diagnosis="产后出血约 1500 mL，失血性休克",
+        urgency="emergency", reason="胎盘早剥，阴道大量流血，胎心消失",
+        diagnosis=f"胎盘早剥，孕 {weeks} 周，失血约 1500 mL，失血性休克",
         vitals={"systolic_bp": 78, "pulse": 132, "spo2": 93}, now=timezone.now() - dt.timedelta(minutes=14))
     rs.referral_accept(referral=referral, by=receiver, team="产科 ICU 值班组")
     rs.referral_depart(referral=referral, by=case.responsible_doctor, transport="ambulance", escort="助产士")

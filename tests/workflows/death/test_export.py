@@ -53,9 +53,12 @@ def test_the_deidentified_export_carries_no_name_number_or_address(personas):
     woman = report.woman
     for personal in (woman.name, woman.id_number, woman.id_number_masked, "闽侯县甘蔗街道1号", "FJ-0001"):
         assert personal not in text
-    assert sheets["死亡报告"][1][0] == str(report.pk).split("-")[0].upper()
+    report.refresh_from_db()
+    assert sheets["死亡报告"][1][0] == report.review_number
     log = AccessLog.objects.get(user=personas.users.mch_a, object_type="cases.deathreport")
     assert "去标识" in log.summary and woman.name not in log.summary
+    expert = reviewers(personas).county  # reads the packet: her export is de-identified even when not asked
+    assert woman.name not in str(export(expert))
 
 
 def test_a_clinician_exports_her_institutions_reports_and_formulas_are_defused(personas):

@@ -297,7 +297,7 @@ def test_pages_list_new_meeting_conclude_with_the_table_and_minutes(personas, cl
     conclusion = DeathReviewConclusion.objects.get()
     assert conclusion.meeting == meeting and conclusion.health_system_resources is True
     assert conclusion.opinions.get().member == r.county2
-    shown = client.get(f"/death/{report.pk}/").content.decode()
+    shown = client.get(f"/death/{report.pk}/", follow=True).content.decode()  # an expert reads the packet
     assert 'data-cell="health_system_resources" data-value="yes"' in shown and "血库备血不足" in shown
     assert client.post(f"/death/meetings/{meeting.pk}/opinion/", {"conclusion": conclusion.pk, "agrees": "true"}
                        ).status_code == 302

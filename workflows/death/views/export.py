@@ -18,6 +18,7 @@ from organisations.http import ActionDenied
 from organisations.models import AccessLog, Region
 from organisations.scoping import user_scope
 from organisations.services import access_record
+from workflows.death import permissions as p
 from workflows.death.views.report import card_rows, may_open
 from workflows.export import spreadsheet_safe, xlsx_response
 
@@ -42,8 +43,8 @@ def _labels(model: Any, *names: str) -> list[str]:
 
 
 def reference(report: DeathReport) -> str:
-    """The report's reference in a de-identified export: stable, and carries nothing about her."""
-    return str(report.pk).split("-")[0].upper()
+    """The report's anonymous case number (as on the review packet): stable, and carries nothing about her."""
+    return report.review_number
 
 
 def _reports_sheet(workbook: Any, reports: list[DeathReport], *, deidentified: bool) -> None:
@@ -100,7 +101,8 @@ def report_export(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not may_open(user):
         raise ActionDenied(_("Your role does not include maternal death reporting and review."))
-    deidentified = request.GET.get("deidentified") == "1"
+    # An expert reviewer on the packet exports what she reads: de-identified, whatever she asks for.
+    deidentified = request.GET.get("deidentified") == "1" or p.is_packet_reader(user)
     qs = visible_death_reports(user).select_related(
         "woman", "region", "reporting_institution", "residence_region", "delivery_institution",
         "death_institution").prefetch_related(
