@@ -19,7 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Avoidability, DeathReport, EmergencyCaesarean, Referral
+from cases.models import Avoidability, DeathReport, EmergencyCaesarean, ImprovementMeasure, Referral
 from organisations.models import Institution, Region
 from organisations.scoping import Scope, area_q, region_codes_in_area
 
@@ -101,11 +101,23 @@ def ddi_over_target(area: Region, start: dt.date, end: dt.date) -> Rows:
     return _by_institution(list(rows.values_list("institution_id", flat=True)))
 
 
+def measures_overdue(area: Region, start: dt.date, end: dt.date) -> Rows:
+    """Improvement measures due in the period and still not done by its end (or by today, for a period not over),
+    by owner institution."""
+    cutoff = min(end, timezone.localdate())
+    rows = ImprovementMeasure.objects.filter(
+        area_q(NO_SCOPE, "owner_institution__region", areas=_area(area)), due_on__gte=start, due_on__lt=cutoff).filter(
+        Q(state=ImprovementMeasure.State.OPEN) | Q(done_at__date__gt=F("due_on"))).exclude(
+        state=ImprovementMeasure.State.CANCELLED)
+    return _by_institution(list(rows.values_list("owner_institution_id", flat=True)))
+
+
 FIGURES: dict[str, Figure] = {
     "deaths_avoidable": Figure(_("Maternal deaths concluded avoidable"), deaths_avoidable, "county"),
     "death_reports_late": Figure(_("Death reports past the 24-hour clock"), death_reports_late, "county"),
     "referral_answers_late": Figure(_("Referral answers past their deadline"), referral_answers_late, "institution"),
     "ddi_over_target": Figure(_("Emergency caesareans with DDI over target"), ddi_over_target, "institution"),
+    "measures_overdue": Figure(_("Improvement measures overdue"), measures_overdue, "institution"),
 }
 
 
