@@ -22,6 +22,7 @@ from workflows.interview.views import (
     home,
     interview_action,
     interview_detail,
+    interview_export,
     interview_new,
     interview_print,
     may_open,
@@ -49,6 +50,7 @@ class InterviewApp(AnmuApplication):
     circular_ranking_path = path("circulars/<uuid:pk>/ranking/", circular_ranking, name="circular_ranking")
     circular_action_path = path("circulars/<uuid:pk>/<slug:action>/", circular_action, name="circular_action")
     new_path = path("new/", interview_new, name="new")
+    export_path = path("export/", interview_export, name="export")
     detail_path = path("<uuid:pk>/", interview_detail, name="detail")
     print_path = path("<uuid:pk>/print/<slug:document>/", interview_print, name="print")
     party_action_path = path("<uuid:pk>/party/<uuid:party_pk>/<slug:action>/", party_action, name="party_action")

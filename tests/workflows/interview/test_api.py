@@ -68,3 +68,27 @@ def test_the_rectification_through_the_api(personas):
     assert verified.status_code == 200
     states = {p["state"] for p in verified.json()["parties"]}
     assert "passed" in states and Interview.objects.get(pk=interview.pk).state == "held"  # the other party is not done
+
+
+def test_the_bureau_exports_its_interviews_and_a_hospital_head_may_not(personas):
+    import io
+
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    from organisations.models import AccessLog
+
+    notified(personas)
+    client = Client()
+    client.force_login(personas.users.bureau_a)
+    response = client.get("/interview/export/")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    interviews, parties = ([list(r) for r in sheet.iter_rows(values_only=True)] for sheet in book.worksheets)
+    assert interviews[1][0] == "闽侯卫约〔2026〕1号" and len(parties) == 3
+    assert AccessLog.objects.filter(user=personas.users.bureau_a, object_type="cases.interview").exists()
+    client.force_login(heads(personas).hospital_a)
+    assert client.get("/interview/export/").status_code == 403
+    client.force_login(personas.users.bureau_gd)
+    book = load_workbook(io.BytesIO(client.get("/interview/export/").content), read_only=True)
+    assert [list(r) for r in book.worksheets[0].iter_rows(values_only=True)][1:] == []  # nothing of Fujian

@@ -26,7 +26,8 @@ from workflows.interview import permissions as p
 from workflows.interview import services as svc
 from workflows.interview.views.desk import DESK_SECTIONS, INBOX_SECTIONS
 
-__all__ = ["interview_action", "interview_detail", "interview_new", "interview_print", "party_action"]
+__all__ = ["interview_action", "interview_detail", "interview_export", "interview_new", "interview_print",
+           "party_action"]
 
 S, PS = Interview.State, InterviewParty.State
 
@@ -190,3 +191,48 @@ def interview_print(request: HttpRequest, pk: Any, document: str) -> HttpRespons
     return render(request, "interview/print.html", {"interview": interview, "document": document,
                                                     "parties": list(interview.parties.all()),
                                                     "printed_at": timezone.now()})
+
+
+def _when(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@login_required
+def interview_export(request: HttpRequest) -> HttpResponse:
+    """The interviews the user may see and each summoned party's progress, as xlsx (logged)."""
+    from openpyxl import Workbook
+
+    from organisations.models import AccessLog
+    from organisations.services import access_record
+    from workflows.export import spreadsheet_safe, xlsx_response
+
+    user: Any = request.user
+    if not p.has_desk(user):
+        raise ActionDenied(_("Only bureau and MCH officers export interviews."))
+    rows = list(visible_interviews(user).prefetch_related(_parties()).order_by("proposed_at", "pk"))
+    label = Interview._meta.get_field
+    party_label = InterviewParty._meta.get_field
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Interviews convened"))
+    sheet.append([str(label(n).verbose_name) for n in (
+        "number", "subject", "bureau", "state", "origin", "reasons", "proposed_at", "notified_at", "scheduled_at",
+        "place", "held_at", "closed_at", "dismiss_reason")])
+    parties = workbook.create_sheet(title=_("Summoned parties"))
+    parties.append([str(label("number").verbose_name), *[str(party_label(n).verbose_name) for n in (
+        "institution", "state", "acknowledge_due_at", "acknowledged_at", "plan_due_at", "plan_submitted_at",
+        "plan_accepted_at", "report_due_at", "report_submitted_at", "method", "verified_at", "escalation")]])
+    for i in rows:
+        sheet.append([spreadsheet_safe(str(v)) for v in (
+            i.number, i.subject, i.bureau.name, i.get_state_display(), i.get_origin_display(), i.reasons,
+            _when(i.proposed_at), _when(i.notified_at), _when(i.scheduled_at), i.place, _when(i.held_at),
+            _when(i.closed_at), i.dismiss_reason)])
+        for party in i.parties.all():
+            parties.append([spreadsheet_safe(str(v)) for v in (
+                i.number or i.subject, party.institution.name, party.get_state_display(),
+                _when(party.acknowledge_due_at), _when(party.acknowledged_at), _when(party.plan_due_at),
+                _when(party.plan_submitted_at), _when(party.plan_accepted_at), _when(party.report_due_at),
+                _when(party.report_submitted_at), party.get_method_display() if party.method else "",
+                _when(party.verified_at), party.escalation)])
+    access_record(user=user, action=AccessLog.Action.EXPORT, object_type="cases.interview",
+                  summary=_("Interviews export: %(count)s interviews") % {"count": len(rows)})
+    return xlsx_response(workbook, stem="interviews")
