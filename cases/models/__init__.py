@@ -33,6 +33,7 @@ from cases.models.interview import (
     CircularRecipient,
     CircularSubject,
     Interview,
+    InterviewAttachment,
     InterviewParty,
     InterviewTrigger,
     Summoned,
@@ -68,5 +69,5 @@ __all__ = [
     "Avoidability", "CauseClass", "DeathAttachment", "DeathReport", "DeathReviewConclusion", "IcdMmGroup", "ReviewLevel",
     "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
     "DeathRecordAccess", "ImprovementMeasure",
-    "Interview", "InterviewParty", "InterviewTrigger", "Summoned",
+    "Interview", "InterviewAttachment", "InterviewParty", "InterviewTrigger", "Summoned",
 ]

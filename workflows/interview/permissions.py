@@ -165,3 +165,19 @@ def may_mark_circular_read(user: Any, circular: Any) -> bool:
 
 def can_mark_circular_read(user: Any, circular: Any) -> bool:
     return may_mark_circular_read(user, circular) and circular.state == circular.State.PUBLISHED
+
+
+# Evidence of the rectification: the party while its plan or report is due; the convening bureau's officers
+# (an on-site check's photos) until the party's rectification is verified.
+EVIDENCE_PARTY_STATES = ("plan_due", "plan_submitted", "plan_accepted")
+EVIDENCE_BUREAU_STATES = ("plan_due", "plan_submitted", "plan_accepted", "report_submitted")
+
+
+def may_attach_evidence(user: Any, party: Any) -> bool:
+    return answers_for(user, party) or may_convene(user, party.interview)
+
+
+def can_attach_evidence(user: Any, party: Any) -> bool:
+    if may_convene(user, party.interview) and party.state in EVIDENCE_BUREAU_STATES:
+        return True
+    return answers_for(user, party) and party.state in EVIDENCE_PARTY_STATES

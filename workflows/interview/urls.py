@@ -27,6 +27,8 @@ from workflows.interview.views import (
     interview_print,
     may_open,
     party_action,
+    party_evidence,
+    party_evidence_download,
 )
 
 
@@ -53,6 +55,9 @@ class InterviewApp(AnmuApplication):
     export_path = path("export/", interview_export, name="export")
     detail_path = path("<uuid:pk>/", interview_detail, name="detail")
     print_path = path("<uuid:pk>/print/<slug:document>/", interview_print, name="print")
+    party_evidence_path = path("<uuid:pk>/party/<uuid:party_pk>/files/", party_evidence, name="party_evidence")
+    party_file_path = path("<uuid:pk>/party/<uuid:party_pk>/files/<uuid:file_pk>/", party_evidence_download,
+                           name="party_file")
     party_action_path = path("<uuid:pk>/party/<uuid:party_pk>/<slug:action>/", party_action, name="party_action")
     action_path = path("<uuid:pk>/<slug:action>/", interview_action, name="action")
 

@@ -7,5 +7,6 @@ history with the user and a reason, sets or stops the deadlines (rows of the one
 all in one transaction. Bad input is a ``ValidationError`` with field errors (400).
 """
 from workflows.interview.services.circular import *  # noqa: F403
+from workflows.interview.services.evidence import *  # noqa: F403
 from workflows.interview.services.interview import *  # noqa: F403
 from workflows.interview.services.triggers import *  # noqa: F403

@@ -27,14 +27,14 @@ from workflows.interview import services as svc
 from workflows.interview.views.desk import DESK_SECTIONS, INBOX_SECTIONS
 
 __all__ = ["interview_action", "interview_detail", "interview_export", "interview_new", "interview_print",
-           "party_action"]
+           "party_action", "party_evidence", "party_evidence_download"]
 
 S, PS = Interview.State, InterviewParty.State
 
 
 def _parties() -> Prefetch:
-    return Prefetch("parties", queryset=InterviewParty.objects.select_related("institution__region").order_by(
-        "institution__name"))
+    return Prefetch("parties", queryset=InterviewParty.objects.select_related("institution__region").prefetch_related(
+        "attachments").order_by("institution__name"))
 
 
 def _desk(user: Any) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def interview_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     for party in interview.parties.all():
         party.interview = interview
         parties.append({"party": party, "steps": [s for s in _party_steps().values() if s.allowed(user, party)],
-                        "mine": p.answers_for(user, party)})
+                        "mine": p.answers_for(user, party), "can_attach": p.can_attach_evidence(user, party)})
     return render(request, "interview/detail.html", {
         "interview": interview, "parties": parties, "now": timezone.now(),
         "steps": [s for s in _interview_steps().values() if s.allowed(user, interview)],
@@ -236,3 +236,45 @@ def interview_export(request: HttpRequest) -> HttpResponse:
     access_record(user=user, action=AccessLog.Action.EXPORT, object_type="cases.interview",
                   summary=_("Interviews export: %(count)s interviews") % {"count": len(rows)})
     return xlsx_response(workbook, stem="interviews")
+
+
+@login_required
+def party_evidence(request: HttpRequest, pk: Any, party_pk: Any) -> HttpResponse:
+    """Upload evidence of a party's rectification (POST, several files) and go back to the interview."""
+    from workflows.referral.forms import MultipleFileField
+
+    interview = _interview_for(request, pk)
+    party = get_visible_or_404(interview.parties.select_related("institution"), pk=party_pk)
+    party.interview = interview
+    user: Any = request.user
+    if request.method != "POST":
+        raise Http404(_("Not found."))
+    try:
+        files = MultipleFileField(required=False).clean(request.FILES.getlist("documents"))
+        saved = svc.interview_evidence_attach(party=party, by=user, uploads=files)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(count)d document(s) added.") % {"count": len(saved)})
+    return redirect("interview:detail", pk=interview.pk)
+
+
+@login_required
+def party_evidence_download(request: HttpRequest, pk: Any, party_pk: Any, file_pk: Any) -> Any:
+    from django.http import FileResponse
+
+    from organisations.models import AccessLog
+    from organisations.services import access_record
+
+    interview = _interview_for(request, pk)
+    party = get_visible_or_404(interview.parties.all(), pk=party_pk)
+    attachment = get_visible_or_404(party.attachments.all(), pk=file_pk)
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=interview,  # type: ignore[arg-type]
+                  summary=f"{attachment._meta.verbose_name} {attachment.name}"[:200], region=interview.region,
+                  institution=party.institution)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
