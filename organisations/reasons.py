@@ -161,6 +161,8 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("verified: passed"),
     gettext_noop("verified: failed, escalated"),
     gettext_noop("closed: every party verified"),
+    gettext_noop("answer to a circular"),
+    gettext_noop("answer to a circular: rectification due"),
 })
 
 

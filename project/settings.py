@@ -360,6 +360,12 @@ SPECTACULAR_SETTINGS = {
         "CircularKindEnum": "cases.models.interview.Circular.Kind",
         "CircularStateEnum": "cases.models.interview.Circular.State",
         "CircularDistributionEnum": "cases.models.interview.Circular.Distribution",
+        "DeathReportOriginEnum": "cases.models.death.DeathReport.Origin",
+        "InterviewOriginEnum": "cases.models.interview.Interview.Origin",
+        "InterviewStateEnum": "cases.models.interview.Interview.State",
+        "InterviewPartyStateEnum": "cases.models.interview.InterviewParty.State",
+        "InterviewPartyMethodEnum": "cases.models.interview.InterviewParty.Method",
+        "SummonedEnum": "cases.models.interview.Summoned",
     },
 }
 

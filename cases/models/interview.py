@@ -44,6 +44,7 @@ class Interview(ConcurrentTransitionMixin, models.Model):
         OFFICER = "officer", _("Proposed by an officer")
         RULE = "rule", _("Proposed by Anmu from a trigger rule")
         ESCALATION = "escalation", _("Follow-up of a failed rectification")
+        CIRCULAR = "circular", _("Answer to a circular of criticism")
 
     OPEN_STATES = (State.PROPOSED, State.NOTIFIED, State.HELD)
 
@@ -59,6 +60,10 @@ class Interview(ConcurrentTransitionMixin, models.Model):
     # The evidence: links to the records that motivate it ([{"kind", "id", "label", "url"}]), frozen when proposed.
     evidence = models.JSONField(_("evidence"), default=list, blank=True)
     trigger_key = models.CharField(_("trigger"), max_length=100, blank=True, editable=False, db_index=True)
+    # A criticised party's required answer (通报批评 → 整改报告): the same rectification steps, no meeting.
+    circular = models.ForeignKey("cases.Circular", verbose_name=_("circular"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="answers", editable=False)
+    report_due_on = models.DateField(_("rectification report due"), null=True, blank=True, editable=False)
     escalated_from = models.ForeignKey("self", verbose_name=_("follow-up of"), null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="follow_ups", editable=False)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
@@ -109,6 +114,11 @@ class Interview(ConcurrentTransitionMixin, models.Model):
     def notify(self, *, by: Any, at: Any, number: str, scheduled_at: Any, place: str) -> None:
         self.number, self.scheduled_at, self.place = number, scheduled_at, place
         self.notified_at, self.notified_by = at, by
+
+    @transition(field=state, source=State.PROPOSED, target=State.HELD)
+    def answer_circular(self, *, by: Any, at: Any, requirements: str) -> None:
+        """A circular's required answer: rectification starts at once, without a notice or a meeting."""
+        self.held_at, self.minutes_by, self.requirements = at, by, requirements
 
     @transition(field=state, source=State.NOTIFIED, target=State.HELD)
     def hold(self, *, by: Any, at: Any, attendance: str, expert_advice: str, requirements: str) -> None:

@@ -77,7 +77,8 @@ def seed_interviews() -> int:
     centre = Institution.objects.filter(region_id="350121", kind=Institution.Kind.PRIMARY_CARE).order_by("name").first()
     officer, head = User.objects.filter(username="minhou_bureau").first(), User.objects.filter(
         username="minhou_head").first()
-    if not all((province, bureau, hospital, officer, head)) or Interview.objects.exists():
+    if not all((province, bureau, hospital, officer, head)) or Interview.objects.filter(
+            origin=Interview.Origin.OFFICER).exists():
         return 0
     assert province is not None and bureau is not None and hospital is not None  # noqa: S101  (checked above)
     if not InterviewTrigger.objects.filter(province=province).exists():

@@ -1,7 +1,7 @@
 """An interview (约谈) as a viewflow flow over its state machine. Each waiting step is a ``Handle`` task
 completed by the matching service in ``workflows/interview/services/interview.py``:
 
-    start → decide (accept with the notice, or dismiss) → hold (the minutes) → rectify (until every summoned
+    start → decide (accept with the notice, or dismiss; a circular's answer skips to rectify) → hold (the minutes) → rectify (until every summoned
     party's rectification is verified or escalated) → end
 
 The parties' own steps (acknowledge, plan, report, verification) are transitions of ``InterviewParty``; the
@@ -35,7 +35,8 @@ class InterviewFlow(flow.Flow):
     start = flow.StartHandle(this.begin).Next(this.decide)
     decide = flow.Handle().Annotation(title=_("Issue the interview notice or dismiss the proposal")).Next(
         this.after_decide)
-    after_decide = flow.Switch().Case(this.hold, this.is_notified).Default(this.end)
+    after_decide = flow.Switch().Case(this.hold, this.is_notified).Case(this.rectify, this.is_answering).Default(
+        this.end)
     hold = flow.Handle().Annotation(title=_("Hold the interview and record the minutes")).Next(this.rectify)
     rectify = flow.Handle().Annotation(title=_("Verify every party's rectification")).Next(this.end)
     end = flow.End()
@@ -45,6 +46,10 @@ class InterviewFlow(flow.Flow):
 
     def is_notified(self, activation: Any) -> bool:
         return Interview.objects.filter(process=activation.process, state=S.NOTIFIED).exists()
+
+    def is_answering(self, activation: Any) -> bool:
+        """A circular's required answer goes straight to the rectification."""
+        return Interview.objects.filter(process=activation.process, state=S.HELD).exists()
 
 
 register_flow(Interview, InterviewFlow)

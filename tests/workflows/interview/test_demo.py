@@ -22,3 +22,11 @@ def test_the_demo_interview_is_in_progress_and_idempotent():
     assert set(states.values()) == {InterviewParty.State.PLAN_SUBMITTED, InterviewParty.State.PLAN_DUE}
     assert InterviewTrigger.objects.filter(is_active=True).count() == 4
     assert seed_interviews() == 0 and Interview.objects.count() == 1
+
+
+def test_the_first_look_has_the_interview_beside_the_circulars_required_answer():
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--first-look", verbosity=0)
+    origins = sorted(Interview.objects.values_list("origin", flat=True))
+    assert origins == [Interview.Origin.CIRCULAR, Interview.Origin.OFFICER]

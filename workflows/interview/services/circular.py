@@ -38,6 +38,7 @@ from workflows.common import save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.interview import permissions as p
 from workflows.interview.figures import FIGURES, ranked
+from workflows.interview.services.interview import interview_from_circular
 
 __all__ = [
     "CIRCULAR_READ_REMINDER", "circular_approve", "circular_create", "circular_link", "circular_mark_read",
@@ -342,6 +343,7 @@ def circular_approve(*, circular: Circular, by: Any) -> Circular:
         deadline_create(kind=CIRCULAR_READ_REMINDER, subject=circular,
                         due_at=now + dt.timedelta(days=rules.circular_read_reminder_days),
                         reason="circular read reminder")
+        interview_from_circular(circular=circular, by=by)  # criticised institutions that must answer
     return circular
 
 

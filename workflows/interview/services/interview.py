@@ -31,7 +31,7 @@ from workflows.interview import permissions as p
 __all__ = [
     "ACKNOWLEDGE_DUE", "PLAN_DUE", "REPORT_DUE", "PartySpec", "interview_acknowledge", "interview_dismiss",
     "interview_hold", "interview_notify", "interview_plan_accept", "interview_plan_return", "interview_plan_submit",
-    "interview_propose", "interview_report_submit", "interview_verify", "upper_bureau",
+    "interview_from_circular", "interview_propose", "interview_report_submit", "interview_verify", "upper_bureau",
 ]
 
 S, P = Interview.State, InterviewParty.State
@@ -269,6 +269,48 @@ def interview_hold(*, interview: Interview, by: Any, attendance: str, requiremen
     return interview
 
 
+def interview_from_circular(*, circular: Any, by: Any) -> list[Interview]:
+    """A published circular whose criticised institutions must answer: for each, the rectification steps of an
+    interview start at once (no notice, no meeting): the plan is due by the province's days (or the report's
+    due date if sooner), then the report by the day the circular set."""
+    made: list[Interview] = []
+    rules = None
+    for subject in circular.subjects.filter(requires_answer=True, institution__isnull=False).select_related(
+            "institution__region"):
+        if not p.in_area_of(circular.issuer, subject.institution):
+            continue
+        interview = Interview(bureau=circular.issuer, region=circular.region, origin=Interview.Origin.CIRCULAR,
+                              circular=circular, report_due_on=subject.answer_due_on,
+                              subject=_("Answer to %(number)s: %(title)s") % {"number": circular.number,
+                                                                              "title": circular.title},
+                              reasons=subject.reason or circular.title,
+                              evidence=[{"kind": "circular", "id": str(circular.pk), "label": circular.number,
+                                         "url": reverse("interview:circular", args=[circular.pk])}],
+                              proposed_by=by)
+        save_with_history(interview, by=by, reason="answer to a circular")
+        party = InterviewParty(interview=interview, institution=subject.institution, summoned=[Summoned.HEAD],
+                               reasons=subject.reason)
+        save_with_history(party, by=by, reason="summoned")
+        flow_start(interview)
+        now = timezone.now()
+        interview.answer_circular(by=by, at=now, requirements=circular.title)
+        save_with_history(interview, by=by, reason="answer to a circular: rectification due")
+        flow_complete(interview, "decide")
+        rules = rules or rules_for(interview)
+        due = now + dt.timedelta(days=rules.interview_plan_days)
+        if subject.answer_due_on is not None:
+            due = min(due, max(timezone.make_aware(dt.datetime.combine(subject.answer_due_on, dt.time(23, 59))), now))
+        party.require_plan(statement="", due=due)
+        save_with_history(party, by=by, reason="interview held: plan due")
+        _clock(party, kind=PLAN_DUE, due=due, rules=rules)
+        _raise(interview, subject=party, kind="interview.plan_requested", priority=Alert.Priority.URGENT,
+               users=_party_users(party), institution=party.institution,
+               title=gettext_noop("Submit the rectification plan for %(subject)s by %(due)s"),
+               extra={"due": timezone.localtime(due).strftime("%Y-%m-%d")})
+        made.append(interview)
+    return made
+
+
 # --- Each party's rectification ---------------------------------------------------------------------
 
 def interview_plan_submit(*, party: InterviewParty, by: Any, plan: str) -> InterviewParty:
@@ -309,6 +351,9 @@ def interview_plan_accept(*, party: InterviewParty, by: Any) -> InterviewParty:
         _require(p.may_convene(by, party.interview), party, [P.PLAN_SUBMITTED], _convener_reason(party.interview))
         rules = rules_for(party.interview)
         due = timezone.now() + dt.timedelta(days=rules.interview_report_days)
+        if party.interview.report_due_on is not None:  # a circular fixed the day the report is due
+            end = dt.datetime.combine(party.interview.report_due_on, dt.time(23, 59))
+            due = max(timezone.make_aware(end), timezone.now())
         party.accept_plan(by=by, at=timezone.now(), report_due=due)
         save_with_history(party, by=by, reason="plan accepted")
         alerts_resolve(subject=party, step=kinds.INTERVIEW_PLAN_DECIDED, by=by)
