@@ -39,3 +39,24 @@ def require_perm(*, user: Any, perm: str, reason: str) -> None:
 def require_view_women(user: Any) -> None:
     """Every page about a woman (the register, her record, her pregnancies, the assessment worklist)."""
     require_perm(user=user, perm="cases.view_woman", reason=_("Your role does not include reading women's records."))
+
+
+def uploads_validate(model: type[models.Model], uploads: Any) -> list[Any]:
+    """Every file checked by ``model``'s ``file`` validators before anything is written: one bad file refuses
+    them all, each message naming its file (the field error ``files``)."""
+    from pathlib import PurePosixPath
+
+    from django.core.exceptions import ValidationError
+
+    uploads = list(uploads)
+    errors: list[str] = []
+    for upload in uploads:
+        try:
+            model._meta.get_field("file").run_validators(upload)  # type: ignore[union-attr]
+        except ValidationError as exc:
+            errors.extend(f"{PurePosixPath(upload.name).name}: {m}" for m in exc.messages)
+    if errors:
+        raise ValidationError({"files": errors})
+    if not uploads:
+        raise ValidationError({"files": _("Choose at least one file.")})
+    return uploads

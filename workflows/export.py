@@ -1,11 +1,11 @@
-"""Spreadsheet exports shared by every process: formula-safe cells and the xlsx download."""
+"""Downloads shared by every process: formula-safe spreadsheet cells, the xlsx download, an uploaded file."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -26,4 +26,14 @@ def xlsx_response(workbook: Any, *, stem: str) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.xlsx"'
+    return response
+
+
+def stored_file_response(stored: Any) -> FileResponse:
+    """An uploaded document (``cases.models.referral.StoredFile``) as a download: images shown inline, everything
+    else saved; never sniffed, never run (the caller has checked scope and logged the download)."""
+    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type,
+                            as_attachment=not stored.content_type.startswith("image/"), filename=stored.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
     return response

@@ -35,7 +35,7 @@ from simple_history.models import HistoricalRecords
 from cases.limits import narrative_field, reason_field
 from cases.models.highrisk import HighRiskCase
 from cases.models.people import Pregnancy, Woman
-from cases.models.referral import ATTACHMENT_TYPES, NearMiss, Referral, validate_attachment
+from cases.models.referral import NearMiss, Referral, StoredFile, validate_attachment
 from organisations.models import Institution, Region
 
 ICD10_DATA = Path(__file__).resolve().parent.parent / "data" / "icd10_maternal.json"
@@ -79,34 +79,19 @@ def _death_attachment_path(instance: DeathAttachment, filename: str) -> str:
     return f"death/{instance.report_id}/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
 
 
-class DeathAttachment(models.Model):
+class DeathAttachment(StoredFile):
     """A document of the investigation (核查): a copy of the medical record, an autopsy or pathology report,
-    an interview note, a photo. Served only through a scoped view that logs each download."""
+    an interview note, a photo."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     report = models.ForeignKey("cases.DeathReport", verbose_name=_("death report"), on_delete=models.PROTECT,
                                related_name="attachments")
     file = models.FileField(_("file"), upload_to=_death_attachment_path, validators=[validate_attachment])
-    name = models.CharField(_("file name"), max_length=200)
     description = models.CharField(_("what it is"), max_length=120, blank=True)
-    content_type = models.CharField(_("type"), max_length=60)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["uploaded_at"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("death report attachment")
         verbose_name_plural = _("death report attachments")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def content_type_of(cls, filename: str) -> str:
-        return ATTACHMENT_TYPES[PurePosixPath(filename).suffix.lower()]
 
 
 class ReviewLevel(models.TextChoices):

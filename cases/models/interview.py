@@ -20,7 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.limits import narrative_field, reason_field
-from cases.models.referral import ATTACHMENT_TYPES, validate_attachment
+from cases.models.referral import StoredFile, validate_attachment
 from organisations.models import Institution, Region
 
 
@@ -258,33 +258,17 @@ def _party_attachment_path(instance: InterviewAttachment, filename: str) -> str:
     return f"interviews/{instance.party_id}/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
 
 
-class InterviewAttachment(models.Model):
-    """Evidence of a party's rectification (整改佐证材料): served only through a scoped view that logs each
-    download."""
+class InterviewAttachment(StoredFile):
+    """Evidence of a party's rectification (整改佐证材料)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     party = models.ForeignKey(InterviewParty, verbose_name=_("summoned party"), on_delete=models.PROTECT,
                               related_name="attachments")
     file = models.FileField(_("file"), upload_to=_party_attachment_path, validators=[validate_attachment])
-    name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("type"), max_length=60)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["uploaded_at"]
+    class Meta(StoredFile.Meta):
         verbose_name = _("rectification evidence")
         verbose_name_plural = _("rectification evidence")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def content_type_of(cls, filename: str) -> str:
-        return ATTACHMENT_TYPES[PurePosixPath(filename).suffix.lower()]
 
 
 class InterviewTrigger(models.Model):

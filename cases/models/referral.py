@@ -255,28 +255,41 @@ def _attachment_path(instance: ReferralAttachment, filename: str) -> str:
     return f"referrals/{instance.referral_id}/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
 
 
-class ReferralAttachment(models.Model):
-    """A note or image sent with a referral; served only through a scoped view, never as a public file."""
+class StoredFile(models.Model):
+    """What every uploaded document of a process keeps (its subclass adds its record, ``file`` with its own
+    ``upload_to`` and ``history``): served only through a scoped view, never as a public file."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    referral = models.ForeignKey(Referral, verbose_name=_("referral"), on_delete=models.PROTECT,
-                                 related_name="attachments")
-    file = models.FileField(_("file"), upload_to=_attachment_path, validators=[validate_attachment])
     name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=60)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
                                     related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"))
-    history = HistoricalRecords()
 
     class Meta:
+        abstract = True
         ordering = ["uploaded_at"]
-        verbose_name = _("referral attachment")
-        verbose_name_plural = _("referral attachments")
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def content_type_of(cls, filename: str) -> str:
+        return ATTACHMENT_TYPES[PurePosixPath(filename).suffix.lower()]
+
+
+class ReferralAttachment(StoredFile):
+    """A note or image sent with a referral."""
+
+    referral = models.ForeignKey(Referral, verbose_name=_("referral"), on_delete=models.PROTECT,
+                                 related_name="attachments")
+    file = models.FileField(_("file"), upload_to=_attachment_path, validators=[validate_attachment])
+    history = HistoricalRecords()
+
+    class Meta(StoredFile.Meta):
+        verbose_name = _("referral attachment")
+        verbose_name_plural = _("referral attachments")
 
 
 class Consultation(ConcurrentTransitionMixin, models.Model):

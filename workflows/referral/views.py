@@ -49,6 +49,7 @@ from organisations.scoping import user_scope
 from organisations.selectors import acting_institutions, transfer_on_choices
 from organisations.services import access_record
 from workflows.actions import Action as Step
+from workflows.export import stored_file_response
 from workflows.forms import apply_errors
 from workflows.referral import forms as f
 from workflows.referral import permissions as perm
@@ -435,12 +436,7 @@ def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResp
     access_record(user=user, action=AccessLog.Action.EXPORT, obj=referral,
                   summary=f"{attachment._meta.verbose_name} {referral.pregnancy.woman.name}",
                   region=referral.from_institution.region, institution=referral.from_institution)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=not attachment.content_type.startswith("image/"),
-                            filename=attachment.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return stored_file_response(attachment)
 
 
 @requires("cases.view_emergencycaesarean")

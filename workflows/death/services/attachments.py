@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import DeathAttachment, DeathReport
 from organisations.http import ActionDenied, TransitionConflict
-from workflows.common import save_with_history
+from workflows.common import save_with_history, uploads_validate
 from workflows.death import permissions as p
 from workflows.death.services.base import _locked
 
@@ -22,26 +21,14 @@ __all__ = ["death_report_attach", "death_attachments_validate"]
 
 
 def death_attachments_validate(uploads: Iterable[Any]) -> list[Any]:
-    """Every file's type and content checked before anything is written: one bad file refuses them all,
-    with the file's name in the field error."""
-    uploads = list(uploads)
-    errors: list[str] = []
-    for upload in uploads:
-        try:
-            DeathAttachment._meta.get_field("file").run_validators(upload)
-        except ValidationError as exc:
-            errors.extend(f"{PurePosixPath(upload.name).name}: {m}" for m in exc.messages)
-    if errors:
-        raise ValidationError({"files": errors})
-    return uploads
+    """The documents' checks (``uploads_validate``): one bad file refuses them all."""
+    return uploads_validate(DeathAttachment, uploads)
 
 
 def death_report_attach(*, report: DeathReport, by: Any, uploads: Iterable[Any],
                         description: str = "") -> list[DeathAttachment]:
     """Add documents to the report. A locked (closed) or excluded report takes no more."""
     uploads = death_attachments_validate(uploads)
-    if not uploads:
-        raise ValidationError({"files": _("Choose at least one file.")})
     with transaction.atomic():
         report = _locked(report)
         if not p.may_attach(by, report):

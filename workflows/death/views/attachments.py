@@ -19,6 +19,7 @@ from organisations.services import access_record
 from workflows.death import permissions as p
 from workflows.death import services as ds
 from workflows.death.views.report import _report_for
+from workflows.export import stored_file_response
 from workflows.referral.forms import MultipleFileField
 
 __all__ = ["attachment_download", "attachments_page"]
@@ -64,8 +65,4 @@ def attachment_download(request: HttpRequest, pk: Any, file_pk: Any) -> FileResp
     access_record(user=user, action=AccessLog.Action.EXPORT, obj=report,
                   summary=f"{attachment._meta.verbose_name} {attachment.name}"[:200], region=report.region,
                   institution=report.reporting_institution)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return stored_file_response(attachment)

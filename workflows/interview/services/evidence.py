@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import InterviewAttachment, InterviewParty
 from organisations.http import ActionDenied, TransitionConflict
-from workflows.common import save_with_history
+from workflows.common import save_with_history, uploads_validate
 from workflows.interview import permissions as p
 from workflows.interview.services.interview import _locked_party, _party_reason
 
@@ -22,17 +21,7 @@ __all__ = ["interview_evidence_attach"]
 
 
 def interview_evidence_attach(*, party: InterviewParty, by: Any, uploads: Iterable[Any]) -> list[InterviewAttachment]:
-    uploads = list(uploads)
-    errors: list[str] = []
-    for upload in uploads:
-        try:
-            InterviewAttachment._meta.get_field("file").run_validators(upload)
-        except ValidationError as exc:
-            errors.extend(f"{PurePosixPath(upload.name).name}: {m}" for m in exc.messages)
-    if errors:
-        raise ValidationError({"files": errors})
-    if not uploads:
-        raise ValidationError({"files": _("Choose at least one file.")})
+    uploads = uploads_validate(InterviewAttachment, uploads)
     with transaction.atomic():
         party = _locked_party(party)
         if not p.may_attach_evidence(by, party):

@@ -262,10 +262,9 @@ def party_evidence(request: HttpRequest, pk: Any, party_pk: Any) -> HttpResponse
 
 @login_required
 def party_evidence_download(request: HttpRequest, pk: Any, party_pk: Any, file_pk: Any) -> Any:
-    from django.http import FileResponse
-
     from organisations.models import AccessLog
     from organisations.services import access_record
+    from workflows.export import stored_file_response
 
     interview = _interview_for(request, pk)
     party = get_visible_or_404(interview.parties.all(), pk=party_pk)
@@ -273,8 +272,4 @@ def party_evidence_download(request: HttpRequest, pk: Any, party_pk: Any, file_p
     access_record(user=request.user, action=AccessLog.Action.EXPORT, obj=interview,  # type: ignore[arg-type]
                   summary=f"{attachment._meta.verbose_name} {attachment.name}"[:200], region=interview.region,
                   institution=party.institution)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=not attachment.content_type.startswith("image/"), filename=attachment.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return stored_file_response(attachment)
