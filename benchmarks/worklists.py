@@ -192,6 +192,7 @@ def seed_organisations() -> dict[str, Any]:
     from django.db import transaction
 
     from organisations.models import Institution, Membership, Region, Role, User
+    from organisations.uscc import demo_uscc
 
     K = Institution.Kind
     counties: list[tuple[str, str, str]] = [(c, "", "") for c in DEMO_COUNTIES]  # code, name, city
@@ -224,6 +225,8 @@ def seed_organisations() -> dict[str, Any]:
             name = Region.objects.get(code=code).name
             institutions.append(Institution(name=f"{name}中医院", kind=K.MIDWIFERY_HOSPITAL, level=2, region_id=code))
             institutions.append(Institution(name=f"{name}第二医院", kind=K.MIDWIFERY_HOSPITAL, level=1, region_id=code))
+        for institution in institutions:
+            institution.code = demo_uscc(institution.region_id, institution.name)
         Institution.objects.bulk_create(institutions)
 
         per_county = math.ceil(DESIGN_CASES / len(counties) / CASES_PER_DOCTOR)

@@ -109,7 +109,7 @@ class InstitutionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Institution
-        fields = ["id", "name", "kind", "level", "region", "region_name", "is_active"]
+        fields = ["id", "code", "name", "kind", "level", "region", "region_name", "is_active"]
         read_only_fields = fields
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from organisations.models import DutyShift, Institution, Membership, Region, RescueCentre, Role, User
+from organisations.uscc import demo_uscc
 
 DEMO_PASSWORD = "anmu-demo-2026"  # noqa: S105  (documented demo password, demo data only)
 REASON = "演示数据"
@@ -177,8 +178,12 @@ def seed_organisations() -> dict[str, int]:
     for name, kind, level, code, phone in INSTITUTIONS:
         institution = Institution.objects.filter(name=name, region_id=code).first()
         if institution is None:
-            institution = _save(Institution(name=name, kind=kind, level=level, region=regions[code], phone=phone))
+            institution = _save(Institution(code=demo_uscc(code, name), name=name, kind=kind, level=level,
+                                          region=regions[code], phone=phone))
             created["institutions"] += 1
+        elif institution.code.startswith("ANMU-"):  # a demo made before institutions had codes
+            institution.code = demo_uscc(code, name)
+            _save(institution)
         institutions[name] = institution
 
     for host, centre_level, area, phone, contacts in RESCUE_CENTRES:

@@ -18,8 +18,11 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from organisations.personal import mask_phone, normalise_phone, validate_phone
+from organisations.uscc import validate_code
 
 region_code_validator = RegexValidator(r"^\d{6}$", _("A region code has exactly six digits (GB/T 2260)."))
+institution_code_validator = RegexValidator(r"^[0-9A-Z][0-9A-Z-]{3,31}$",
+                                            _("An institution code has 4 to 32 capital letters, digits or hyphens."))
 
 
 class Region(models.Model):
@@ -105,6 +108,10 @@ class Institution(models.Model):
         TERTIARY = 3, _("Level 3")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The 18-character unified social credit code (统一社会信用代码) or another code unique in the
+    # province's systems: what importers and other systems name the institution by.
+    code = models.CharField(_("institution code"), max_length=32, unique=True, validators=[institution_code_validator],
+                            help_text=_("The unified social credit code (统一社会信用代码), 18 characters."))
     name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(_("hospital level"), choices=Level.choices, null=True, blank=True)
@@ -131,6 +138,12 @@ class Institution(models.Model):
             raise ValidationError({"level": _("Choose the hospital level (1, 2 or 3).")})
         if self.phone:
             self.phone = normalise_phone(self.phone)
+        if self.code:
+            self.code = self.code.strip().upper()
+            try:
+                validate_code(self.code)
+            except ValidationError as exc:
+                raise ValidationError({"code": exc.messages}) from exc
 
 
 class RescueCentre(models.Model):

@@ -37,6 +37,7 @@ class InstitutionFactory(DjangoModelFactory):
     class Meta:
         model = Institution
 
+    code = factory.Sequence(lambda n: f"T{n:08d}")
     name = factory.Sequence(lambda n: f"机构{n}")
     kind = Institution.Kind.MIDWIFERY_HOSPITAL
     level = 2

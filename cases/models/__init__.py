@@ -51,6 +51,7 @@ from cases.models.referral import (
     Urgency,
     validate_attachment,
 )
+from cases.models.routine import Baby, Delivery, Visit
 from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
 
@@ -70,4 +71,5 @@ __all__ = [
     "icd10_categories", "validate_icd10", "Delay", "ReviewAspect", "ReviewMeeting", "ReviewOpinion", "ReviewStage",
     "DeathRecordAccess", "ImprovementMeasure",
     "Interview", "InterviewAttachment", "InterviewParty", "InterviewTrigger", "Summoned",
+    "Baby", "Delivery", "Visit",
 ]

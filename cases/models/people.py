@@ -32,6 +32,8 @@ class Woman(models.Model):
         NONE = "none", _("No document yet")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True,
+                                   help_text=_("The id another system gives this record; unique where given."))
     name = models.CharField(_("name"), max_length=60)
     id_type = models.CharField(_("identity document"), max_length=16, choices=IdType.choices,
                                default=IdType.RESIDENT_ID)
@@ -59,6 +61,8 @@ class Woman(models.Model):
             # One woman per document number: a second booking finds her instead of duplicating her.
             models.UniqueConstraint(fields=["id_type", "id_number"], condition=~Q(id_number=""),
                                     name="woman_unique_document"),
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""),
+                                    name="woman_unique_external_id"),
         ]
         indexes = [models.Index(fields=["residence_region"]), models.Index(fields=["registered_by"])]
 
@@ -112,6 +116,8 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
         DIED = "died", _("Maternal death")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True,
+                                   help_text=_("The id another system gives this record; unique where given."))
     woman = models.ForeignKey(Woman, verbose_name=_("woman"), on_delete=models.PROTECT,
                               related_name="pregnancies")
     lmp = models.DateField(_("last menstrual period"))
@@ -135,6 +141,8 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("pregnancy")
         verbose_name_plural = _("pregnancies")
         indexes = [models.Index(fields=["booking_institution", "booking_date"])]
+        constraints = [models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""),
+                                               name="pregnancy_unique_external_id")]
 
     def __str__(self) -> str:
         return f"{self.woman} · G{self.gravidity}P{self.parity} · {self.edd:%Y-%m-%d}"

@@ -49,7 +49,7 @@ def _centre_data(centre: RescueCentre, **changes: object) -> dict[str, object]:
 
 
 def _institution_data(inst: Institution, **changes: object) -> dict[str, object]:
-    return {"name": inst.name, "kind": inst.kind, "level": inst.level or "", "region": inst.region_id,
+    return {"code": inst.code, "name": inst.name, "kind": inst.kind, "level": inst.level or "", "region": inst.region_id,
             "phone": inst.phone, "is_active": "on", **REASON, **changes}
 
 
@@ -306,7 +306,7 @@ def test_county_admin_changes_institutions_of_his_county_only(client, personas, 
     response = client.post(_url("institution", "change", own.pk), _institution_data(own, name="闽侯县总医院"))
     assert response.status_code == 302 and Institution.objects.get(pk=own.pk).name == "闽侯县总医院"
     response = client.post(_url("institution", "add"), _institution_data(
-        Institution(name="福州新医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=2, region_id="350100")))
+        Institution(code="T-NEW-0001", name="福州新医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=2, region_id="350100")))
     assert response.status_code == 200 and not Institution.objects.filter(name="福州新医院").exists()
 
 
@@ -375,7 +375,7 @@ def test_county_admin_pages_render(client, personas, admins, model):
 
 
 def test_a_city_centre_hosted_in_his_county_is_not_the_county_admins(client, personas, admins):
-    host = Institution.objects.create(name="闽侯县第二医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=3,
+    host = Institution.objects.create(code="T-MH-0002", name="闽侯县第二医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=3,
                                       region=personas.regions.county_a)
     centre = RescueCentre.objects.create(institution=host, level=RescueCentre.Level.CITY, duty_phone="0591-22000120")
     centre.regions.set([personas.regions.fuzhou])
@@ -385,7 +385,7 @@ def test_a_city_centre_hosted_in_his_county_is_not_the_county_admins(client, per
     response = client.post(_url("institution", "change", host.pk), _institution_data(host, is_active=""))
     assert response.status_code == 403 and Institution.objects.get(pk=host.pk).is_active
     # Nor may he make a hospital of his county a centre above his own level.
-    other = Institution.objects.create(name="闽侯县第三医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=3,
+    other = Institution.objects.create(code="T-MH-0003", name="闽侯县第三医院", kind=Institution.Kind.MIDWIFERY_HOSPITAL, level=3,
                                        region=personas.regions.county_a)
     response = client.post(_url("rescuecentre", "add"), {
         "institution": other.pk, "level": RescueCentre.Level.PROVINCE, "duty_phone": "0591-22000121",
