@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.models import ProvinceSettings, RiskRule, RuleSet
-from organisations.admin import ReasonAdminMixin
+from cases.models import InterviewTrigger, ProvinceSettings, RiskRule, RuleSet, Summoned
+from organisations.admin import ReasonAdminMixin, ReasonForm
+from organisations.administration import administered_regions, is_superuser
+from organisations.models import Region
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import visible_regions
 
@@ -91,3 +94,56 @@ class ProvinceSettingsAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
         if obj is not None and obj.province_id is None and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+
+def trigger_provinces(user: Any) -> Any:
+    """The provinces whose interview trigger rules ``user`` edits: a superuser all; a system admin those of
+    the provincial area she administers (a county's or a city's administrator does not set a province's rules)."""
+    return administered_regions(user).filter(level=Region.Level.PROVINCE)
+
+
+class InterviewTriggerForm(ReasonForm):
+    summoned = forms.MultipleChoiceField(label=gettext_lazy("who must attend"), choices=Summoned.choices,
+                                         widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = InterviewTrigger
+        fields = ("province", "kind", "threshold", "period_days", "party", "convener", "summoned", "is_active")
+
+    def clean_threshold(self) -> int:
+        threshold = self.cleaned_data["threshold"]
+        if threshold < 1:
+            raise forms.ValidationError(gettext_lazy("The threshold is at least 1."))
+        return threshold
+
+    def clean_period_days(self) -> int:
+        days = self.cleaned_data["period_days"]
+        if not 1 <= days <= 731:
+            raise forms.ValidationError(gettext_lazy("The period is between 1 and 731 days."))
+        return days
+
+
+@admin.register(InterviewTrigger)
+class InterviewTriggerAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
+    """A province's rules for Anmu to propose interviews (约谈触发规则): data, edited with a reason by the
+    province's system administrator; the nightly sweep reads the active ones."""
+
+    reason_form = InterviewTriggerForm
+    list_display = ("kind", "province", "threshold", "period_days", "party", "convener", "is_active")
+    list_filter = ("kind", "is_active")
+    scoped_fk_selectors = {"province": trigger_provinces}
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        qs = super().get_queryset(request).select_related("province")
+        if is_superuser(request.user):
+            return qs
+        return qs.filter(province__in=trigger_provinces(request.user))
+
+    def may_change(self, request, obj) -> bool:  # type: ignore[no-untyped-def]
+        return trigger_provinces(request.user).filter(pk=obj.province_id).exists()
+
+    def denial(self, request, form) -> str | None:  # type: ignore[no-untyped-def]
+        province = form.cleaned_data.get("province") if hasattr(form, "cleaned_data") else None
+        if province is not None and not trigger_provinces(request.user).filter(pk=province.pk).exists():
+            return _("You set the trigger rules of your own province only.")
+        return None

@@ -141,6 +141,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_user",
         "organisations.change_user",
         "organisations.view_accesslog",
+        # A province's interview trigger rules (scoped in cases.admin to the province she administers).
+        "cases.view_interviewtrigger",
+        "cases.add_interviewtrigger",
+        "cases.change_interviewtrigger",
         # The role groups are nationwide: system admins look, only a superuser changes them.
         "auth.view_group",
     ],
