@@ -24,6 +24,7 @@ from workflows.forms import apply_errors
 from workflows.interview import forms as f
 from workflows.interview import permissions as p
 from workflows.interview import services as svc
+from workflows.interview.timeline import interview_timeline
 from workflows.interview.views.desk import DESK_SECTIONS, INBOX_SECTIONS
 
 __all__ = ["interview_action", "interview_detail", "interview_export", "interview_new", "interview_print",
@@ -144,7 +145,7 @@ def interview_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "interview/detail.html", {
         "interview": interview, "parties": parties, "now": timezone.now(),
         "steps": [s for s in _interview_steps().values() if s.allowed(user, interview)],
-        "convener": p.may_convene(user, interview)})
+        "convener": p.may_convene(user, interview), "timeline": interview_timeline(interview)})
 
 
 def _run(request: HttpRequest, *, record: Any, interview: Interview, step: Step | None, target: Any) -> HttpResponse:
