@@ -102,6 +102,10 @@ class CircularSubjectRemoveSerializer(serializers.Serializer):
     subject = serializers.UUIDField(help_text="通报对象 · The subject to remove.")
 
 
+class CircularRankingRemoveSerializer(serializers.Serializer):
+    ranking = serializers.UUIDField(help_text="指标晾晒表 · The frozen ranking to take off the draft.")
+
+
 class CircularRankingInSerializer(serializers.Serializer):
     figure = serializers.ChoiceField(choices=[(k, str(f.label)) for k, f in FIGURES.items()],
                                      help_text="指标 · The figure to rank on.")
@@ -267,6 +271,16 @@ class CircularViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             return circular
 
         return self._step(CircularRankingInSerializer, attach)
+
+    @_step_schema("移除指标晾晒表 · Remove a frozen ranking", CircularRankingRemoveSerializer,
+                  description="Only while the circular is a draft; its history keeps what the ranking held.")
+    @action(detail=True, methods=["post"], url_path="rankings/remove")
+    def ranking_remove(self, request: Request, **kwargs: Any) -> Response:
+        def remove(circular: Circular, by: Any, data: dict[str, Any]) -> Circular:
+            ranking = get_visible_or_404(circular.rankings.all(), pk=data["ranking"])
+            return cs.circular_ranking_remove(ranking=ranking, by=by)
+
+        return self._step(CircularRankingRemoveSerializer, remove)
 
     @_step_schema("提交审核 · Submit for approval", None)
     @action(detail=True, methods=["post"])

@@ -17,6 +17,7 @@ from workflows.interview.views import (
     circular_new,
     circular_print,
     circular_ranking,
+    circular_ranking_remove,
     circular_subject_remove,
     circular_subjects,
     home,
@@ -50,6 +51,8 @@ class InterviewApp(AnmuApplication):
     circular_subject_remove_path = path("circulars/<uuid:pk>/subjects/<uuid:subject_pk>/remove/",
                                         circular_subject_remove, name="circular_subject_remove")
     circular_ranking_path = path("circulars/<uuid:pk>/ranking/", circular_ranking, name="circular_ranking")
+    circular_ranking_remove_path = path("circulars/<uuid:pk>/rankings/<uuid:ranking_pk>/remove/",
+                                        circular_ranking_remove, name="circular_ranking_remove")
     circular_action_path = path("circulars/<uuid:pk>/<slug:action>/", circular_action, name="circular_action")
     new_path = path("new/", interview_new, name="new")
     export_path = path("export/", interview_export, name="export")

@@ -200,6 +200,38 @@ def test_a_frozen_ranking_does_not_change_when_the_records_change(world):
     assert list(ranking.rows.values_list("rank", "name", "value")) == frozen  # ... the circular did not
 
 
+def test_a_draft_loses_a_ranking_on_the_page_and_the_api_a_submitted_circular_keeps_it(world):
+    from cases.models import CircularRanking, CircularRankingRow
+
+    w = world
+    died_on_case(w.p, hours_ago=30)
+    circular = draft(w)
+    today = timezone.localdate()
+    period = {"figure": "death_reports_late", "period_from": today - dt.timedelta(days=30), "period_to": today}
+    first = cs.circular_ranking_attach(circular=circular, by=w.users.bureau_city, **period)
+    second = cs.circular_ranking_attach(circular=circular, by=w.users.bureau_city, **period)
+    with pytest.raises(ActionDenied):
+        cs.circular_ranking_remove(ranking=first, by=w.officer_xm)
+    page = Client()
+    page.force_login(w.users.bureau_city)
+    assert page.get(f"/interview/circulars/{circular.pk}/rankings/{first.pk}/remove/").status_code == 404
+    response = page.post(f"/interview/circulars/{circular.pk}/rankings/{first.pk}/remove/")
+    assert response.status_code == 302
+    assert not CircularRanking.objects.filter(pk=first.pk).exists()
+    assert not CircularRankingRow.objects.filter(ranking_id=first.pk).exists()
+    gone = CircularRanking.history.filter(id=first.pk).latest()
+    assert gone.history_type == "-" and gone.history_user == w.users.bureau_city
+    api = APIClient()
+    api.force_authenticate(w.users.bureau_city)
+    cs.circular_submit(circular=circular, by=w.users.bureau_city)
+    answer = api.post(f"{LIST}{circular.pk}/rankings/remove/", {"ranking": str(second.pk)}, format="json")
+    assert answer.status_code == 409 and CircularRanking.objects.filter(pk=second.pk).exists()
+    other = APIClient()
+    other.force_authenticate(w.officer_xm)
+    assert other.post(f"{LIST}{circular.pk}/rankings/remove/", {"ranking": str(second.pk)},
+                      format="json").status_code == 404
+
+
 def test_rank_ties_share_a_rank():
     from workflows.interview.figures import ranked
 

@@ -42,7 +42,7 @@ from workflows.interview.services.interview import interview_from_circular
 
 __all__ = [
     "CIRCULAR_READ_REMINDER", "circular_approve", "circular_create", "circular_link", "circular_mark_read",
-    "circular_publish", "circular_ranking_attach", "circular_ranking_preview", "circular_recipient_institutions",
+    "circular_publish", "circular_ranking_attach", "circular_ranking_preview", "circular_ranking_remove", "circular_recipient_institutions",
     "circular_return", "circular_subject_add", "circular_subject_remove", "circular_submit", "circular_update",
     "circular_withdraw", "institutions_in_area",
 ]
@@ -241,6 +241,22 @@ def circular_ranking_attach(*, circular: Circular, by: Any, figure: str, period_
                                      institution=None if is_region else subject, name=subject.name, value=value)
             save_with_history(row, by=by, reason="ranking frozen")
     return ranking
+
+
+def circular_ranking_remove(*, ranking: CircularRanking, by: Any) -> Circular:
+    """Take a frozen ranking off a draft (to freeze another period, say); history keeps what it held.
+    Once the circular is submitted its rankings are part of it and stay."""
+    with transaction.atomic():
+        circular = _locked(ranking.circular)
+        _require(p.may_edit_circular(by, circular), circular, [S.DRAFTED], _issuer_reason(circular))
+        for row in ranking.rows.all():
+            row._history_user = by  # type: ignore[attr-defined]
+            row._change_reason = "ranking removed"  # type: ignore[attr-defined]
+            row.delete()
+        ranking._history_user = by  # type: ignore[attr-defined]
+        ranking._change_reason = "ranking removed"  # type: ignore[attr-defined]
+        ranking.delete()
+    return circular
 
 
 def _officers(institution_id: Any, roles: Iterable[str]) -> list[User]:

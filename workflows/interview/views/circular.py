@@ -31,7 +31,7 @@ from workflows.interview import services as cs
 from workflows.interview.views.desk import DESK_SECTIONS, INBOX_SECTIONS
 
 __all__ = ["circular_action", "circular_detail", "circular_edit", "circular_export", "circular_new", "circular_print",
-           "circular_ranking", "circular_subject_remove", "circular_subjects"]
+           "circular_ranking", "circular_ranking_remove", "circular_subject_remove", "circular_subjects"]
 
 
 def _with_counts(qs: Any) -> Any:
@@ -206,6 +206,17 @@ def circular_subject_remove(request: HttpRequest, pk: Any, subject_pk: Any) -> H
         raise Http404(_("Not found."))
     cs.circular_subject_remove(subject=subject, by=request.user)
     messages.success(request, _("The subject is removed."))
+    return redirect("interview:circular", pk=circular.pk)
+
+
+@login_required
+def circular_ranking_remove(request: HttpRequest, pk: Any, ranking_pk: Any) -> HttpResponse:
+    circular = _circular_for(request, pk)
+    ranking = get_visible_or_404(circular.rankings.all(), pk=ranking_pk)
+    if request.method != "POST":
+        raise Http404(_("Not found."))
+    cs.circular_ranking_remove(ranking=ranking, by=request.user)
+    messages.success(request, _("The ranking is removed from the draft."))
     return redirect("interview:circular", pk=circular.pk)
 
 
