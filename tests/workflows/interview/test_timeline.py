@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
 from django.utils.translation import gettext as _
 
 from cases.models import Interview, InterviewParty
