@@ -116,8 +116,9 @@ def _allowed(checker: Any, *args: Any) -> bool:
 
 
 def can_record_visit(user: Any, pregnancy: Pregnancy) -> bool:
-    """The pregnancy page's "record a visit" (antenatal until the delivery; postpartum once delivered)."""
-    return pregnancy.status != Pregnancy.Status.ENDED and can("visit", user, pregnancy)
+    """The pregnancy page's "record a visit" (antenatal ones dated up to the delivery, postpartum ones after it:
+    the dates are the service's rules)."""
+    return can("visit", user, pregnancy)
 
 
 def can_correct_visit(user: Any, visit: Visit) -> bool:

@@ -297,3 +297,17 @@ def test_a_refused_delivery_leaves_the_case_as_it_was(personas):
                                 live_births=1)
     case.refresh_from_db()
     assert case.state == "opened" and not Delivery.objects.exists()
+
+
+def test_the_death_card_is_prefilled_from_the_delivery(personas):
+    from cases.models import DeathReport
+    from workflows.death import services as ds
+
+    pregnancy = pregnancy_at(personas.inst.hospital_a)
+    delivery = deliver(pregnancy, personas.users.obstetrician_a, mode="caesarean", caesarean_indication="胎盘早剥")
+    report = ds.pregnancy_record_death(pregnancy=pregnancy, by=personas.users.obstetrician_a,
+                                       institution=personas.inst.hospital_a,
+                                       died_at=timezone.now() - dt.timedelta(hours=1), note="产后出血")
+    report = DeathReport.objects.get(pk=report.pk)
+    assert report.delivered_at == delivery.delivered_at and report.delivery_mode == "caesarean"
+    assert report.delivery_institution == personas.inst.hospital_a and report.delivery_place == "county_hospital"
