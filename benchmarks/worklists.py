@@ -308,7 +308,7 @@ def seed_cases(target: int) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, Pregnancy, Tracing, Woman
+    from cases.models import CaseTransfer, Delivery, FollowUpVisit, HighRiskCase, Pregnancy, Tracing, Woman
 
     existing = HighRiskCase.objects.count()
     if existing >= target:
@@ -389,11 +389,6 @@ def seed_cases(target: int) -> dict[str, Any]:
                 "reported_at": "CASE WHEN state <> 'opened' THEN opened_at + make_interval(secs => r_misc * 86400) END",
                 "reported_to_id": "CASE WHEN state <> 'opened' THEN mch_id END",
                 "next_visit_at": f"CASE WHEN state IN {open_states} THEN %(today)s::date - 60 + (r_visit * 120)::int END",
-                "delivered_at": f"CASE WHEN {delivered} THEN %(today)s::date - (r_visit * 40)::int END",
-                "delivery_institution_id": f"CASE WHEN {delivered} THEN institution_id END",
-                "delivery_mode": f"CASE WHEN {delivered} THEN CASE WHEN r_misc < 0.4 THEN 'caesarean' "
-                                 "ELSE 'vaginal' END ELSE '' END",
-                "delivery_outcome": f"CASE WHEN {delivered} THEN '母婴平安' ELSE '' END",
                 "lost_at": "CASE WHEN state = 'lost' THEN now() - make_interval(secs => r_misc * 10 * 86400) END",
                 "closed_at": "CASE WHEN state = 'closed' THEN now() - make_interval(secs => r_misc * 30 * 86400) END",
                 "close_kind": "CASE WHEN state = 'closed' THEN 'recovered' ELSE '' END",
@@ -401,6 +396,17 @@ def seed_cases(target: int) -> dict[str, Any]:
                 "died_at": "CASE WHEN state = 'died' THEN now() - make_interval(secs => r_misc * 30 * 86400) END",
                 "death_note": "CASE WHEN state = 'died' THEN '基准测试数据' ELSE '' END",
             }, "bench_rows"), {"today": today})
+            # The delivery of a delivered case is the pregnancy's Delivery record (workflows/routine).
+            day = "(%(today)s::date - (r_visit * 40)::int)"
+            cursor.execute(insert_select(Delivery, {
+                "id": "gen_random_uuid()", "pregnancy_id": "pregnancy_id",
+                "delivered_at": f"({day} + time '12:00') AT TIME ZONE 'Asia/Shanghai'", "delivered_on": day,
+                "place": "'institution'", "institution_id": "institution_id",
+                "mode": "CASE WHEN r_misc < 0.4 THEN 'caesarean' ELSE 'spontaneous' END",
+                "caesarean_indication": "CASE WHEN r_misc < 0.4 THEN '瘢痕子宫' ELSE '' END",
+                "live_births": "1", "stillbirths": "0", "outcome": "'母婴平安'",
+                "recorded_at": "opened_at", "updated_at": "opened_at",
+            }, f"bench_rows WHERE {delivered}"), {"today": today})
             cursor.execute(insert_select(FollowUpVisit, {
                 "id": "visit_id", "case_id": "case_id",
                 "due_on": "%(today)s::date - 60 + (r_visit * 120)::int",
@@ -429,7 +435,7 @@ def seed_cases(target: int) -> dict[str, Any]:
         log(f"cases: {stop:,} / {target:,} ({time.monotonic() - started:.0f} s)")
     inserted = time.monotonic() - started
     with connection.cursor() as cursor:
-        for model in (Woman, Pregnancy, HighRiskCase, FollowUpVisit, Tracing, CaseTransfer):
+        for model in (Woman, Pregnancy, HighRiskCase, Delivery, FollowUpVisit, Tracing, CaseTransfer):
             cursor.execute(f'VACUUM (ANALYZE) "{model._meta.db_table}"')
         for table in ("organisations_user", "organisations_membership", "organisations_institution",
                       "organisations_region"):

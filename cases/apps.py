@@ -11,10 +11,12 @@ class CasesConfig(AppConfig):
         from cases.models import (
             Circular,
             DeathReport,
+            Delivery,
             HighRiskCase,
             ImprovementMeasure,
             Pregnancy,
             ReviewMeeting,
+            Visit,
             Woman,
         )
         from organisations.history import history_register
@@ -26,3 +28,5 @@ class CasesConfig(AppConfig):
         history_register(ReviewMeeting, selectors.visible_review_meetings)
         history_register(ImprovementMeasure, selectors.visible_improvement_measures)
         history_register(Circular, selectors.visible_circulars)
+        history_register(Visit, selectors.visible_visits)
+        history_register(Delivery, selectors.visible_deliveries)

@@ -14,6 +14,7 @@ from cases.models import (
     ContinuationEvaluation,
     DeathRecordAccess,
     DeathReport,
+    Delivery,
     EmergencyCaesarean,
     HighRiskCase,
     ImprovementMeasure,
@@ -23,6 +24,7 @@ from cases.models import (
     Pregnancy,
     Referral,
     ReviewMeeting,
+    Visit,
     Woman,
     WomanLink,
 )
@@ -309,3 +311,27 @@ def visible_circulars(user: Any) -> QuerySet[Circular]:
     q |= Q(state__in=out) & (Q(recipients__institution_id__in=mine) | Q(region_id__in=areas)
                              | area_q(user_scope(user), "region"))
     return Circular.objects.filter(pk__in=Circular.objects.filter(q).values("pk")).select_related("issuer", "region")
+
+
+def visible_visits(user: Any) -> QuerySet[Visit]:
+    """Antenatal and postpartum visits of the pregnancies the user may see, and those made at her institutions
+    or in her area (an institution sees the visits it recorded)."""
+    scope = user_scope(user)
+    if scope.is_empty:
+        return Visit.objects.none()
+    if scope.everything:
+        return Visit.objects.all()
+    return Visit.objects.filter(Q(pregnancy__in=visible_pregnancies(user).values("pk"))
+                                | scope_q(user, region_field="institution__region", institution_fields=["institution"]))
+
+
+def visible_deliveries(user: Any) -> QuerySet[Delivery]:
+    """Deliveries of the pregnancies the user may see, and those at her institutions or in her area."""
+    scope = user_scope(user)
+    if scope.is_empty:
+        return Delivery.objects.none()
+    if scope.everything:
+        return Delivery.objects.all()
+    return Delivery.objects.filter(Q(pregnancy__in=visible_pregnancies(user).values("pk"))
+                                   | scope_q(user, region_field="institution__region",
+                                             institution_fields=["institution"]))

@@ -163,6 +163,9 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("closed: every party verified"),
     gettext_noop("answer to a circular"),
     gettext_noop("answer to a circular: rectification due"),
+    # Routine records (visits, the delivery).
+    gettext_noop("delivery recorded"),
+    gettext_noop("moved from the high-risk case"),
 })
 
 
@@ -227,6 +230,9 @@ PATTERNS: tuple[ReasonPattern, ...] = (
                   shown=gettext_noop("concluded: %(level)s, %(avoidability)s"),
                   params={"level": _choice_label("cases.DeathReviewConclusion", "level"),
                           "avoidability": _choice_label("cases.DeathReviewConclusion", "avoidability")}),
+    ReasonPattern(gettext_noop("visit corrected: %(reason)s")),
+    ReasonPattern(gettext_noop("visit voided: %(reason)s")),
+    ReasonPattern(gettext_noop("delivery corrected: %(reason)s")),
 )
 
 

@@ -35,6 +35,11 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_institution",
         "organisations.view_rescuecentre",
         "organisations.view_region",
+        # Routine records of every pregnancy (workflows/routine): visits and the delivery.
+        "cases.view_visit",
+        "cases.add_visit",
+        "cases.view_delivery",
+        "cases.add_delivery",
     ],
     Role.PRIMARY_CARE: [
         "cases.view_referral",
@@ -51,6 +56,11 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_institution",
         "organisations.view_rescuecentre",
         "organisations.view_region",
+        # Routine records of every pregnancy (workflows/routine): visits and the delivery.
+        "cases.view_visit",
+        "cases.add_visit",
+        "cases.view_delivery",
+        "cases.add_delivery",
     ],
     Role.DUTY_DOCTOR: [
         "cases.view_referral",
@@ -74,6 +84,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         # The duty roster of their own centre (notifications/roster.py checks which centre).
         "organisations.view_dutyshift",
         "organisations.add_dutyshift",
+        # The delivery (workflows/routine), as the high-risk case's delivery step.
+        "cases.view_visit",
+        "cases.view_delivery",
+        "cases.add_delivery",
     ],
     Role.MCH_OFFICER: [
         "cases.view_referral",
@@ -95,6 +109,8 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         # The duty rosters of the rescue centres in their area.
         "organisations.view_dutyshift",
         "organisations.add_dutyshift",
+        "cases.view_visit",
+        "cases.view_delivery",
     ],
     Role.BUREAU_OFFICER: [
         "cases.view_referral",
@@ -110,6 +126,8 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_membership",
         "organisations.view_user",
         "organisations.view_accesslog",
+        "cases.view_visit",
+        "cases.view_delivery",
     ],
     Role.EXPERT_REVIEWER: [
         "cases.view_consultation",

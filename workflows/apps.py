@@ -25,11 +25,13 @@ class WorkflowsConfig(AppConfig):
         from workflows.referral import flows as referral_flows  # noqa: F401
         from workflows.referral import services as referral  # noqa: F401
         from workflows.registers import selectors as registers
+        from workflows.routine import services as routine
         from workflows.screening import services as screening
 
         # Cross-process subscriptions, all of them: a lower process announces, a higher one reacts.
         _subscribe(screening.GRADE_HOOKS, highrisk.case_on_grade)
         _subscribe(outcomes.DEATH_REACTIONS, highrisk.case_end_by_death)
+        _subscribe(routine.DELIVERY_HOOKS, highrisk.case_on_delivery)
         _subscribe(organisation_pages.HOME_PANELS, registers.home_panels)
         _subscribe(organisation_pages.HOME_PANELS, highrisk_lists.home_panels)
         _subscribe(organisation_pages.HOME_PANELS, death_lists.home_panels)

@@ -41,12 +41,9 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
         ENDED = "ended", _("The pregnancy ended otherwise")
         RISK_FELL = "risk_fell", _("The risk fell below orange")
 
-    class DeliveryMode(models.TextChoices):
-        VAGINAL = "vaginal", _("Vaginal")
-        ASSISTED = "assisted", _("Assisted vaginal")
-        CAESAREAN = "caesarean", _("Caesarean")
-
     OPEN_STATES = (State.OPENED, State.REPORTED, State.MANAGING, State.DELIVERED, State.POSTPARTUM, State.LOST)
+    # The states a recorded delivery moves the case on from (to delivered).
+    DELIVERABLE_STATES = (State.OPENED, State.REPORTED, State.MANAGING, State.LOST)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pregnancy = models.OneToOneField(Pregnancy, verbose_name=_("pregnancy"), on_delete=models.PROTECT,
@@ -77,11 +74,7 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
     planned_delivery_reason = reason_field(_("why this place although its level is lower"), blank=True)
     # The next follow-up visit that is due (denormalised for the worklists).
     next_visit_at = models.DateField(_("next visit"), null=True, blank=True, db_index=True)
-    delivered_at = models.DateField(_("delivery date"), null=True, blank=True)
-    delivery_institution = models.ForeignKey(Institution, verbose_name=_("delivery place"), null=True, blank=True,
-                                             on_delete=models.PROTECT, related_name="+")
-    delivery_mode = models.CharField(_("delivery mode"), max_length=10, choices=DeliveryMode.choices, blank=True)
-    delivery_outcome = narrative_field(_("outcome for mother and baby"), blank=True)
+    # The delivery itself is the pregnancy's one Delivery record (cases/models/routine.py), not a copy here.
     lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
     died_at = models.DateTimeField(_("died at"), null=True, blank=True)
     death_note = narrative_field(_("death: place and circumstances"), blank=True)
@@ -146,11 +139,9 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
     def start_management(self) -> None:
         pass
 
-    @transition(field=state, source=[State.OPENED, State.REPORTED, State.MANAGING, State.LOST],
-                target=State.DELIVERED)
-    def record_delivery(self, *, on, institution: Institution, mode: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
-        self.delivered_at, self.delivery_institution = on, institution
-        self.delivery_mode, self.delivery_outcome = mode, outcome
+    @transition(field=state, source=list(DELIVERABLE_STATES), target=State.DELIVERED)
+    def record_delivery(self) -> None:
+        """The pregnancy's Delivery was recorded (workflows/routine): the case moves on."""
 
     @transition(field=state, source=State.DELIVERED, target=State.POSTPARTUM)
     def start_postpartum(self) -> None:

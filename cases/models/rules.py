@@ -185,6 +185,12 @@ class ProvinceSettings(models.Model):
     # Interviews and circulars (约谈通报, domain.md §6): no national text fixes this.
     circular_read_reminder_days = models.PositiveSmallIntegerField(
         _("days after a circular is published before those who have not opened it are reminded"), default=3)
+    # Routine records (产后访视, 产后42天检查): the window in which a visit counts as the 42-day check; a
+    # postpartum visit later than its end is refused as a typing error.
+    postpartum_42d_from_days = models.PositiveSmallIntegerField(
+        _("earliest day after delivery for the 42-day postpartum check"), default=35)
+    postpartum_42d_to_days = models.PositiveSmallIntegerField(
+        _("latest day after delivery for the 42-day postpartum check (and any postpartum visit)"), default=90)
     history = HistoricalRecords()
 
     class Meta:

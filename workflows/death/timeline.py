@@ -34,6 +34,7 @@ from cases.models import (
     Consultation,
     ContinuationEvaluation,
     DeathReport,
+    Delivery,
     EmergencyCaesarean,
     FollowUpVisit,
     HighRiskCase,
@@ -249,11 +250,16 @@ class _Builder:
                            f"{tr.from_institution.name} → {tr.to_institution.name} · {tr.get_status_display()}",
                            tr.from_institution.name))
         self.watch(CaseTransfer, [tr.pk for tr in transfers])
-        if case.delivered_at and not self.report.delivered_at:
-            self.add(Entry(_day_start(case.delivered_at), "delivery", _("Delivery"),
-                           case.get_delivery_mode_display(),
-                           case.delivery_institution.name if case.delivery_institution_id else "",  # type: ignore[union-attr]
-                           date_only=True))
+
+    # --- The routine record: her delivery (the card's own delivery time, when given, is shown by death()) ---
+
+    def delivery(self, pregnancy_id: Any) -> None:
+        if self.report.delivered_at:
+            return
+        d = Delivery.objects.filter(pregnancy_id=pregnancy_id).select_related("institution").first()
+        if d is not None:
+            self.add(Entry(d.delivered_at, "delivery", _("Delivery"), d.get_mode_display(),
+                           d.institution.name if d.institution is not None else d.get_place_display()))
 
     # --- Process 3: referrals, consultations, near misses, emergency caesareans ---
 
@@ -392,10 +398,11 @@ def death_report_timeline(*, report: DeathReport) -> list[Entry]:
     if pregnancy is not None:
         builder.screening(pregnancy)
         if case is None:
-            case = HighRiskCase.objects.filter(pregnancy=pregnancy).select_related(
-                "institution", "delivery_institution").first()
+            case = HighRiskCase.objects.filter(pregnancy=pregnancy).select_related("institution").first()
     if case is not None:
         builder.case(case)
+    if pregnancy is not None or case is not None:
+        builder.delivery(pregnancy.pk if pregnancy is not None else case.pregnancy_id)  # type: ignore[union-attr]
     referrals: list[Referral] = []
     if pregnancy is not None or report.referral_id:
         where = Q(pregnancy=pregnancy) if pregnancy is not None else Q(pk=report.referral_id)

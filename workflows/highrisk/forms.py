@@ -121,18 +121,6 @@ class TransferWithdrawForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DeliveryForm(forms.Form):
-    on = forms.DateField(label=_("Delivery date"), widget=DateInput)
-    institution = forms.ModelChoiceField(label=_("Delivery place"), queryset=Institution.objects.none())
-    mode = forms.ChoiceField(label=_("Mode"), choices=HighRiskCase.DeliveryMode.choices)
-    outcome = forms.CharField(label=_("Outcome for mother and baby"), max_length=NARRATIVE_MAX_CHARS,
-                              widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args: Any, places: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = places  # type: ignore[attr-defined]
-
-
 class CloseForm(forms.Form):
     kind = forms.ChoiceField(label=_("Closed because"), choices=HighRiskCase.CloseKind.choices)
     reason = forms.CharField(label=_("Closing reason"), max_length=REASON_MAX_CHARS,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases.models import CaseTransfer, FollowUpVisit, HighRiskCase, danger_rank_expression
+from cases.models import CaseTransfer, Delivery, FollowUpVisit, HighRiskCase, danger_rank_expression
 from cases.rules import province_settings, settings_for
 from cases.selectors import visible_highrisk_cases
 from notifications.selectors import alert_timeline_events
@@ -41,6 +41,8 @@ from workflows.highrisk.services import highrisk_case_report
 from workflows.registers import selectors as overdue
 from workflows.registers.forms import NearMissForm
 from workflows.registers.services import near_miss_record
+from workflows.routine import permissions as routine_permissions
+from workflows.routine.forms import DeliveryForm
 
 DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
 
@@ -126,11 +128,11 @@ def _actions() -> dict[str, Action]:
                lambda case, by, data: hr.case_transfer_cancel(transfer=perm.pending_transfer(case), by=by,
                                                               reason=data["reason"]),
                perm.can_withdraw_transfer),
+        # The pregnancy's one delivery record (workflows/routine), with its time, place and babies.
         Action("delivery", gettext_lazy("Record the delivery"),
-               lambda case, user, **kw: f.DeliveryForm(places=_delivering_places(case), **kw),
-               lambda case, by, data: hr.case_record_delivery(case=case, by=by, on=data["on"],
-                                                              institution=data["institution"], mode=data["mode"],
-                                                              outcome=data["outcome"]),
+               lambda case, user, **kw: DeliveryForm(institutions=routine_permissions.institutions_for(
+                   "delivery", user), **kw),
+               lambda case, by, data, form=None: hr.case_record_delivery(case=case, by=by, **form.delivery_kwargs()),
                perm.can_record_delivery),
         Action("postpartum", gettext_lazy("Start postpartum follow-up"), lambda case, user, **kw: f.EmptyForm(**kw),
                lambda case, by, data: hr.case_start_postpartum(case=case, by=by),
@@ -198,11 +200,21 @@ def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
                   institution=case.institution)
     return render(request, "highrisk/case_detail.html", {
         "case": case, "woman": case.pregnancy.woman, "actions": available, "timeline": _timeline(case),
+        "delivery": Delivery.objects.filter(pregnancy_id=case.pregnancy_id).select_related("institution").first(),
         "visits": case.visits.order_by("due_on"), "plans": case.plans.select_related("author", "rescue_centre"),
         "today": timezone.localdate(), "now": timezone.now(),
         "delivery_problem": hr.delivery_place_problem(case, case.planned_delivery_institution)
         if case.planned_delivery_institution else None,
     })
+
+
+def _initial(action: str, case: HighRiskCase, user: Any) -> dict[str, Any]:
+    if action != "delivery":
+        return {}
+    own = routine_permissions.acting("delivery", user)
+    return {"initial": {"place": Delivery.Place.INSTITUTION, "baby1_outcome": "live",
+                        "institution": case.institution_id if any(i.pk == case.institution_id for i in own)
+                        else own[0].pk if own else None}}
 
 
 @login_required
@@ -214,10 +226,10 @@ def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
         raise Http404(_("Not found."))
     if not spec.allowed(user, case):
         raise ActionDenied(_("This action is not open to you on this case now."))
-    form = spec.form(case, user, data=request.POST or None)
+    form = spec.form(case, user, data=request.POST or None, **_initial(action, case, user))
     if request.method == "POST" and form.is_valid():
         try:
-            if action == "visit":
+            if action in ("visit", "delivery"):
                 spec.run(case, user, form.cleaned_data, form=form)
             else:
                 spec.run(case, user, form.cleaned_data)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from organisations.shell import AnmuApplication
 from workflows.highrisk.views import case_report
+from workflows.routine.views import delivery, visit_correct, visit_new, visit_void
 from workflows.screening.views import (
     assess,
     assessment_void,
@@ -47,3 +48,7 @@ class WomenApp(AnmuApplication):
                              name="continuation_record")
     case_report_path = path("cases/<uuid:pk>/report/", case_report, name="case_report")
     worklist_path = path("awaiting-assessment/", assessment_worklist, name="worklist")
+    visit_new_path = path("pregnancies/<uuid:pk>/visits/new/", visit_new, name="visit_new")
+    visit_correct_path = path("pregnancies/<uuid:pk>/visits/<uuid:visit_pk>/", visit_correct, name="visit_correct")
+    visit_void_path = path("pregnancies/<uuid:pk>/visits/<uuid:visit_pk>/void/", visit_void, name="visit_void")
+    delivery_path = path("pregnancies/<uuid:pk>/delivery/", delivery, name="delivery")

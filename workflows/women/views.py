@@ -28,6 +28,7 @@ from organisations.services import access_record
 from workflows.common import require_view_women
 from workflows.death import permissions as death_permissions
 from workflows.forms import ReasonForm, apply_errors
+from workflows.routine.views import pregnancy_routine
 from workflows.screening import permissions as screening_permissions
 from workflows.screening import services
 from workflows.screening.forms import ContinuationForm, MergeForm, PregnancyBookForm, WomanRegisterForm
@@ -181,5 +182,6 @@ def pregnancy_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "void_form": ReasonForm(),
         "now": timezone.now(),
         "continuation_form": ContinuationForm(),
+        **pregnancy_routine(user=user, pregnancy=pregnancy),
     }
     return render(request, "women/pregnancy_detail.html", context)

@@ -81,10 +81,13 @@ def test_two_doctors_record_the_delivery_at_once(personas, case):
     from django.utils import timezone
 
     results = race(
-        lambda: hr.case_record_delivery(case=case, by=personas.users.obstetrician_a, on=timezone.localdate(),
-                                        institution=personas.inst.hospital_a, mode="vaginal", outcome="顺产"),
-        lambda: hr.case_record_delivery(case=case, by=personas.users.duty_a, on=timezone.localdate(),
-                                        institution=personas.inst.hospital_a, mode="caesarean", outcome="剖宫产"),
+        lambda: hr.case_record_delivery(case=case, by=personas.users.obstetrician_a, delivered_at=timezone.now(),
+                                        place="institution", institution=personas.inst.hospital_a,
+                                        mode="spontaneous", live_births=1, outcome="顺产"),
+        lambda: hr.case_record_delivery(case=case, by=personas.users.duty_a, delivered_at=timezone.now(),
+                                        place="institution", institution=personas.inst.hospital_a,
+                                        mode="caesarean", caesarean_indication="胎儿窘迫", live_births=1,
+                                        outcome="剖宫产"),
     )
     assert sorted(kind for kind, _value in results) == ["denied", "ok"], results
     case.refresh_from_db()

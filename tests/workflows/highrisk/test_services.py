@@ -189,8 +189,9 @@ def test_delivery_postpartum_and_closure_at_the_42_day_check(personas):
     doctor = personas.users.obstetrician_a
     with pytest.raises(ActionDenied):
         hr.case_close(case=case, by=doctor, kind="recovered", reason="恢复")
-    hr.case_record_delivery(case=case, by=doctor, on=timezone.localdate(), institution=personas.inst.hospital_a,
-                            mode="caesarean", outcome="母婴平安")
+    hr.case_record_delivery(case=case, by=doctor, delivered_at=timezone.now() - dt.timedelta(hours=2),
+                            place="institution", institution=personas.inst.hospital_a, mode="caesarean",
+                            caesarean_indication="瘢痕子宫", live_births=1, outcome="母婴平安")
     hr.case_start_postpartum(case=case, by=doctor)
     with pytest.raises(ActionDenied):
         hr.case_close(case=case, by=doctor, kind="recovered", reason="恢复")  # no 42-day assessment yet
@@ -257,8 +258,8 @@ def test_denied_personas_cannot_act(personas):
     case = open_case(personas)
     for user in (personas.users.obstetrician_b, personas.users.primary_a, personas.users.bureau_a):
         with pytest.raises(ActionDenied):
-            hr.case_record_delivery(case=case, by=user, on=timezone.localdate(),
-                                    institution=personas.inst.hospital_a, mode="vaginal", outcome="")
+            hr.case_record_delivery(case=case, by=user, delivered_at=timezone.now(), place="institution",
+                                    institution=personas.inst.hospital_a, mode="spontaneous", live_births=1)
     other = UserFactory(username="deactivated_doc")
     Membership.objects.create(user=other, institution=personas.inst.hospital_a, role=Role.OBSTETRICIAN,
                               is_active=False)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import (
     DeathReport,
-    HighRiskCase,
+    Delivery,
     ProvinceSettings,
 )
 from cases.rules import province_settings
@@ -51,9 +51,13 @@ NEXT_STAGE = {PASSED: CITY, CITY: PROVINCE}
 OVERSIGHT_ROLES = frozenset({Role.MCH_OFFICER, Role.BUREAU_OFFICER})
 
 
-CASE_DELIVERY_MODES: dict[str, str] = {HighRiskCase.DeliveryMode.VAGINAL: DeathReport.DeliveryMode.SPONTANEOUS,
-                       HighRiskCase.DeliveryMode.ASSISTED: DeathReport.DeliveryMode.ASSISTED,
-                       HighRiskCase.DeliveryMode.CAESAREAN: DeathReport.DeliveryMode.CAESAREAN}
+# The pregnancy's Delivery record (workflows/routine) on the death card.
+DELIVERY_MODES: dict[str, str] = {Delivery.Mode.SPONTANEOUS: DeathReport.DeliveryMode.SPONTANEOUS,
+                                  Delivery.Mode.ASSISTED_VAGINAL: DeathReport.DeliveryMode.ASSISTED,
+                                  Delivery.Mode.CAESAREAN: DeathReport.DeliveryMode.CAESAREAN}
+DELIVERY_PLACES: dict[str, str] = {Delivery.Place.HOME: DeathReport.Place.HOME,
+                                   Delivery.Place.EN_ROUTE: DeathReport.Place.TRANSIT,
+                                   Delivery.Place.OTHER: DeathReport.Place.OTHER}
 
 
 def death_link(report: DeathReport) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from cases.models import (
     DeathReport,
+    Delivery,
     HighRiskCase,
     Pregnancy,
     Referral,
@@ -28,8 +29,9 @@ from workflows.common import save_with_history
 from workflows.death import permissions as p
 from workflows.death.services.base import (
     CARD_DUE,
-    CASE_DELIVERY_MODES,
     CLOCK_KINDS,
+    DELIVERY_MODES,
+    DELIVERY_PLACES,
     INVESTIGATION_DUE,
     OVERSIGHT_ROLES,
     REPORT_DUE,
@@ -90,10 +92,16 @@ def _prefill(report: DeathReport, *, pregnancy: Pregnancy | None, case: HighRisk
                 "status", flat=True).first() or status
         if status == Pregnancy.Status.ONGOING:
             report.delivery_mode = DeathReport.DeliveryMode.UNDELIVERED
-    if case is not None and case.delivered_at:
-        report.delivery_mode = CASE_DELIVERY_MODES.get(case.delivery_mode, "")
-        report.delivery_institution = case.delivery_institution
-        report.delivery_place = _place_of(case.delivery_institution)
+    # The pregnancy's one delivery record (recorded on the pregnancy page or the high-risk case).
+    pregnancy_id = pregnancy.pk if pregnancy is not None else case.pregnancy_id if case is not None else None
+    delivery = Delivery.objects.filter(pregnancy_id=pregnancy_id).select_related(
+        "institution__region").first() if pregnancy_id else None
+    if delivery is not None and (report.died_at is None or delivery.delivered_at <= report.died_at):
+        report.delivered_at = delivery.delivered_at
+        report.delivery_mode = DELIVERY_MODES.get(delivery.mode, "")
+        report.delivery_institution = delivery.institution
+        report.delivery_place = (_place_of(delivery.institution) if delivery.institution is not None
+                                 else DELIVERY_PLACES.get(delivery.place, ""))
     if referral is not None:
         report.death_institution = referral.to_centre.institution
         report.death_place = _place_of(referral.to_centre.institution)

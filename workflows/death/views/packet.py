@@ -52,7 +52,7 @@ class BreakGlassForm(forms.Form):
 
 def packet_report(request: HttpRequest, pk: Any) -> DeathReport:
     return get_visible_or_404(visible_death_reports(request.user).select_related(
-        "woman", "region", "reporting_institution", "pregnancy", "case__institution", "case__delivery_institution",
+        "woman", "region", "reporting_institution", "pregnancy", "case__institution",
         "referral", "residence_region", "delivery_institution", "death_institution"), pk=pk)
 
 

@@ -4,6 +4,7 @@ cases a departed doctor leaves behind."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from cases.models import (
     Assessment,
+    Delivery,
     FollowUpVisit,
     HighRiskCase,
     Pregnancy,
@@ -34,24 +36,46 @@ from workflows.highrisk.services.base import VISIT_MISSED, _locked, case_link
 from workflows.highrisk.services.followup import followup_schedule
 from workflows.highrisk.services.transfer import _pending_transfers_withdraw
 from workflows.outcomes import case_alert_subjects, pregnancy_end_by_death
+from workflows.routine import services as routine
+from workflows.routine.services import BabyData
 
 
-def case_record_delivery(*, case: HighRiskCase, by: Any, on: dt.date, institution: Institution, mode: str,
-                         outcome: str) -> HighRiskCase:
-    if mode not in HighRiskCase.DeliveryMode.values:
-        raise ValidationError({"mode": _("Choose the delivery mode.")})
-    if on > timezone.localdate():
-        raise ValidationError({"on": _("The delivery date cannot be in the future.")})
+def case_record_delivery(
+    *, case: HighRiskCase, by: Any, delivered_at: dt.datetime, place: str, institution: Institution | None,
+    mode: str, caesarean_indication: str = "", gestational_weeks: int | None = None,
+    gestational_days: int | None = None, babies: Sequence[BabyData] | None = None, live_births: int | None = None,
+    stillbirths: int | None = None, outcome: str = "",
+) -> HighRiskCase:
+    """The case's delivery step: the pregnancy's one Delivery record (workflows/routine), recorded by the case's
+    doctors; the delivery hook (:func:`case_on_delivery`) moves the case on, as it does for a delivery recorded
+    on the pregnancy page."""
     with transaction.atomic():
+        # Pregnancy first, then the case: the order delivery_record and its hook lock them in.
+        Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
         case = _locked(case)
         permissions.check("delivery", by, case)
-        case.record_delivery(on=on, institution=institution, mode=mode, outcome=outcome.strip())
-        save_with_history(case, by=by, reason="delivered")
-        pregnancy = Pregnancy.objects.select_for_update(of=("self",)).get(pk=case.pregnancy_id)
-        if pregnancy.status == Pregnancy.Status.ONGOING:
-            pregnancy.deliver()
-            save_with_history(pregnancy, by=by, reason="delivered")
+        routine.delivery_record(
+            pregnancy=case.pregnancy, by=by, delivered_at=delivered_at, place=place, institution=institution,
+            mode=mode, caesarean_indication=caesarean_indication, gestational_weeks=gestational_weeks,
+            gestational_days=gestational_days, babies=babies, live_births=live_births, stillbirths=stillbirths,
+            outcome=outcome)
+        case = HighRiskCase.objects.get(pk=case.pk)
     return case
+
+
+def case_on_delivery(*, pregnancy: Pregnancy, delivery: Delivery, by: Any) -> HighRiskCase | None:
+    """Her open case moves on to delivered when her delivery is recorded, wherever it is recorded (a reaction to
+    ``workflows.routine.services.DELIVERY_HOOKS``, registered in ``workflows/apps.py``)."""
+    case = HighRiskCase.objects.select_for_update(of=("self",)).filter(pregnancy=pregnancy).first()
+    if case is not None and case.state in HighRiskCase.DELIVERABLE_STATES:
+        case.record_delivery()
+        save_with_history(case, by=by, reason="delivered")
+    return case
+
+
+def case_delivered_on(case: HighRiskCase) -> dt.date | None:
+    """The day of her delivery (China time), from the pregnancy's Delivery record."""
+    return Delivery.objects.filter(pregnancy_id=case.pregnancy_id).values_list("delivered_on", flat=True).first()
 
 
 def case_start_postpartum(*, case: HighRiskCase, by: Any) -> HighRiskCase:
@@ -60,7 +84,7 @@ def case_start_postpartum(*, case: HighRiskCase, by: Any) -> HighRiskCase:
         permissions.check("postpartum", by, case)
         case.start_postpartum()
         save_with_history(case, by=by, reason="postpartum follow-up")
-        followup_schedule(case=case, by=by, after=case.delivered_at or timezone.localdate())
+        followup_schedule(case=case, by=by, after=case_delivered_on(case) or timezone.localdate())
     return case
 
 

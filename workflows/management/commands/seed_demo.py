@@ -9,6 +9,7 @@ from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
 from workflows.interview.demo import seed_circulars, seed_interviews
+from workflows.routine.demo import seed_routine
 
 
 class Command(BaseCommand):
@@ -53,6 +54,11 @@ class Command(BaseCommand):
                       f"Creating demo data: high-risk cases 0/{cases} (through the assessment service)")
             opened = seed_cases(cases, progress=graded)
             self.stdout.write(f"Opened {opened} high-risk cases.")
+        if first_look:
+            self.step("正在创建演示分娩和产检记录…", "Creating demo data: a year of deliveries and visits…")
+            delivered = seed_routine()
+            if delivered:
+                self.stdout.write(f"Added {delivered} demo deliveries of the last 12 months, with their visits.")
         if first_look:
             self.step("正在创建演示转诊…", "Creating demo data: referrals…")
             sent = seed_referrals()
