@@ -35,7 +35,6 @@ from django.db.models import (
     DateField,
     DurationField,
     Exists,
-    Expression,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -112,7 +111,7 @@ class Context:
     now: dt.datetime
 
 
-FlagFactory = Callable[[Context], Expression | F]
+FlagFactory = Callable[[Context], Any]
 
 
 @dataclass

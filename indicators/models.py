@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from indicators.measures import MEASURES, Attribution, MeasureKind
@@ -26,7 +27,7 @@ class Unit(models.TextChoices):
     PERCENT = "percent", _("Percent")
     PER_1000 = "per_1000", _("Per 1,000")
     PER_100000 = "per_100000", _("Per 100,000")
-    MINUTES = "minutes", _("Minutes")
+    MINUTES = "minutes", pgettext_lazy("unit of time", "Minutes")
     COUNT = "count", _("Count")
 
 
