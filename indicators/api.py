@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,12 +87,10 @@ class IndicatorsView(APIView):
                     "live from the records. A ratio's numerator and denominator are exact integers and its value "
                     "is rounded to 2 decimals (null when the denominator is 0); a count has no denominator; a "
                     "median (minutes) has neither, and gives the number of values as `count`.",
-        parameters=[FiguresQuerySerializer],
-        responses={200: FiguresSerializer,
-                   403: OpenApiResponse(description="Only MCH officers, bureau officers and system "
-                                                    "administrators read figures."),
-                   404: OpenApiResponse(description="No such region or institution, or out of your areas "
-                                                    "(the same answer).")})
+        parameters=[FiguresQuerySerializer], responses={200: FiguresSerializer})
+    # 400 field errors, 403 (reads no figures: only MCH officers, bureau officers and system administrators do)
+    # and 404 (no such region or institution, or out of the reader's areas: the same answer) are documented with
+    # the project's error bodies by organisations.api.openapi_postprocess.
     def get(self, request: Request) -> Response:
         if not permissions.may_read_figures(request.user):
             raise exceptions.PermissionDenied(_("Only MCH officers, bureau officers and system administrators "
