@@ -338,3 +338,63 @@ def visible_deliveries(user: Any) -> QuerySet[Delivery]:
     return Delivery.objects.filter(Q(pregnancy__in=visible_pregnancies(user).values("pk"))
                                    | scope_q(user, region_field="institution__region",
                                              institution_fields=["institution"]))
+
+
+# --- Aggregate reads for the indicators (indicators/measures.py) -----------------------------------
+# These are not per-user lists: the indicators count whole areas, and indicators/permissions.py decides once
+# which areas a user may read figures of before any of these is filtered to that area. Nothing here returns a
+# personal field to a page; every use is an aggregate (counts, sums, a median of minutes).
+
+
+def indicator_deliveries() -> QuerySet[Any]:
+    """Every recorded delivery (分娩), the base of the population figures."""
+    from cases.models import Delivery
+
+    return Delivery.objects.all()
+
+
+def indicator_visits() -> QuerySet[Any]:
+    """Every antenatal and postpartum visit."""
+    from cases.models import Visit
+
+    return Visit.objects.all()
+
+
+def indicator_valid_assessments() -> QuerySet[Any]:
+    """Risk assessments that still hold: a voided one never counts."""
+    from cases.models import Assessment
+
+    return Assessment.objects.filter(status=Assessment.Status.VALID)
+
+
+def indicator_highrisk_cases() -> QuerySet[HighRiskCase]:
+    """Every high-risk case (专案), whatever its state."""
+    return HighRiskCase.objects.all()
+
+
+def indicator_pregnancies() -> QuerySet[Pregnancy]:
+    """Every pregnancy."""
+    return Pregnancy.objects.all()
+
+
+def indicator_near_miss_checks() -> QuerySet[NearMiss]:
+    """Near-miss checklists that met at least one WHO criterion (those that mark the pregnancy)."""
+    return NearMiss.objects.exclude(criteria=[])
+
+
+def indicator_death_reports(*, drafts: bool = False) -> QuerySet[DeathReport]:
+    """Maternal deaths that count: reports recorded (reported, whatever happened after) and not excluded as
+    not maternal. With ``drafts``, also the drafts not yet reported (a late report is still a death whose
+    report is late)."""
+    excluded = [DeathReport.State.EXCLUDED] if drafts else [DeathReport.State.EXCLUDED, DeathReport.State.DRAFTED]
+    return DeathReport.objects.exclude(state__in=excluded)
+
+
+def indicator_referrals() -> QuerySet[Referral]:
+    """Every referral to a rescue centre."""
+    return Referral.objects.all()
+
+
+def indicator_emergency_caesareans() -> QuerySet[EmergencyCaesarean]:
+    """Every recorded emergency caesarean with its decision-to-delivery interval."""
+    return EmergencyCaesarean.objects.all()

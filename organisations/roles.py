@@ -165,6 +165,14 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_interviewtrigger",
         # The role groups are nationwide: system admins look, only a superuser changes them.
         "auth.view_group",
+        # A provincial admin adds her province's indicators (ratios of existing measures) and targets
+        # (indicators/admin.py); the national rows are read-only to her.
+        "indicators.view_indicator",
+        "indicators.add_indicator",
+        "indicators.change_indicator",
+        "indicators.view_indicatortarget",
+        "indicators.add_indicatortarget",
+        "indicators.change_indicatortarget",
     ],
 }
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cases",
     "workflows",
     "notifications",
+    "indicators",
 ]
 # daphne only adds a `runserver` that speaks ASGI; it is a dev extra, so leave it out when absent.
 try:

@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from viewflow.urls import Site, route
 
+from indicators.urls import api_urlpatterns as indicators_api
 from notifications.roster import RosterApp
 from notifications.views import AlertsApp
 from organisations import api as org_api
@@ -58,6 +59,7 @@ urlpatterns = [
     path("api/", include(referral_api)),
     path("api/", include(death_api)),
     path("api/", include(interview_api)),
+    path("api/", include(indicators_api)),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),
     path("", site.urls),

@@ -38,7 +38,7 @@ def _site_language():
 
 @pytest.fixture
 def national_data(django_db_blocker):
-    """The national rule set, province settings and alert policy are migration data; a transactional
+    """The national rule set, province settings, alert policy and indicators are migration data; a transactional
     test's flush removes them, so transactional tests that need them load them again here."""
     import importlib
 
@@ -47,7 +47,8 @@ def national_data(django_db_blocker):
     with django_db_blocker.unblock():
         for module, function in (("cases.migrations.0003_national_ruleset", "load"),
                                  ("cases.migrations.0005_national_settings", "national"),
-                                 ("notifications.migrations.0002_national_policy", "national_default")):
+                                 ("notifications.migrations.0002_national_policy", "national_default"),
+                                 ("indicators.migrations.0002_seed_indicators", "seed")):
             getattr(importlib.import_module(module), function)(apps, None)
 
 
