@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases.models import InterviewTrigger, ProvinceSettings, RiskRule, RuleSet, Summoned
+from cases.models.interview import TRIGGER_INDICATOR_CHOICES
 from organisations.admin import ReasonAdminMixin, ReasonForm
 from organisations.administration import administered_regions, is_superuser
 from organisations.models import Region
@@ -106,9 +107,18 @@ class InterviewTriggerForm(ReasonForm):
     summoned = forms.MultipleChoiceField(label=gettext_lazy("who must attend"), choices=Summoned.choices,
                                          widget=forms.CheckboxSelectMultiple, required=False)
 
+    indicator = forms.ChoiceField(label=gettext_lazy("indicator"), required=False, choices=())
+
     class Meta:
         model = InterviewTrigger
-        fields = ("province", "kind", "threshold", "period_days", "party", "convener", "summoned", "is_active")
+        fields = ("province", "kind", "indicator", "threshold", "period_days", "party", "convener", "summoned",
+                  "is_active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].choices = [("", "---------")] + [  # type: ignore[attr-defined]
+            choice for hook in TRIGGER_INDICATOR_CHOICES for choice in hook()]
+        self.fields["indicator"].help_text = InterviewTrigger._meta.get_field("indicator").help_text
 
     def clean_threshold(self) -> int:
         threshold = self.cleaned_data["threshold"]

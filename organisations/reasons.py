@@ -136,6 +136,8 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("subject added"),
     gettext_noop("subject removed"),
     gettext_noop("ranking frozen"),
+    gettext_noop("ranking removed"),
+    gettext_noop("demo target"),
     gettext_noop("submitted for approval"),
     gettext_noop("approved and published"),
     gettext_noop("published to"),

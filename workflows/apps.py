@@ -11,6 +11,7 @@ class WorkflowsConfig(AppConfig):
         # Registers the deadline handlers of the processes.
         # A decoupled concern: organisations do not know about cases, so a doctor leaving (user or
         # membership deactivated) reaches the case register through these signals.
+        from cases.models import interview as interview_rules
         from organisations import views as organisation_pages
         from organisations.models import Membership, User
         from workflows import outcomes, sweep
@@ -37,6 +38,7 @@ class WorkflowsConfig(AppConfig):
         _subscribe(organisation_pages.HOME_PANELS, death_lists.home_panels)
         _subscribe(outcomes.MATERNAL_DEATH_HOOKS, death.death_report_on_death)
         _subscribe(sweep.SWEEP_HOOKS, interview.interview_triggers_ensure)
+        _subscribe(interview_rules.TRIGGER_INDICATOR_CHOICES, interview.trigger_indicator_choices)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
         post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -281,6 +282,7 @@ class InterviewTrigger(models.Model):
         LATE_DEATH_REPORT = "late_death_report", _("A maternal death report past its legal clock")
         LATE_REFERRAL_ANSWERS = "late_referral_answers", _("Referral answers past their deadline")
         OVERDUE_MEASURES = "overdue_measures", _("Improvement measures overdue")
+        INDICATOR_OFF_TARGET = "indicator_off_target", _("An indicator past its province target")
 
     class Party(models.TextChoices):
         INSTITUTION = "institution", _("The institution concerned")
@@ -301,6 +303,11 @@ class InterviewTrigger(models.Model):
     party = models.CharField(_("who is summoned"), max_length=16, choices=Party.choices, default=Party.INSTITUTION)
     convener = models.CharField(_("who convenes"), max_length=10, choices=Convener.choices, default=Convener.COUNTY)
     summoned = models.JSONField(_("who must attend"), default=list, blank=True)
+    # For an indicator rule: the indicator's code (indicators.Indicator); the threshold is then the smallest
+    # denominator (e.g. live births) for which the figure is judged, so a handful of births is no evidence.
+    indicator = models.CharField(_("indicator"), max_length=40, blank=True,
+                                 help_text=_("For a rule on an indicator: which one. The threshold is then the "
+                                             "smallest denominator (e.g. live births) for which it is judged."))
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 
@@ -310,7 +317,24 @@ class InterviewTrigger(models.Model):
         verbose_name_plural = _("interview trigger rules")
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.INDICATOR_OFF_TARGET:
+            return f"{self.get_kind_display()}: {self.indicator} / {self.period_days}"
         return f"{self.get_kind_display()} ≥ {self.threshold} / {self.period_days}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.INDICATOR_OFF_TARGET:
+            known = {code for hook in TRIGGER_INDICATOR_CHOICES for code, _label in hook()}
+            if not self.indicator:
+                raise ValidationError({"indicator": _("Choose the indicator this rule watches.")})
+            if known and self.indicator not in known:
+                raise ValidationError({"indicator": _("No indicator has this code.")})
+        elif self.indicator:
+            raise ValidationError({"indicator": _("Only a rule on an indicator names one.")})
+
+
+# The indicators a trigger rule may watch, as (code, name) pairs: the indicators live above ``cases``, so the
+# workflows register the lookup here (workflows/apps.py) rather than ``cases`` importing them.
+TRIGGER_INDICATOR_CHOICES: list[Any] = []
 
 
 # --- Circulars (通报) -------------------------------------------------------------------------------------

@@ -89,6 +89,12 @@ def seed_interviews() -> int:
                                                   (K.OVERDUE_MEASURES, 2, 90, "county")):
             InterviewTrigger.objects.create(province=province, kind=kind, threshold=threshold, period_days=period,
                                             convener=convener, summoned=["head", "mch_head"])
+        # A county whose system management rate misses the province's target over a year, judged on at least
+        # 50 live births, is summoned by its city: the bureau and its MCH head.
+        InterviewTrigger.objects.create(province=province, kind=K.INDICATOR_OFF_TARGET,
+                                        indicator="system_management_rate", threshold=50, period_days=365,
+                                        party=InterviewTrigger.Party.COUNTY_BUREAU, convener="city",
+                                        summoned=["head", "mch_head"])
     parties = [(hospital, ["head", "mch_head", "obstetrics_head"], "产后出血死亡评审为可避免，输血与转诊延误")]
     if centre is not None:
         parties.append((centre, ["head"], "孕期高危随访不到位"))

@@ -104,6 +104,8 @@ def interview_timeline(interview: Interview) -> list[Entry]:
                                     payload__stage=PASSED)
     for deadline in fired:
         party = parties.get(_uuid(deadline.subject_id))
+        if deadline.fired_at is None:  # excluded by the filter; for the type checker
+            continue
         entries.append(Entry(deadline.fired_at, "deadline", str(_DEADLINE_TITLES[deadline.kind]),
                              party=party.institution.name if party else ""))
     order = {"interview": 0, "party": 1, "evidence": 2, "deadline": 3}

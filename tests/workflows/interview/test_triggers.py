@@ -87,3 +87,70 @@ def test_the_sweep_keeps_one_nightly_evaluation_standing(personas):
     deadlines_sweep()
     assert Interview.objects.filter(origin=Interview.Origin.RULE).count() == 1
     assert Deadline.objects.filter(kind=svc.TRIGGERS_DUE, state="pending").count() == 1  # the next night's
+
+
+# --- An indicator past its province target (issue 15's figures) ---------------------------------------------
+
+def _indicator_world(personas):  # type: ignore[no-untyped-def]
+    """County A: 4 deliveries, 1 of them systematically managed (25 %); county A2: 1 of 1 (100 %)."""
+    from decimal import Decimal
+
+    from cases.models import Visit
+    from indicators.models import Indicator, IndicatorTarget
+    from tests.indicators import factories as f
+
+    today = timezone.localdate()
+    regions, inst = personas.regions, personas.inst
+    IndicatorTarget.objects.create(province=regions.fujian, indicator=Indicator.objects.get(
+        code="system_management_rate"), comparison="gte", value=Decimal("95"), source_note="省级目标")
+
+    def delivery(region, institution, *, managed):  # type: ignore[no-untyped-def]
+        lmp = today - dt.timedelta(days=290)
+        p = f.pregnancy(region=region, booked_at=institution, lmp=lmp, booking_day=60 if managed else 100)
+        visits = [lmp + dt.timedelta(days=d) for d in (70, 120, 170, 220, 260)]
+        f.visits(p, kind=Visit.Kind.ANTENATAL, days=visits if managed else visits[:2], institution=institution)
+        f.deliver(p, on=today - dt.timedelta(days=10), institution=institution)
+        if managed:
+            f.visits(p, kind=Visit.Kind.POSTPARTUM, days=[today - dt.timedelta(days=5)], institution=institution)
+
+    for managed in (True, False, False, False):
+        delivery(regions.county_a, inst.hospital_a, managed=managed)
+    delivery(regions.county_a2, inst.hospital_a2, managed=True)
+
+
+def test_an_indicator_past_its_target_summons_the_county_bureau_once(personas):
+    _indicator_world(personas)
+    InterviewTrigger.objects.create(province=personas.regions.fujian, kind=K.INDICATOR_OFF_TARGET,
+                                    indicator="system_management_rate", threshold=3, period_days=90,
+                                    party=InterviewTrigger.Party.COUNTY_BUREAU, convener="city", summoned=["head"])
+    [interview] = svc.interview_triggers_evaluate()
+    assert interview.origin == Interview.Origin.RULE and interview.bureau == personas.inst.bureau_city
+    assert [p.institution for p in interview.parties.all()] == [personas.inst.bureau_a]
+    [evidence] = interview.evidence
+    assert evidence["kind"] == "figure" and "25.0 (≥ 95.0) · 1/4" in evidence["label"]
+    assert svc.interview_triggers_evaluate() == []  # once per rule, party and period
+    # County A2 met the target; with only one delivery it would not have been judged anyway (threshold 3).
+
+
+def test_a_small_denominator_is_no_evidence(personas):
+    _indicator_world(personas)
+    InterviewTrigger.objects.create(province=personas.regions.fujian, kind=K.INDICATOR_OFF_TARGET,
+                                    indicator="system_management_rate", threshold=5, period_days=90,
+                                    party=InterviewTrigger.Party.COUNTY_BUREAU, convener="city")
+    assert svc.interview_triggers_evaluate() == []  # county A has 4 live births, below the rule's 5
+
+
+def test_an_indicator_rule_names_a_known_indicator(personas):
+    from django.core.exceptions import ValidationError
+
+    rule = InterviewTrigger(province=personas.regions.fujian, kind=K.INDICATOR_OFF_TARGET, indicator="")
+    with pytest.raises(ValidationError) as missing:
+        rule.clean()
+    assert "indicator" in missing.value.message_dict
+    rule.indicator = "no_such_figure"
+    with pytest.raises(ValidationError):
+        rule.clean()
+    rule.indicator = "mmr"
+    rule.clean()
+    with pytest.raises(ValidationError):
+        InterviewTrigger(province=personas.regions.fujian, kind=K.OVERDUE_MEASURES, indicator="mmr").clean()

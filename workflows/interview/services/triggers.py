@@ -6,6 +6,7 @@ proposed to the convening bureau with the records as evidence — once per rule,
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -22,13 +23,15 @@ from cases.models import (
     InterviewTrigger,
     Referral,
 )
-from organisations.models import Institution
+from indicators.models import Indicator
+from indicators.services import figures_by_area, figures_by_institution
+from organisations.models import Institution, Region
 from workflows.deadlines import deadline_create, deadline_handler
 from workflows.interview import permissions as p
 from workflows.interview.services.interview import interview_propose
 from workflows.models import Deadline
 
-__all__ = ["TRIGGERS_DUE", "interview_triggers_ensure", "interview_triggers_evaluate"]
+__all__ = ["TRIGGERS_DUE", "interview_triggers_ensure", "interview_triggers_evaluate", "trigger_indicator_choices"]
 
 TRIGGERS_DUE = "interview.triggers"
 Evidence = list[dict[str, Any]]
@@ -80,6 +83,61 @@ def _counted(trigger: InterviewTrigger, start: dt.datetime, now: dt.datetime) ->
     return found
 
 
+def trigger_indicator_choices() -> list[tuple[str, str]]:
+    """The indicators a rule may watch (registered into cases.models.interview.TRIGGER_INDICATOR_CHOICES)."""
+    return [(i.code, f"{i.name_zh} · {i.name_en}") for i in Indicator.objects.filter(active=True)]
+
+
+def _missed(figure: dict[str, Any] | None, threshold: int) -> bool:
+    """The figure has a target it does not meet, on at least ``threshold`` in its denominator (a median: on
+    at least ``threshold`` values); a plain count is judged as it stands."""
+    if not figure or not figure.get("target") or figure["target"].get("met") is not False:
+        return False
+    base = figure.get("denominator") if figure.get("denominator") is not None else figure.get("count")
+    return base is None or base >= threshold
+
+
+def _figure_evidence(trigger: InterviewTrigger, name: str, where: str, figure: dict[str, Any],
+                     start: dt.date, end: dt.date) -> dict[str, Any]:
+    target = figure["target"]
+    sign = "≥" if target["comparison"] == "gte" else "≤"
+    counted = (f" · {figure['numerator']}/{figure['denominator']}" if figure.get("denominator") is not None
+               else "")
+    return {"kind": "figure", "id": f"{trigger.indicator}:{where}:{start:%Y%m%d}-{end:%Y%m%d}",
+            "label": f"{name} {figure['value']} ({sign} {target['value']}){counted} · {start:%Y-%m-%d}–{end:%Y-%m-%d}"}
+
+
+def _off_target(trigger: InterviewTrigger, now: dt.datetime) -> dict[Any, Evidence]:
+    """Who missed the indicator's province target in the rule's period: each county (its bureau is the party)
+    when the rule summons county bureaus, else each institution of the province, by the indicators' own
+    attribution (population figures by residence, service figures by the serving institution)."""
+    indicator = Indicator.objects.filter(code=trigger.indicator, active=True).first()
+    if indicator is None:
+        return {}
+    end = timezone.localdate(now)
+    start = end - dt.timedelta(days=trigger.period_days - 1)
+    found: dict[Any, Evidence] = {}
+    if trigger.party == InterviewTrigger.Party.COUNTY_BUREAU:
+        bureaus = {b.region_id: b for b in Institution.objects.filter(
+            kind=Institution.Kind.HEALTH_BUREAU, is_active=True, region__province_id=trigger.province_id,
+            region__level=Region.Level.COUNTY).order_by("-name")}
+        for city in Region.objects.filter(parent_id=trigger.province_id, level=Region.Level.CITY):
+            for group in figures_by_area(region=city, date_from=start, date_to=end, now=now)["groups"]:
+                figure = group["indicators"].get(indicator.code)
+                bureau = bureaus.get(group["key"])
+                if bureau is not None and _missed(figure, trigger.threshold):
+                    found[bureau.pk] = [_figure_evidence(trigger, indicator.name_zh, str(group["key"]),
+                                                         figure, start, end)]  # type: ignore[arg-type]
+    else:
+        province = Region.objects.get(pk=trigger.province_id)
+        for group in figures_by_institution(region=province, date_from=start, date_to=end, now=now)["groups"]:
+            figure = group["indicators"].get(indicator.code)
+            if _missed(figure, trigger.threshold):
+                found[uuid.UUID(str(group["key"]))] = [_figure_evidence(
+                    trigger, indicator.name_zh, str(group["key"]), figure, start, end)]  # type: ignore[arg-type]
+    return found
+
+
 def _bureau_for(institution: Institution, convener: str) -> Institution | None:
     region = institution.region
     code = {InterviewTrigger.Convener.COUNTY: region.code if region.level == "county" else None,
@@ -99,11 +157,12 @@ def interview_triggers_evaluate(*, now: dt.datetime | None = None) -> list[Inter
     for trigger in InterviewTrigger.objects.filter(is_active=True).select_related("province"):
         bucket = int(now.timestamp() // (trigger.period_days * 86400))
         start = now - dt.timedelta(days=trigger.period_days)
-        counted = _counted(trigger, start, now)
+        on_figure = trigger.kind == K.INDICATOR_OFF_TARGET
+        counted = _off_target(trigger, now) if on_figure else _counted(trigger, start, now)
         institutions = Institution.objects.in_bulk(list(counted))
         for institution_id, evidence in sorted(counted.items(), key=lambda item: str(item[0])):
             institution = institutions.get(institution_id)
-            if institution is None or len(evidence) < trigger.threshold:
+            if institution is None or (not on_figure and len(evidence) < trigger.threshold):
                 continue
             party = institution
             if trigger.party == InterviewTrigger.Party.COUNTY_BUREAU:
@@ -117,7 +176,8 @@ def interview_triggers_evaluate(*, now: dt.datetime | None = None) -> list[Inter
             made.append(interview_propose(
                 by=None, bureau=bureau, origin=Interview.Origin.RULE, trigger_key=key, evidence=evidence,
                 subject=f"{trigger.get_kind_display()}：{institution.name}",
-                reasons=f"{trigger.get_kind_display()}：{len(evidence)} / {trigger.period_days} ≥ {trigger.threshold}",
+                reasons=(f"{trigger.get_kind_display()}：{evidence[0]['label']}" if on_figure else
+                         f"{trigger.get_kind_display()}：{len(evidence)} / {trigger.period_days} ≥ {trigger.threshold}"),
                 parties=[(party, list(trigger.summoned) or ["head"], "")]))
     return made
 

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 
 from cases.models import Woman
+from indicators.demo import seed_targets
 from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             delivered = seed_routine()
             if delivered:
                 self.stdout.write(f"Added {delivered} demo deliveries of the last 12 months, with their visits.")
+            if seed_targets():
+                self.stdout.write("Set the demo province's targets (system management rate, MMR).")
         if first_look:
             self.step("正在创建演示转诊…", "Creating demo data: referrals…")
             sent = seed_referrals()
