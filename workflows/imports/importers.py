@@ -30,8 +30,9 @@ from cases.identity import id_birth_date, normalise_id_number
 from cases.models import DeathReport, Delivery, Pregnancy, ProvinceSettings, Visit, Woman, WomanLink
 from cases.rules import settings_for
 from cases.selectors import visible_pregnancies, visible_women
-from organisations.models import Institution, Region
+from organisations.models import AccessLog, Institution, Region
 from organisations.personal import normalise_phone
+from organisations.services import access_record
 from workflows.common import save_with_history
 from workflows.death.services import (
     death_import_changes,
@@ -51,7 +52,7 @@ from workflows.routine.services import (
 )
 from workflows.screening.services.registration import LOOKUP_MISMATCH, _same_woman
 
-BATCH = 2000
+BATCH = 5000
 YES_NO = ("yes", "no")
 
 
@@ -128,11 +129,16 @@ class Importer:
         ids = {row.data[column] for row in rows if row.data.get(column)}
         found: dict[str, Pregnancy] = {}
         for batch in chunks(sorted(ids)):
-            query = Pregnancy.objects.filter(external_id__in=batch).select_related("booking_institution__region")
+            query = Pregnancy.objects.filter(external_id__in=batch).order_by()
             if self.lock:
-                query = query.select_for_update(of=("self",))
+                query = query.select_for_update()
             for pregnancy in query:
                 found[pregnancy.external_id] = pregnancy
+        # Their few booking institutions once each, rather than joined onto every pregnancy.
+        booking = {i.pk: i for i in Institution.objects.filter(
+            pk__in={p.booking_institution_id for p in found.values()}).select_related("region")}
+        for pregnancy in found.values():
+            pregnancy.booking_institution = booking[pregnancy.booking_institution_id]
         outside = {p.pk for p in found.values() if not permissions.in_area(self.area, p.booking_institution.region_id)}
         if outside:
             seen: set[Any] = set()
@@ -145,7 +151,9 @@ class Importer:
         ids = {row.data["external_id"] for row in rows if row.data.get("external_id")}
         found: dict[str, Any] = {}
         for batch in chunks(sorted(ids)):
-            for obj in model.objects.filter(external_id__in=batch).select_related(*related):
+            query = model.objects.filter(external_id__in=batch).order_by()
+            # (select_related() with no names would follow every foreign key)
+            for obj in (query.select_related(*related) if related else query):
                 found[obj.external_id] = obj
         return found
 
@@ -344,8 +352,12 @@ class WomanImporter(Importer):
     def update(self, row: Row) -> None:
         super().update(row)
         if row.extra.get("link_only"):
-            WomanLink.objects.get_or_create(woman=row.obj, institution=row.extra["institution"],
-                                            defaults={"created_by": self.by})
+            # Found by her document in another area, as registration finds her: logged, and linked.
+            woman, institution = row.obj, row.extra["institution"]
+            access_record(user=self.by, action=AccessLog.Action.LOOKUP, obj=woman,
+                          summary=f"{woman._meta.verbose_name} {woman.name}（{_('found by document number')}）",
+                          region=woman.residence_region, institution=institution)
+            WomanLink.objects.get_or_create(woman=woman, institution=institution, defaults={"created_by": self.by})
 
 
 # --- Pregnancies --------------------------------------------------------------------------------------------------
@@ -371,8 +383,12 @@ class PregnancyImporter(Importer):
         keys = {r.data["woman"] for r in rows}
         self.women: dict[str, Woman] = {}
         for batch in chunks(sorted(keys)):
-            for woman in visible_women(self.by).filter(external_id__in=batch).select_related("merged_into"):
-                self.women[woman.external_id] = woman.merged_into or woman
+            # Hers: a woman she may see, or one an institution of her area registered (living elsewhere).
+            women = list(Woman.objects.filter(external_id__in=batch).select_related("merged_into", "registered_by"))
+            seen = set(visible_women(self.by).filter(pk__in=[w.pk for w in women]).values_list("pk", flat=True))
+            for woman in women:
+                if woman.pk in seen or permissions.in_area(self.area, woman.registered_by.region_id):
+                    self.women[woman.external_id] = woman.merged_into or woman
         self.ongoing: dict[Any, Any] = dict(Pregnancy.objects.filter(
             woman__in=[w.pk for w in self.women.values()], status=Pregnancy.Status.ONGOING).values_list("woman_id", "pk"))
         self.institution_codes = self.institutions(rows, "booking_institution")
@@ -483,7 +499,8 @@ class VisitImporter(Importer):
         if changed:
             for visit in changed:
                 visit.updated_at = self.now
-            bulk_update_with_history(changed, Visit, ["kind", "date", "institution", "updated_at"], batch_size=BATCH,
+            # Small batches: an UPDATE … CASE grows with its batch.
+            bulk_update_with_history(changed, Visit, ["kind", "date", "institution", "updated_at"], batch_size=500,
                                      default_user=self.by, default_change_reason=self.reason[:100],
                                      default_date=self.now)
 

@@ -263,3 +263,22 @@ def test_a_delivered_pregnancy_takes_postpartum_visits_and_refuses_a_second_deli
     with pytest.raises(ImportFailed) as failed:
         run("deliveries", [delivery_row(personas, external_id="D2")], by=personas.users.mch_a)
     assert [e["column"] for e in failed.value.errors] == ["pregnancy"]
+
+
+def test_a_woman_registered_in_another_area_is_found_by_document_and_only_linked(personas):
+    from organisations.models import AccessLog
+    from tests.personas import book_woman
+
+    row = woman_row(personas, 1)
+    elsewhere = book_woman(at=personas.inst.hospital_b, name=row["name"], date_of_birth=dt.date(1994, 3, 8),
+                           id_number=row["id_number"])
+    with pytest.raises(ImportFailed) as failed:  # the registration's second factor: name and date of birth
+        run("women", [{**row, "name": "别人"}], by=personas.users.mch_a)
+    assert [e["column"] for e in failed.value.errors] == ["id_number"]
+    summary = run("women", [{**row, "phone": "13700000000"}], by=personas.users.mch_a)
+    assert summary["women"]["updated"] == 1
+    elsewhere.refresh_from_db()
+    assert elsewhere.external_id == "W1" and elsewhere.phone != "13700000000"  # another area's record: linked only
+    assert WomanLink.objects.filter(woman=elsewhere, institution=personas.inst.primary_a).exists()
+    assert AccessLog.objects.filter(user=personas.users.mch_a, object_id=str(elsewhere.pk)).exists()
+    assert run("women", [row], by=personas.users.mch_a)["women"]["unchanged"] == 1
