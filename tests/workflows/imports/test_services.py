@@ -282,3 +282,49 @@ def test_a_woman_registered_in_another_area_is_found_by_document_and_only_linked
     assert WomanLink.objects.filter(woman=elsewhere, institution=personas.inst.primary_a).exists()
     assert AccessLog.objects.filter(user=personas.users.mch_a, object_id=str(elsewhere.pk)).exists()
     assert run("women", [row], by=personas.users.mch_a)["women"]["unchanged"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_reimporting_every_kind_writes_no_record_and_no_history_row(personas, fmt):
+    from organisations.models import Institution as Inst
+
+    admin = system_admin(personas)
+    mch = personas.users.mch_a
+    files = [
+        ("institutions", [{"code": "INSTA0009", "name": "荆溪镇卫生院", "kind": "primary_care", "level": 1,
+                           "region": "350121"}], admin),
+        ("women", [woman_row(personas, 1), woman_row(personas, 2)], mch),
+        ("pregnancies", [pregnancy_row(personas, 1), pregnancy_row(personas, 2)], mch),
+        ("visits", [visit_row(personas, 1), visit_row(personas, 2, pregnancy="P2")], mch),
+        ("deliveries", [delivery_row(personas, mode="spontaneous", live_births=1, stillbirths=1)], mch),
+        ("deaths", [death_row(pregnancy="P2", external_id="X2")], mch),
+    ]
+    for kind, rows, by in files:
+        assert run(kind, rows, by=by, fmt=fmt)[kind]["created"] == len(rows)
+    models = (Inst, Woman, Pregnancy, Visit, Delivery, DeathReport)
+    counts = [(m.objects.count(), m.history.count()) for m in models]
+    for kind, rows, by in files:
+        assert run(kind, rows, by=by, fmt=fmt)[kind] == {"created": 0, "updated": 0, "unchanged": len(rows)}
+    assert [(m.objects.count(), m.history.count()) for m in models] == counts
+
+
+def test_a_changed_delivery_and_a_death_no_longer_maternal_update_with_history(personas):
+    booked(personas)
+    run("deliveries", [delivery_row(personas)], by=personas.users.mch_a)
+    run("deaths", [death_row()], by=personas.users.mch_a)
+    summary = run("deliveries", [delivery_row(personas, mode="assisted_vaginal", live_births=1)],
+                  by=personas.users.mch_a, name="deliveries-2.csv")
+    assert summary["deliveries"]["updated"] == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.mode, delivery.live_births) == ("assisted_vaginal", 1)
+    assert delivery.history.latest().history_change_reason == "import deliveries-2.csv"
+    summary = run("deaths", [death_row(maternal="no", icd10="", exclusion_reason="产后60天车祸")],
+                  by=personas.users.mch_a, name="deaths-2.csv")
+    assert summary["deaths"]["updated"] == 1
+    report = DeathReport.objects.get()
+    assert report.state == DeathReport.State.EXCLUDED and report.exclusion_reason == "产后60天车祸"
+    latest = report.history.latest()
+    assert latest.history_user == personas.users.mch_a and latest.history_change_reason == "import deaths-2.csv"
+    with pytest.raises(ImportFailed) as failed:  # an excluded death is not counted again by an import
+        run("deaths", [death_row()], by=personas.users.mch_a)
+    assert [e["column"] for e in failed.value.errors] == ["maternal"]
