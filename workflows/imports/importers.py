@@ -202,6 +202,8 @@ class Importer:
 class InstitutionImporter(Importer):
     kind = "institutions"
     columns = ("code", "name", "kind", "level", "region")
+    # The one constraint over several fields: one name per region.
+    field_columns = {"__all__": "name"}
 
     def parse(self, row: Row) -> None:
         d = row.data

@@ -328,3 +328,15 @@ def test_a_changed_delivery_and_a_death_no_longer_maternal_update_with_history(p
     with pytest.raises(ImportFailed) as failed:  # an excluded death is not counted again by an import
         run("deaths", [death_row()], by=personas.users.mch_a)
     assert [e["column"] for e in failed.value.errors] == ["maternal"]
+
+
+def test_an_institution_row_is_checked_as_the_organisation_pages_check_it(personas):
+    admin = system_admin(personas)
+    rows = [{"code": "INSTA0100", "name": "闽侯县医院", "kind": "midwifery_hospital", "level": 2, "region": "350121"},
+            {"code": "INSTA0101", "name": "某卫健局", "kind": "health_bureau", "level": 2, "region": "350121"},
+            {"code": "INSTA0102", "name": "某院", "kind": "clinic", "level": 1, "region": "35012"}]
+    with pytest.raises(ImportFailed) as failed:
+        run("institutions", rows, by=admin)
+    assert [(e["row"], e["column"]) for e in failed.value.errors] == [
+        (2, "name"), (3, "level"), (4, "kind"), (4, "region")]
+    assert not Institution.objects.filter(code__startswith="INSTA01").exists()
