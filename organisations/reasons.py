@@ -235,6 +235,8 @@ PATTERNS: tuple[ReasonPattern, ...] = (
     ReasonPattern(gettext_noop("visit corrected: %(reason)s")),
     ReasonPattern(gettext_noop("visit voided: %(reason)s")),
     ReasonPattern(gettext_noop("delivery corrected: %(reason)s")),
+    # Records imported from an existing MCH system (workflows/imports): the file's name.
+    ReasonPattern(gettext_noop("import %(file)s")),
 )
 
 

@@ -16,6 +16,7 @@ from project.auth import AnmuAuthViewset
 from workflows.death.urls import DeathApp
 from workflows.death.urls import api_urlpatterns as death_api
 from workflows.highrisk.urls import HighRiskApp
+from workflows.imports.urls import ImportsApp
 from workflows.interview.urls import InterviewApp
 from workflows.interview.urls import api_urlpatterns as interview_api
 from workflows.referral.urls import ReferralApp
@@ -45,7 +46,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),

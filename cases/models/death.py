@@ -205,6 +205,7 @@ class DeathReport(ConcurrentTransitionMixin, models.Model):
         REFERRAL = "referral", _("Outcome of a referral")
         PREGNANCY = "pregnancy", _("Recorded on a pregnancy")
         MANUAL = "manual", _("Reported by hand")
+        IMPORT = "import", _("Imported from another system")
 
     class Place(models.TextChoices):
         PROVINCE_CITY_HOSPITAL = "province_city_hospital", _("Provincial or city hospital")
@@ -279,6 +280,10 @@ class DeathReport(ConcurrentTransitionMixin, models.Model):
                           "underlying_cause", "icd10", "cause_class", "icd_mm_group", "age_years")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The id another system (an MCH platform's death register) gives this death: an import run twice finds
+    # the report it made the first time (workflows/imports).
+    external_id = models.CharField(_("external id"), max_length=64, blank=True, editable=False,
+                                   help_text=_("The id another system gives this record; unique where given."))
     woman = models.ForeignKey(Woman, verbose_name=_("woman"), on_delete=models.PROTECT, related_name="death_reports")
     pregnancy = models.ForeignKey(Pregnancy, verbose_name=_("pregnancy"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="death_reports")
@@ -404,6 +409,8 @@ class DeathReport(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("maternal death reports")
         indexes = [models.Index(fields=["region", "state"], name="death_region_state_idx"),
                    models.Index(fields=["reporting_institution", "state"], name="death_institution_state_idx")]
+        constraints = [models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                               name="deathreport_unique_external_id")]
 
     def __str__(self) -> str:
         return f"{self.woman} · {self.died_at:%Y-%m-%d}"

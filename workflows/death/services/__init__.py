@@ -22,3 +22,4 @@ from workflows.death.services.packet import *  # noqa: F403
 from workflows.death.services.panels import *  # noqa: F403
 from workflows.death.services.report import *  # noqa: F403
 from workflows.death.services.review import *  # noqa: F403
+from workflows.death.services.imported import *  # noqa: F403
