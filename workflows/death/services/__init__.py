@@ -17,9 +17,9 @@ it stays missed, the city's and then the province's MCH and bureau officers ever
 from workflows.death.services.attachments import *  # noqa: F403
 from workflows.death.services.base import *  # noqa: F403
 from workflows.death.services.clocks import *  # noqa: F403
+from workflows.death.services.imported import *  # noqa: F403
 from workflows.death.services.measures import *  # noqa: F403
 from workflows.death.services.packet import *  # noqa: F403
 from workflows.death.services.panels import *  # noqa: F403
 from workflows.death.services.report import *  # noqa: F403
 from workflows.death.services.review import *  # noqa: F403
-from workflows.death.services.imported import *  # noqa: F403
