@@ -384,9 +384,12 @@ DEATH_REPORTING = Source(
     date_path="died_at", date_is_datetime=True, region_path="reporting_institution__region",
     institution=lambda context: F("reporting_institution_id"),
     flags={
+        # A death imported from another system was reported there: its report time in Anmu is the import's,
+        # so its timeliness is not Anmu's to judge.
         "report_owed": lambda context: _bool(
-            Q(report_due_at__isnull=False) & (Q(reported_at__isnull=False) | Q(report_due_at__lt=context.now))),
-        "reported_in_time": lambda context: _bool(Q(reported_at__lte=F("report_due_at"))),
+            Q(report_due_at__isnull=False) & (Q(reported_at__isnull=False) | Q(report_due_at__lt=context.now))
+            & ~Q(origin="import")),
+        "reported_in_time": lambda context: _bool(Q(reported_at__lte=F("report_due_at")) & ~Q(origin="import")),
     },
 )
 
@@ -425,7 +428,8 @@ _SERVICE_MEASURES = [
             "time (30 minutes by default).", uses=("in_target",), sql=_count_if("in_target")),
     Measure("death_reports_owed", DEATH_REPORTING,
             "Maternal deaths in the period (not excluded) whose report was owed: reported, or past the report "
-            "deadline (the province's hours after death). By the reporting institution's region.",
+            "deadline (the province's hours after death). By the reporting institution's region. Deaths imported "
+            "from another system are left out: they were reported there.",
             uses=("report_owed",), sql=_count_if("report_owed")),
     Measure("death_reports_in_time", DEATH_REPORTING,
             "Maternal deaths in the period reported by the report deadline.",

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from indicators.models import Indicator, IndicatorTarget
@@ -92,6 +93,16 @@ def test_service_figures_of_the_county(county_a):  # type: ignore[no-untyped-def
     assert ratio(county_a, "death_report_24h_rate") == (1, 3, 33.33)
     assert ratio(county_a, "death_reviewed_all_levels_rate") == (1, 2, 50.0)
     assert ratio(county_a, "death_avoidable_share") == (1, 1, 100.0)
+
+
+def test_an_imported_death_counts_as_a_death_but_not_in_the_reporting_time(dataset):  # type: ignore[no-untyped-def]
+    from cases.models import DeathReport
+
+    late = DeathReport.objects.filter(reported_at__gt=F("report_due_at")).get()  # the one reported in 30 h
+    DeathReport.objects.filter(pk=late.pk).update(origin=DeathReport.Origin.IMPORT)
+    data = figures(region=dataset.personas.regions.county_a, **YEAR)
+    assert ratio(data, "death_report_24h_rate") == (1, 2, 50.0)  # reported in another system: not judged here
+    assert ratio(data, "maternal_deaths") == (2, None, 2.0)
 
 
 def test_a_region_above_counties_sums_them(dataset):  # type: ignore[no-untyped-def]
