@@ -32,7 +32,7 @@ def test_admin_edit_requires_reason_and_records_it(client, personas):
     client.force_login(root)
     inst = personas.inst.hospital_a
     url = reverse("admin:organisations_institution_change", args=[inst.pk])
-    data = {"name": "闽侯县总医院", "kind": inst.kind, "level": inst.level, "region": inst.region_id,
+    data = {"code": inst.code, "name": "闽侯县总医院", "kind": inst.kind, "level": inst.level, "region": inst.region_id,
             "phone": "", "is_active": "on"}
     refused = client.post(url, data)
     assert refused.status_code == 200  # the form comes back with an error, nothing saved
