@@ -33,8 +33,7 @@ from organisations.scoping import scope_q, user_scope
 
 def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
     """Pregnancies booked in the user's area; or that the user's institution booked, manages as a
-    high-risk case, was asked to assess or evaluate, delivered, or — having found the woman by her document
-    number (WomanLink, with the second factor) — now cares for: she comes to deliver where she did not book."""
+    high-risk case, or was asked to assess or evaluate."""
     scope = user_scope(user)
     if scope.is_empty:
         return Pregnancy.objects.none()
@@ -47,8 +46,6 @@ def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
         q |= Q(pk__in=Referral.objects.filter(Q(to_centre__institution__in=mine) | Q(escalated_to__institution__in=mine)
                                               ).values("pregnancy_id"))
         q |= Q(pk__in=Consultation.objects.filter(to_centre__institution__in=mine).values("pregnancy_id"))
-        q |= Q(woman__in=WomanLink.objects.filter(institution__in=mine).values("woman_id"))
-        q |= Q(pk__in=Delivery.objects.filter(institution__in=mine).values("pregnancy_id"))
         q |= Q(region_q_for_cases(scope))
     if not scope.everything:
         # A named expert asked for a consultation reads the record she is asked about.

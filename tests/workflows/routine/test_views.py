@@ -129,22 +129,3 @@ def test_the_case_delivery_form_records_the_pregnancy_delivery(client, personas,
     assert Delivery.objects.get(pregnancy=pregnancy).outcome == "母婴平安"
     body = client.get(reverse("highrisk:case_detail", args=[case.pk])).content.decode()
     assert 'data-testid="case-delivery"' in body
-
-
-def test_the_hospital_that_found_her_by_document_number_records_her_delivery(client, personas):
-    """She booked at primary care and comes to deliver at the county hospital: once the hospital has found her
-    record by her document number (the link the second-factor look-up makes), it sees her pregnancy."""
-    from cases.models import WomanLink
-
-    primary = personas.inst.primary_a
-    woman = WomanFactory(residence_region=primary.region, registered_by=primary)
-    booked = PregnancyFactory(woman=woman, booking_institution=primary,
-                              lmp=timezone.localdate() - dt.timedelta(days=275),
-                              booking_date=timezone.localdate() - dt.timedelta(days=200))
-    url = reverse("cases:delivery", args=[booked.pk])
-    client.force_login(personas.users.obstetrician_a)
-    assert client.get(url).status_code == 404
-    WomanLink.objects.create(woman=woman, institution=personas.inst.hospital_a)
-    assert client.get(url).status_code == 200
-    client.force_login(personas.users.obstetrician_b)
-    assert client.get(url).status_code == 404  # another county's hospital has no link
