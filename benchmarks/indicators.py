@@ -14,7 +14,7 @@ engine's (a mismatch is printed loudly, on stderr and in the JSON). Then the EXP
 every statement the engine runs, reduced to the indexes its plans chose and the tables they scan sequentially.
 
     .venv/bin/python benchmarks/indicators.py            # 500,000 deliveries (first run seeds for ~10 min)
-    .venv/bin/python benchmarks/indicators.py --quick    # 20,000 deliveries, 5 repetitions: a smoke run
+    .venv/bin/python benchmarks/indicators.py --quick    # 20,000 deliveries, 3 repetitions: a smoke run
     .venv/bin/python benchmarks/indicators.py --reseed   # drop the bench database and seed it again
 
 Data. One database per size, ``<DATABASE_URL's db>_indicators_<deliveries>`` (``--database-url``, default
@@ -532,11 +532,16 @@ def period_filtered(rows: str, when: str) -> str:
 
 
 def hand_measures(statement: str, *, period: Any, now: dt.datetime) -> dict[tuple[str, str], dict[str, Any]]:
-    from django.db import connection
+    from django.db import connection, transaction
+
+    from indicators.measures import aggregate_work_mem
 
     params = {"date_from": period.date_from, "date_to": period.date_to, "start": period.start, "end": period.end,
               "now": now}
-    with connection.cursor() as cursor:
+    # In the same conditions as the engine's statements: no JIT, the same work_mem, one transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [aggregate_work_mem()])
         cursor.execute(statement, params)
         names = [c.name for c in cursor.description]
         out = {}
@@ -663,8 +668,11 @@ def iter_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
 def explain(sql_text: str, params: Any) -> dict[str, Any]:
     from django.db import connection, transaction
 
+    from indicators.measures import aggregate_work_mem
+
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [aggregate_work_mem()])
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql_text, params)
         raw = cursor.fetchone()[0]
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
@@ -728,7 +736,7 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
         totals: list[float] = []
         hand_samples: list[float] = []
         load_before = os.getloadavg()[0]
-        for _ in range(args.repetitions):
+        for repetition in range(args.repetitions):
             total = 0.0
             for call_name, (_set, call) in scenario["calls"].items():
                 began = time.perf_counter()
@@ -740,6 +748,9 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
             began = time.perf_counter()
             hand_measures(scenario["hand"], period=period, now=now)
             hand_samples.append((time.perf_counter() - began) * 1000)
+            log(f"{name} {repetition + 1}/{args.repetitions}: engine "
+                + ", ".join(f"{c} {per_call[c][-1]:.0f}" for c in per_call)
+                + f" = {total:.0f} ms; hand-written {hand_samples[-1]:.0f} ms; load {os.getloadavg()[0]:.1f}")
         engine_stats, hand_stats = stats(totals), stats(hand_samples)
         ratio = round(engine_stats["p50_ms"] / hand_stats["p50_ms"], 2) if hand_stats["p50_ms"] else None
         log(f"{name}: engine p50 {engine_stats['p50_ms']} ms (target {scenario['target_ms']:.0f}), hand-written "
@@ -766,6 +777,8 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
             "ratio_engine_to_hand_p50": ratio, "target_ratio": TARGET_RATIO,
             "ratio_met": ratio is not None and ratio <= TARGET_RATIO,
             "statements_per_call": {call_name: len(c.statements) for call_name, c in captures.items()},
+            # One untimed run of each call: the time inside the database driver, the rest being Python.
+            "sql_ms_of_one_call": {call_name: round(c.sql_s * 1000, 1) for call_name, c in captures.items()},
             "mismatches": len(mismatches), "mismatch_examples": mismatches[:20],
             "groups_compared": len(set(engine) | set(hand)),
             "sample_figures": {code: list(fig) for code, fig in engine.get(("total", ""), {}).items()},
@@ -790,20 +803,21 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
         "targets": {name: {"engine_p95_ms": r["engine_ms"]["total"]["p95_ms"], "target_ms": r["engine_ms"]["total"][
             "target_ms"], "met": r["engine_ms"]["total"]["target_met"], "ratio": r["ratio_engine_to_hand_p50"],
             "ratio_met": r["ratio_met"], "mismatches": r["mismatches"]} for name, r in results.items()},
-        "national_year": national_year(per_delivery_ms, results),
+        "national_year": national_year(per_delivery_ms, results, deliveries),
+        "experiment_summary_columns": summary_experiment(repetitions=args.repetitions, date_from=date_from,
+                                                         date_to=date_to) if not args.no_experiment else None,
     }
 
 
-def national_year(per_delivery_ms: float, results: dict[str, Any]) -> dict[str, Any]:
+def national_year(per_delivery_ms: float, results: dict[str, Any], deliveries_here: int) -> dict[str, Any]:
     """What a national year would need, extrapolated from this run (the cost grows with the deliveries read)."""
     hand = results["province_dashboard"]["hand_written_ms"]["p50_ms"]
-    deliveries_here = FULL_DELIVERIES
-    scale = NATIONAL_DELIVERIES / deliveries_here
+    scale = NATIONAL_DELIVERIES / max(deliveries_here, 1)
     return {
         "deliveries": NATIONAL_DELIVERIES, "visits": NATIONAL_DELIVERIES * 10,
         "engine_dashboard_ms_per_delivery_here": round(per_delivery_ms, 5),
         "extrapolated_engine_dashboard_s": round(per_delivery_ms * NATIONAL_DELIVERIES / 1000, 1),
-        "extrapolated_hand_written_dashboard_s": round(hand * scale / 1000, 1) if deliveries_here else None,
+        "extrapolated_hand_written_dashboard_s": round(hand * scale / 1000, 1),
         "county_unchanged": "a county's figures read one county's records: the same cost nationally",
         "needs": [
             "per-delivery summary columns (antenatal visits before delivery, a postpartum visit within 28 days, "
@@ -816,6 +830,106 @@ def national_year(per_delivery_ms: float, results: dict[str, Any]) -> dict[str, 
             "and parallel workers (a national query would run on a read replica)",
         ],
     }
+
+
+
+# --- the experiment: per-delivery summary columns -----------------------------------------------------------
+
+SUMMARY_TABLE = """
+CREATE TEMP TABLE bench_delivery_summary AS
+SELECT d.*,
+       (SELECT count(*) FROM cases_visit v WHERE v.pregnancy_id = d.pregnancy_id AND v.kind = 'antenatal'
+          AND v.date <= d.delivered_on)::smallint AS antenatal_visits_before,
+       EXISTS (SELECT 1 FROM cases_visit v WHERE v.pregnancy_id = d.pregnancy_id AND v.kind = 'postpartum'
+          AND v.date BETWEEN d.delivered_on AND d.delivered_on + 28) AS postpartum_visit_within_28d,
+       (p.booking_date < coalesce(p.edd_ultrasound - 189, p.lmp + 91)) AS booked_early,
+       EXISTS (SELECT 1 FROM cases_assessment a WHERE a.pregnancy_id = d.pregnancy_id AND a.status = 'valid'
+          AND (a.colour IN ('orange', 'red', 'purple') OR a.purple) AND a.assessed_at < d.delivered_at)
+         AS high_risk_before,
+       EXISTS (SELECT 1 FROM cases_highriskcase h WHERE h.pregnancy_id = d.pregnancy_id
+          AND h.opened_at < d.delivered_at) AS case_opened_before,
+       w.residence_region_id AS residence_region_id
+FROM cases_delivery d JOIN cases_pregnancy p ON p.id = d.pregnancy_id JOIN cases_woman w ON w.id = p.woman_id"""
+
+SUMMARY_AGGREGATES = """count(*), sum(d.live_births),
+  count(*) FILTER (WHERE d.booked_early), count(*) FILTER (WHERE d.antenatal_visits_before >= 1),
+  count(*) FILTER (WHERE d.antenatal_visits_before >= 5), count(*) FILTER (WHERE d.postpartum_visit_within_28d),
+  sum(d.live_births) FILTER (WHERE d.place = 'institution'), sum(d.live_births) FILTER (WHERE d.mode = 'caesarean'),
+  count(*) FILTER (WHERE d.booked_early AND d.antenatal_visits_before >= 5 AND d.place = 'institution'
+                   AND d.postpartum_visit_within_28d),
+  count(*) FILTER (WHERE d.high_risk_before), count(*) FILTER (WHERE d.high_risk_before AND d.case_opened_before)"""
+
+
+def summary_experiment(*, repetitions: int, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
+    """The deliveries' figures read from a temporary copy of cases_delivery with the proposed summary columns
+    (benchmarks/README.md, "indicators"): the same statements as the engine's deliveries source, minus its
+    correlated subqueries. Only the deliveries source: the others cost a few ms in the engine's plans."""
+    from django.db import connection
+
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_delivery_summary")
+        cursor.execute(SUMMARY_TABLE)
+        cursor.execute("CREATE INDEX ON bench_delivery_summary (delivered_on)")
+        cursor.execute("CREATE INDEX ON bench_delivery_summary (institution_id, delivered_on)")
+        cursor.execute("CREATE INDEX ON bench_delivery_summary (pregnancy_id)")
+        cursor.execute("CREATE INDEX ON bench_delivery_summary (residence_region_id, delivered_on)")
+        cursor.execute("ANALYZE bench_delivery_summary")
+    backfill_s = time.perf_counter() - began
+    joins = ("FROM bench_delivery_summary d JOIN cases_pregnancy p ON p.id = d.pregnancy_id "
+             "JOIN cases_woman w ON w.id = p.woman_id JOIN organisations_region rg ON rg.code = w.residence_region_id "
+             "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s")
+    snapshot = ("FROM bench_delivery_summary d JOIN organisations_region rg ON rg.code = d.residence_region_id "
+                "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s")
+    statements = {
+        "province_dashboard_with_residence_on_delivery": [
+            f"SELECT {SUMMARY_AGGREGATES} {snapshot} AND rg.province_id = '{PROVINCE}'",
+            f"SELECT coalesce(rg.city_id, rg.province_id), {SUMMARY_AGGREGATES} {snapshot} "
+            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
+            f"SELECT date_trunc('month', d.delivered_on), {SUMMARY_AGGREGATES} {snapshot} "
+            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
+        ],
+        "province_dashboard": [
+            f"SELECT {SUMMARY_AGGREGATES} {joins} AND rg.province_id = '{PROVINCE}'",
+            f"SELECT coalesce(rg.city_id, rg.province_id), {SUMMARY_AGGREGATES} {joins} "
+            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
+            f"SELECT date_trunc('month', d.delivered_on), {SUMMARY_AGGREGATES} {joins} "
+            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
+        ],
+        "county": [
+            f"SELECT {SUMMARY_AGGREGATES} {joins} AND rg.code = '{COUNTY}'",
+            f"SELECT d.institution_id, {SUMMARY_AGGREGATES} FROM bench_delivery_summary d "
+            "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s AND d.institution_id IN (SELECT i.id FROM "
+            f"organisations_institution i WHERE i.region_id = '{COUNTY}') GROUP BY 1",
+        ],
+    }
+    out: dict[str, Any] = {"backfill_s": round(backfill_s, 1)}
+    params = {"f": date_from, "t": date_to}
+    from indicators.measures import aggregate_work_mem
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        cursor.execute("SELECT set_config('work_mem', %s, false)", [aggregate_work_mem()])
+        for name, sqls in statements.items():
+            for statement in sqls:  # warm
+                cursor.execute(statement, params)
+                cursor.fetchall()
+            samples = []
+            for _ in range(repetitions):
+                began = time.perf_counter()
+                for statement in sqls:
+                    cursor.execute(statement, params)
+                    cursor.fetchall()
+                samples.append((time.perf_counter() - began) * 1000)
+            plans = [explain(statement, params) for statement in sqls]
+            out[name] = {"deliveries_statements_ms": stats(samples), "plans": plans}
+            log(f"summary columns, {name}: p50 {out[name]['deliveries_statements_ms']['p50_ms']} ms")
+        cursor.execute("RESET jit")
+        cursor.execute("RESET work_mem")
+        cursor.execute("DROP TABLE bench_delivery_summary")
+    log(f"summary columns: province deliveries statements p50 {out['province_dashboard']['deliveries_statements_ms']['p50_ms']} "
+        f"ms, county {out['county']['deliveries_statements_ms']['p50_ms']} ms (backfill {out['backfill_s']} s)")
+    return out
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -835,14 +949,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_DELIVERIES:,} deliveries, 5 runs")
     parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed it again")
     parser.add_argument("--size", type=int, default=0, help=f"deliveries (default {FULL_DELIVERIES:,})")
-    parser.add_argument("--repetitions", type=int, default=0, help="timed runs per call (default 20, quick 5)")
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repetitions", type=int, default=0, help="timed runs per call (default 5, quick 3)")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--no-experiment", action="store_true", help="skip the summary-columns experiment")
     parser.add_argument("--seed-only", action="store_true", help="seed (or reuse) the database and stop")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
                         help="base URL; the database used is <its name>_indicators_<deliveries>")
     args = parser.parse_args()
     args.size = args.size or (QUICK_DELIVERIES if args.quick else FULL_DELIVERIES)
-    args.repetitions = args.repetitions or (5 if args.quick else 20)
+    args.repetitions = args.repetitions or (3 if args.quick else 5)
     base = urllib.parse.urlsplit(args.database_url)
     url = urllib.parse.urlunsplit(base._replace(path=f"{base.path}_indicators_{args.size}"))
     worklists.ensure_database(url, reseed=args.reseed)

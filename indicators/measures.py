@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
@@ -518,6 +519,10 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
             # The subplans' cost estimates make PostgreSQL compile the statement (JIT), which costs more than
             # the statement itself (0.7 s of 1.9 s for 100,000 deliveries); this transaction only.
             cursor.execute("SET LOCAL jit = off")
+            # Joining a province-year of deliveries to their pregnancies and women needs hash tables of
+            # ~40 MB each: with the server's default work_mem (4 MB) they spill to disk in batches
+            # (benchmarks/README.md, "indicators"). This transaction only.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [aggregate_work_mem()])
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             key = _key(row[0], grouping) if grouping is not None else None
@@ -525,6 +530,11 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
             result = out[key]
             for measure, value in zip(measures, values, strict=True):
                 result[measure.name] = int(value or 0)
+
+
+def aggregate_work_mem() -> str:
+    """PostgreSQL's work_mem for an aggregate statement (``INDICATORS_WORK_MEM``, default 64MB)."""
+    return str(getattr(settings, "INDICATORS_WORK_MEM", "64MB"))
 
 
 def _median(source: Source, measure: Measure, *, area: Area, period: Period, grouping: Grouping | None,
