@@ -829,7 +829,7 @@ def national_year(per_delivery_ms: float, results: dict[str, Any], deliveries_he
             "a summary table per county × month × measure (refreshed on write by the services, or every few "
             "minutes), from which province and national figures are sums of ~3,000 counties × 12 months",
             "visits and deliveries partitioned by year (the live queries read one year's partition)",
-            "PostgreSQL sized for it: ~90 M visits are ~70 GB with their indexes at this row size; shared_buffers "
+            "PostgreSQL sized for it: ~90 M visits are ~24 GB with their indexes at this row size; shared_buffers "
             "and parallel workers (a national query would run on a read replica)",
         ],
     }
