@@ -19,6 +19,7 @@ aggregate expressions are constant SQL written below over the flag aliases; no u
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 import uuid
 from collections import defaultdict
@@ -29,6 +30,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
@@ -522,6 +525,10 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
             # The subplans' cost estimates make PostgreSQL compile the statement (JIT), which costs more than
             # the statement itself (0.7 s of 1.9 s for 100,000 deliveries); this transaction only.
             cursor.execute("SET LOCAL jit = off")
+            # Joining a province-year of deliveries to their pregnancies and women needs hash tables of
+            # ~40 MB each: with the server's default work_mem (4 MB) they spill to disk in batches
+            # (benchmarks/README.md, "indicators"). This transaction only.
+            cursor.execute(f"SET LOCAL work_mem = '{aggregate_work_mem()}'")
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             key = _key(row[0], grouping) if grouping is not None else None
@@ -529,6 +536,15 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
             result = out[key]
             for measure, value in zip(measures, values, strict=True):
                 result[measure.name] = int(value or 0)
+
+
+def aggregate_work_mem() -> str:
+    """PostgreSQL's work_mem for an aggregate statement (``INDICATORS_WORK_MEM``, default 64MB): a number and
+    kB, MB or GB, checked because SET takes no parameters."""
+    value = str(getattr(settings, "INDICATORS_WORK_MEM", "64MB"))
+    if not re.fullmatch(r"[1-9][0-9]{0,6}(kB|MB|GB)", value):
+        raise ImproperlyConfigured(f"INDICATORS_WORK_MEM must be like 64MB, not {value!r}")
+    return value
 
 
 def _median(source: Source, measure: Measure, *, area: Area, period: Period, grouping: Grouping | None,
