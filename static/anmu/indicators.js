@@ -48,9 +48,9 @@
     return {
       silent: true, symbol: "none",
       lineStyle: { color: COLOURS.target, type: "dashed", width: 1.5 },
-      // Horizontal on the chart by month (its label above the line's end); vertical on the bars (its label
-      // above the top end, clear of the bars' own labels).
-      label: { formatter: data.target.label, position: data.months ? "insideEndTop" : "end", color: COLOURS.target },
+      // Horizontal on the chart by month (its label above the line's end); vertical on the bars, whose
+      // category axis runs top down, so its start is the top (the label above the bars, clear of the x axis).
+      label: { formatter: data.target.label, position: data.months ? "insideEndTop" : "start", color: COLOURS.target },
       data: [data.months ? { yAxis: data.target.value } : { xAxis: data.target.value }]
     };
   }
