@@ -93,6 +93,15 @@ def _cell(figure: dict[str, Any]) -> dict[str, Any]:
             "met": None if figure.get("target") is None else figure["target"]["met"]}
 
 
+def _ratio(figure: dict[str, Any]) -> str:
+    """What a tile shows under its value: numerator / denominator, or how many values a median is of."""
+    if figure.get("count") is not None and figure.get("numerator") is None:
+        return f"n = {figure['count']:,}"
+    if figure.get("denominator") is None:
+        return ""
+    return f"{figure['numerator']:,} / {figure['denominator']:,}"
+
+
 def tiles(indicators: list[Indicator], current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for indicator in indicators:
@@ -103,6 +112,7 @@ def tiles(indicators: list[Indicator], current: dict[str, Any], previous: dict[s
             "attribution": indicator.attribution,
             "unit_suffix": unit_suffix(indicator.unit), "definition": indicator.definition,
             **_cell(figure), "target": target,
+            "ratio": _ratio(figure),
             "previous": {"value": before["value"], "display": format_value(before["value"], indicator.unit)},
             "change": change(figure["value"], before["value"], unit=indicator.unit, target=target),
         })

@@ -109,7 +109,7 @@ def _page_url(region_code: str, query: str) -> str:
 def _breadcrumb(user: Any, checked: Request) -> list[dict[str, Any]]:
     """The areas from the reader's widest one down to this page: she may go up to them, never above."""
     region = checked.scope.region
-    chain = [code for code in (region.province_id, region.city_id) if code]
+    chain = [code for code in dict.fromkeys((region.province_id, region.city_id)) if code and code != region.code]
     ancestors = {r.code: r for r in Region.objects.filter(pk__in=chain)}
     crumbs = []
     for candidate in [*(ancestors[code] for code in chain if code in ancestors), region]:
