@@ -113,7 +113,7 @@ def test_a_city_officer_drills_down_from_the_city_to_a_county_and_an_institution
     before = int(births.inner_text().replace(",", ""))
     server.manage("shell", "-c", DELIVER)
     expect(births).to_have_text(f"{before + 1:,}", timeout=TIMEOUT_MS)
-    expect(page.locator("[data-indicators-status]")).to_contain_text("已更新")
+    expect(page.locator("[data-indicators-status]")).to_contain_text("数字更新于")
     wait_until(page, "document.querySelectorAll('[data-indicators-chart][data-drawn=\"1\"] svg').length === 2",
                TIMEOUT_MS)
 

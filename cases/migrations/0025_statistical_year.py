@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0022_case_delivery_fields_removed'),
+        ('cases', '0024_death_report_external_id'),
     ]
 
     operations = [
