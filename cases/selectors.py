@@ -395,3 +395,9 @@ def indicator_referrals() -> QuerySet[Referral]:
 def indicator_emergency_caesareans() -> QuerySet[EmergencyCaesarean]:
     """Every recorded emergency caesarean with its decision-to-delivery interval."""
     return EmergencyCaesarean.objects.all()
+
+
+def indicator_death_report_versions() -> QuerySet[Any]:
+    """Every saved version of every death report, drafts and excluded ones too (the dashboard's change stamp:
+    a report reported, excluded or reinstated changes the figures, and each such save writes a version)."""
+    return DeathReport.history.all()

@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from viewflow.urls import Site, route
 
+from indicators.urls import IndicatorsApp
 from indicators.urls import api_urlpatterns as indicators_api
 from notifications.roster import RosterApp
 from notifications.views import AlertsApp
@@ -46,7 +47,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),

@@ -1,32 +1,16 @@
-"""Downloads shared by every process: formula-safe spreadsheet cells, the xlsx download, an uploaded file."""
+"""Downloads shared by every process: an uploaded file; and, re-exported from organisations/spreadsheets.py,
+formula-safe spreadsheet cells and the xlsx download."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from django.http import FileResponse, HttpResponse
-from django.utils import timezone
+from django.http import FileResponse
 
-FORMULA_START = ("=", "+", "-", "@")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The spreadsheet helpers moved down to organisations/ (indicators/ exports too and may not import workflows/).
+from organisations.spreadsheets import FORMULA_START, XLSX, spreadsheet_safe, xlsx_response
 
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is escaped with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def xlsx_response(workbook: Any, *, stem: str) -> HttpResponse:
-    """The workbook as a download named ``<stem>-<local time>.xlsx``."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.xlsx"'
-    return response
+__all__ = ["FORMULA_START", "XLSX", "spreadsheet_safe", "stored_file_response", "xlsx_response"]
 
 
 def stored_file_response(stored: Any) -> FileResponse:

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -191,6 +191,12 @@ class ProvinceSettings(models.Model):
         _("earliest day after delivery for the 42-day postpartum check"), default=35)
     postpartum_42d_to_days = models.PositiveSmallIntegerField(
         _("latest day after delivery for the 42-day postpartum check (and any postpartum visit)"), default=90)
+    # Indicators (妇幼卫生统计年度): the MCH statistical year runs from 1 October to 30 September by default.
+    statistical_year_start_month = models.PositiveSmallIntegerField(
+        _("first month of the MCH statistical year"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("The statistical year starts on the 1st of this month (10: 1 October to 30 September; "
+                    "1: the calendar year)."))
     history = HistoricalRecords()
 
     class Meta:
