@@ -48,8 +48,8 @@ checkmigrations: install-dev
 
 # Refresh the zh-hans catalogue after changing user-facing text (needs GNU gettext).
 messages: install-dev
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=benchmarks --ignore=tools --no-obsolete
-	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=benchmarks --ignore=tools --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=benchmarks --ignore=tools --ignore=static/vendor --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=benchmarks --ignore=tools --ignore=static/vendor --no-obsolete
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

@@ -172,7 +172,7 @@ def main() -> int:
             for domain in known:
                 subprocess.run(  # noqa: S603
                     [sys.executable, "manage.py", "makemessages", "-d", domain, "-l", "zh_Hans", "--ignore=tests",
-                     "--ignore=benchmarks", "--ignore=tools", "--no-obsolete"],
+                     "--ignore=benchmarks", "--ignore=tools", "--ignore=static/vendor", "--no-obsolete"],
                     cwd=copy, check=True, capture_output=True, env={"DEBUG": "1", "PATH": "/usr/bin:/bin"},
                 )
                 extracted = {m for m, _s, _f in parse_po(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / f"{domain}.po")}
