@@ -18,6 +18,7 @@ pregnancy at a time).
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -64,7 +65,10 @@ def _probe(candidate: Any, existing: Any) -> Any:
     return candidate
 
 
-class Importer:
+class Importer(ABC):
+    """One kind's import in passes: parse each row, prefetch what the rows reference, check each row, write.
+    Every kind defines the three passes; the base class holds what they share."""
+
     kind: ClassVar[str] = ""
     columns: ClassVar[tuple[str, ...]] = ()
     # A validation's field name → the column its error is shown on (a column's own name needs no entry).
@@ -172,14 +176,17 @@ class Importer:
 
     # --- The passes ---------------------------------------------------------------------------------------
 
+    @abstractmethod
     def parse(self, row: Row) -> None:
-        raise NotImplementedError
+        """Each kind's own parse pass."""
 
+    @abstractmethod
     def prefetch(self, rows: list[Row]) -> None:
-        raise NotImplementedError
+        """Each kind's own prefetch pass."""
 
+    @abstractmethod
     def check(self, row: Row) -> None:
-        raise NotImplementedError
+        """Each kind's own check pass."""
 
     def write(self, rows: list[Row]) -> None:
         """Row by row (the kinds whose service writes one record at a time); visits override this in bulk."""
