@@ -196,6 +196,15 @@ def seed_records(target: int) -> dict[str, Any]:
                 "EmergencyCaesarean": EmergencyCaesarean, "DeathReport": DeathReport})
             cursor.execute("DROP TABLE bench_rows")
         log(f"records: {stop:,} / {target:,} deliveries ({time.monotonic() - started:.0f} s)")
+    # The INSERTs send no signals: the deliveries' summary columns (cases/summaries.py) are computed here,
+    # a month per transaction, as the migration that added them did for recorded deliveries.
+    import io
+
+    from django.core.management import call_command
+
+    refresh_began = time.monotonic()
+    call_command("delivery_summaries", "--refresh", stdout=io.StringIO())
+    log(f"summary columns computed in {time.monotonic() - refresh_began:.0f} s")
     inserted = time.monotonic() - started
     with connection.cursor() as cursor:
         for model in (Woman, Pregnancy, Delivery, Visit, Assessment, HighRiskCase, NearMiss, Referral,
@@ -480,7 +489,10 @@ DELIVERY_AGGREGATES = [
 ]
 
 
-def hand_statement(*, level: str, code: str, sets: list[str]) -> str:
+def hand_statement(*, level: str, code: str, sets: list[str], reference: bool = False) -> str:
+    """The scenario's figures in one statement. The deliveries' flags are read from their summary columns
+    (the schema as it is: what a DBA would write), or, with ``reference``, computed from the visits,
+    assessments, cases and women by the issue's definitions, which checks the columns at full scale."""
     branches = set_branches(sets, level, code)
     scope = " OR ".join(f"({where})" for _name, _key, where in branches)
 
@@ -490,6 +502,35 @@ def hand_statement(*, level: str, code: str, sets: list[str]) -> str:
         columns = ", ".join(f'{expression} AS "{measure}"' for measure, expression in aggregates)
         return f"{source} AS (SELECT set, key, {columns} FROM ({union}) u GROUP BY set, key)"
 
+    if not reference:
+        deliveries = f"""SELECT dl.id, dl.live_births AS live, dl.place = 'institution' AS at_institution,
+                   dl.mode = 'caesarean' AS caesarean, dl.booked_early AS early,
+                   dl.antenatal_visits_before AS antenatal, dl.postpartum_visit_within_28d AS postpartum,
+                   dl.high_risk_before AS high_risk, dl.case_opened_before AS case_opened,
+                   {REGION_COLUMNS}, dl.institution_id AS inst_id, dl.delivered_on AS day
+            FROM cases_delivery dl JOIN organisations_region rg ON rg.code = dl.residence_region_id
+            WHERE dl.delivered_on BETWEEN %(date_from)s AND %(date_to)s"""
+        # As in the reference: one branch per distinct row filter, each with its own index, then UNION.
+        filters = list(dict.fromkeys(where for _name, _key, where in branches))
+        base = " UNION ".join(f"SELECT s0.* FROM ({deliveries}) s0 WHERE {where}" for where in filters)
+        ctes = [f"del_rows AS MATERIALIZED ({base})", grouped("deliveries", "del_rows", DELIVERY_AGGREGATES)]
+    else:
+        ctes = reference_delivery_ctes(branches, grouped)
+    for source, (rows, when, aggregates) in HAND_SOURCES.items():
+        ctes.append(f"{source}_rows AS MATERIALIZED (SELECT s0.* FROM ({period_filtered(rows, when)}) s0 "
+                    f"WHERE {scope})")
+        ctes.append(grouped(source, f"{source}_rows", aggregates))
+    sources = ["deliveries", *HAND_SOURCES]
+    columns = [f'{source}."{measure}"' for source, aggregates in
+               [("deliveries", DELIVERY_AGGREGATES), *((k, v[2]) for k, v in HAND_SOURCES.items())]
+               for measure, _expression in aggregates]
+    joins = " ".join(f"FULL JOIN {source} USING (set, key)" for source in sources[1:])
+    return f"WITH {', '.join(ctes)} SELECT set, key, {', '.join(columns)} FROM deliveries {joins}"  # noqa: S608
+
+
+def reference_delivery_ctes(branches: list[tuple[str, str, str]], grouped: Any) -> list[str]:
+    """The deliveries' rows with their flags computed from the source tables (visits, assessments, cases,
+    the woman's residence) by the issue's definitions: one LATERAL lookup per delivery."""
     deliveries = f"""SELECT dl.id, dl.pregnancy_id, dl.delivered_on, dl.delivered_at, dl.live_births AS live,
                dl.place = 'institution' AS at_institution, dl.mode = 'caesarean' AS caesarean,
                p.booking_date < coalesce(p.edd_ultrasound - 189, p.lmp + 91) AS early,
@@ -501,7 +542,7 @@ def hand_statement(*, level: str, code: str, sets: list[str]) -> str:
     # able to use its own index, then UNION: every delivery once.
     filters = list(dict.fromkeys(where for _name, _key, where in branches))
     base = " UNION ".join(f"SELECT s0.* FROM ({deliveries}) s0 WHERE {where}" for where in filters)
-    ctes = [f"""del_base AS MATERIALIZED ({base})""", """del_rows AS (
+    return [f"""del_base AS MATERIALIZED ({base})""", """del_rows AS (
         SELECT b.*, dv.antenatal, dv.postpartum, hr.hit IS NOT NULL AS high_risk, hc.hit IS NOT NULL AS case_opened
         FROM del_base b
         CROSS JOIN LATERAL (
@@ -516,16 +557,6 @@ def hand_statement(*, level: str, code: str, sets: list[str]) -> str:
             SELECT 1 AS hit FROM cases_highriskcase h WHERE h.pregnancy_id = b.pregnancy_id
             AND h.opened_at < b.delivered_at LIMIT 1) hc ON true
     )""", grouped("deliveries", "del_rows", DELIVERY_AGGREGATES)]
-    for source, (rows, when, aggregates) in HAND_SOURCES.items():
-        ctes.append(f"{source}_rows AS MATERIALIZED (SELECT s0.* FROM ({period_filtered(rows, when)}) s0 "
-                    f"WHERE {scope})")
-        ctes.append(grouped(source, f"{source}_rows", aggregates))
-    sources = ["deliveries", *HAND_SOURCES]
-    columns = [f'{source}."{measure}"' for source, aggregates in
-               [("deliveries", DELIVERY_AGGREGATES), *((k, v[2]) for k, v in HAND_SOURCES.items())]
-               for measure, _expression in aggregates]
-    joins = " ".join(f"FULL JOIN {source} USING (set, key)" for source in sources[1:])
-    return f"WITH {', '.join(ctes)} SELECT set, key, {', '.join(columns)} FROM deliveries {joins}"  # noqa: S608
 
 
 def period_filtered(rows: str, when: str) -> str:
@@ -705,6 +736,8 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
                       "figures_by_area": ("area", lambda: services.figures_by_area(region=province, **span)),
                       "figures_by_month": ("month", lambda: services.figures_by_month(region=province, **span))},
             "hand": hand_statement(level="province", code=PROVINCE, sets=["total", "area", "month"]),
+            "reference": hand_statement(level="province", code=PROVINCE, sets=["total", "area", "month"],
+                                        reference=True),
         },
         "county": {
             "target_ms": TARGET_COUNTY_MS,
@@ -712,6 +745,7 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
                       "figures_by_institution": ("institution",
                                                  lambda: services.figures_by_institution(region=county, **span))},
             "hand": hand_statement(level="county", code=COUNTY, sets=["total", "institution"]),
+            "reference": hand_statement(level="county", code=COUNTY, sets=["total", "institution"], reference=True),
         },
     }
     data = data_summary()
@@ -734,6 +768,15 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
         if mismatches:
             log(f"!!! {name}: {len(mismatches)} MISMATCHES between the engine and the hand-written SQL, e.g. "
                 f"{json.dumps(mismatches[:3], ensure_ascii=False, default=str)}")
+        # The reference: the same figures with every flag computed from the source tables, so the summary
+        # columns the engine reads are checked against the definitions at full scale (timed once).
+        began = time.perf_counter()
+        reference = hand_figures(hand_measures(scenario["reference"], period=period, now=now), indicators)
+        reference_ms = round((time.perf_counter() - began) * 1000, 1)
+        reference_mismatches = compare(engine, reference, indicators)
+        if reference_mismatches:
+            log(f"!!! {name}: {len(reference_mismatches)} MISMATCHES between the engine (summary columns) and the "
+                f"reference SQL (definitions), e.g. {json.dumps(reference_mismatches[:3], ensure_ascii=False, default=str)}")
         # Timed, interleaved: each repetition runs every call of the engine, then the hand-written statement.
         per_call: dict[str, list[float]] = {call_name: [] for call_name in scenario["calls"]}
         totals: list[float] = []
@@ -783,6 +826,8 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
             # One untimed run of each call: the time inside the database driver, the rest being Python.
             "sql_ms_of_one_call": {call_name: round(c.sql_s * 1000, 1) for call_name, c in captures.items()},
             "mismatches": len(mismatches), "mismatch_examples": mismatches[:20],
+            "reference_ms_once": reference_ms, "reference_mismatches": len(reference_mismatches),
+            "reference_mismatch_examples": reference_mismatches[:20],
             "groups_compared": len(set(engine) | set(hand)),
             "sample_figures": {code: list(fig) for code, fig in engine.get(("total", ""), {}).items()},
             "engine_plans": plans, "hand_written_plan": hand_plan,
@@ -805,10 +850,9 @@ def run(args: argparse.Namespace, url: str, prepared: dict[str, Any]) -> dict[st
         "scenarios": results,
         "targets": {name: {"engine_p95_ms": r["engine_ms"]["total"]["p95_ms"], "target_ms": r["engine_ms"]["total"][
             "target_ms"], "met": r["engine_ms"]["total"]["target_met"], "ratio": r["ratio_engine_to_hand_p50"],
-            "ratio_met": r["ratio_met"], "mismatches": r["mismatches"]} for name, r in results.items()},
+            "ratio_met": r["ratio_met"], "mismatches": r["mismatches"],
+            "reference_mismatches": r["reference_mismatches"]} for name, r in results.items()},
         "national_year": national_year(per_delivery_ms, results, deliveries),
-        "experiment_summary_columns": summary_experiment(repetitions=args.repetitions, date_from=date_from,
-                                                         date_to=date_to) if not args.no_experiment else None,
     }
 
 
@@ -836,115 +880,24 @@ def national_year(per_delivery_ms: float, results: dict[str, Any], deliveries_he
 
 
 
-# --- the experiment: per-delivery summary columns -----------------------------------------------------------
-
-SUMMARY_TABLE = """
-CREATE TEMP TABLE bench_delivery_summary AS
-SELECT d.*,
-       (SELECT count(*) FROM cases_visit v WHERE v.pregnancy_id = d.pregnancy_id AND v.kind = 'antenatal'
-          AND v.date <= d.delivered_on)::smallint AS antenatal_visits_before,
-       EXISTS (SELECT 1 FROM cases_visit v WHERE v.pregnancy_id = d.pregnancy_id AND v.kind = 'postpartum'
-          AND v.date BETWEEN d.delivered_on AND d.delivered_on + 28) AS postpartum_visit_within_28d,
-       (p.booking_date < coalesce(p.edd_ultrasound - 189, p.lmp + 91)) AS booked_early,
-       EXISTS (SELECT 1 FROM cases_assessment a WHERE a.pregnancy_id = d.pregnancy_id AND a.status = 'valid'
-          AND (a.colour IN ('orange', 'red', 'purple') OR a.purple) AND a.assessed_at < d.delivered_at)
-         AS high_risk_before,
-       EXISTS (SELECT 1 FROM cases_highriskcase h WHERE h.pregnancy_id = d.pregnancy_id
-          AND h.opened_at < d.delivered_at) AS case_opened_before,
-       w.residence_region_id AS residence_region_id
-FROM cases_delivery d JOIN cases_pregnancy p ON p.id = d.pregnancy_id JOIN cases_woman w ON w.id = p.woman_id"""
-
-SUMMARY_AGGREGATES = """count(*), sum(d.live_births),
-  count(*) FILTER (WHERE d.booked_early), count(*) FILTER (WHERE d.antenatal_visits_before >= 1),
-  count(*) FILTER (WHERE d.antenatal_visits_before >= 5), count(*) FILTER (WHERE d.postpartum_visit_within_28d),
-  sum(d.live_births) FILTER (WHERE d.place = 'institution'), sum(d.live_births) FILTER (WHERE d.mode = 'caesarean'),
-  count(*) FILTER (WHERE d.booked_early AND d.antenatal_visits_before >= 5 AND d.place = 'institution'
-                   AND d.postpartum_visit_within_28d),
-  count(*) FILTER (WHERE d.high_risk_before), count(*) FILTER (WHERE d.high_risk_before AND d.case_opened_before)"""
-
-
-def summary_experiment(*, repetitions: int, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
-    """The deliveries' figures read from a temporary copy of cases_delivery with the proposed summary columns
-    (benchmarks/README.md, "indicators"): the same statements as the engine's deliveries source, minus its
-    correlated subqueries. Only the deliveries source: the others cost a few ms in the engine's plans."""
-    from django.db import connection
-
-    began = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_delivery_summary")
-        cursor.execute(SUMMARY_TABLE)
-        cursor.execute("CREATE INDEX ON bench_delivery_summary (delivered_on)")
-        cursor.execute("CREATE INDEX ON bench_delivery_summary (institution_id, delivered_on)")
-        cursor.execute("CREATE INDEX ON bench_delivery_summary (pregnancy_id)")
-        cursor.execute("CREATE INDEX ON bench_delivery_summary (residence_region_id, delivered_on)")
-        cursor.execute("ANALYZE bench_delivery_summary")
-    backfill_s = time.perf_counter() - began
-    joins = ("FROM bench_delivery_summary d JOIN cases_pregnancy p ON p.id = d.pregnancy_id "
-             "JOIN cases_woman w ON w.id = p.woman_id JOIN organisations_region rg ON rg.code = w.residence_region_id "
-             "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s")
-    snapshot = ("FROM bench_delivery_summary d JOIN organisations_region rg ON rg.code = d.residence_region_id "
-                "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s")
-    statements = {
-        "province_dashboard_with_residence_on_delivery": [
-            f"SELECT {SUMMARY_AGGREGATES} {snapshot} AND rg.province_id = '{PROVINCE}'",
-            f"SELECT coalesce(rg.city_id, rg.province_id), {SUMMARY_AGGREGATES} {snapshot} "
-            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
-            f"SELECT date_trunc('month', d.delivered_on), {SUMMARY_AGGREGATES} {snapshot} "
-            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
-        ],
-        "province_dashboard": [
-            f"SELECT {SUMMARY_AGGREGATES} {joins} AND rg.province_id = '{PROVINCE}'",
-            f"SELECT coalesce(rg.city_id, rg.province_id), {SUMMARY_AGGREGATES} {joins} "
-            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
-            f"SELECT date_trunc('month', d.delivered_on), {SUMMARY_AGGREGATES} {joins} "
-            f"AND rg.province_id = '{PROVINCE}' GROUP BY 1",
-        ],
-        "county": [
-            f"SELECT {SUMMARY_AGGREGATES} {joins} AND rg.code = '{COUNTY}'",
-            f"SELECT d.institution_id, {SUMMARY_AGGREGATES} FROM bench_delivery_summary d "
-            "WHERE d.delivered_on BETWEEN %(f)s AND %(t)s AND d.institution_id IN (SELECT i.id FROM "
-            f"organisations_institution i WHERE i.region_id = '{COUNTY}') GROUP BY 1",
-        ],
-    }
-    out: dict[str, Any] = {"backfill_s": round(backfill_s, 1)}
-    params = {"f": date_from, "t": date_to}
-    from indicators.measures import aggregate_work_mem
-
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-        cursor.execute("SELECT set_config('work_mem', %s, false)", [aggregate_work_mem()])
-        for name, sqls in statements.items():
-            for statement in sqls:  # warm
-                cursor.execute(statement, params)
-                cursor.fetchall()
-            samples = []
-            for _ in range(repetitions):
-                began = time.perf_counter()
-                for statement in sqls:
-                    cursor.execute(statement, params)
-                    cursor.fetchall()
-                samples.append((time.perf_counter() - began) * 1000)
-            plans = [explain(statement, params) for statement in sqls]
-            out[name] = {"deliveries_statements_ms": stats(samples), "plans": plans}
-            log(f"summary columns, {name}: p50 {out[name]['deliveries_statements_ms']['p50_ms']} ms")
-        cursor.execute("RESET jit")
-        cursor.execute("RESET work_mem")
-        cursor.execute("DROP TABLE bench_delivery_summary")
-    log(f"summary columns: province deliveries statements p50 {out['province_dashboard']['deliveries_statements_ms']['p50_ms']} "
-        f"ms, county {out['county']['deliveries_statements_ms']['p50_ms']} ms (backfill {out['backfill_s']} s)")
-    return out
-
-
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     import io
 
     from django.core.management import call_command
 
+    began = time.monotonic()
     call_command("migrate", "--noinput", verbosity=0)
+    migrated_s = round(time.monotonic() - began, 1)
     call_command("seed_demo", stdout=io.StringIO())
     organisations = worklists.seed_organisations()
     seeded = seed_records(args.size)
-    return {"organisations_created": organisations["created"], "seed": seeded if seeded["added"] else "reused"}
+    # (migrate_seconds: the first run after a migration that backfills, such as cases 0026, is slow)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # after a migration that rewrote every delivery (its backfill)
+        cursor.execute('VACUUM (ANALYZE) "cases_delivery"')
+    return {"organisations_created": organisations["created"], "seed": seeded if seeded["added"] else "reused",
+            "migrate_seconds": migrated_s}
 
 
 def main() -> None:
@@ -954,7 +907,6 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=0, help=f"deliveries (default {FULL_DELIVERIES:,})")
     parser.add_argument("--repetitions", type=int, default=0, help="timed runs per call (default 5, quick 3)")
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--no-experiment", action="store_true", help="skip the summary-columns experiment")
     parser.add_argument("--seed-only", action="store_true", help="seed (or reuse) the database and stop")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
                         help="base URL; the database used is <its name>_indicators_<deliveries>")

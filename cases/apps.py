@@ -30,3 +30,13 @@ class CasesConfig(AppConfig):
         history_register(Circular, selectors.visible_circulars)
         history_register(Visit, selectors.visible_visits)
         history_register(Delivery, selectors.visible_deliveries)
+
+        # The deliveries' summary columns follow every save and delete of what they are computed from.
+        from django.db.models.signals import post_delete, post_save
+
+        from cases import summaries
+
+        for name in summaries.INPUTS:
+            model = self.get_model(name)
+            post_save.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-save-{name}")
+            post_delete.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-delete-{name}")

@@ -42,7 +42,7 @@ def change_stamp(*, scope: Scope) -> str:
         visits = visits.filter(institution=institution)
         deaths = deaths.filter(reporting_institution_id=institution.pk)
     else:
-        deliveries = deliveries.filter(region_in(region, "pregnancy__woman__residence_region"))
+        deliveries = deliveries.filter(region_in(region, "residence_region"))
         visits = visits.filter(region_in(region, "pregnancy__woman__residence_region"))
         deaths = deaths.filter(region_in(region, "woman__residence_region"))
     parts = [_summary(deliveries, field="updated_at"), _summary(visits, field="updated_at"),

@@ -9,7 +9,8 @@ attribute an event to the region of the institution that served it and to the ev
 
 How they are computed. Measures that count rows of one table form a :class:`Source`. A source's rows for an
 area and a period are one ORM query (``rows``) that selects, per row, only the columns its measures need: plain
-columns, booleans, and EXISTS or count subqueries over visits, assessments and cases (the *flags*). One SQL
+columns and booleans (the *flags*; a delivery's visits, booking, colour, case and residence are its summary
+columns, kept by cases/summaries.py, so a delivery is one row read, not four lookups). One SQL
 statement then aggregates those rows: ``SELECT SUM(CASE WHEN <flag> THEN 1 ELSE 0 END), … FROM (rows) GROUP BY
 <key>``, so every subquery runs once per row however many measures read it, and the same statement with a group
 key gives the grouped variants (by sub-area one level down, by institution, by month) in one query each. The
@@ -37,29 +38,21 @@ from django.db.models import (
     BooleanField,
     DateField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     UUIDField,
-    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
 from cases import selectors
-from cases.models import Colour, DeathReport, Delivery, Visit
+from cases.models import DeathReport, Delivery
 from organisations.models import Institution, Region
 
 CHINA = ZoneInfo("Asia/Shanghai")
-# booking_date − (EDD − 280 days) < 91 days  ⇔  booking_date < EDD − 189 days (EDD by ultrasound) or LMP + 91 days.
-EARLY_BOOKING_DAYS = 91
-PREGNANCY_DAYS = 280
-POSTPARTUM_VISIT_DAYS = 28
 ANTENATAL_SYSTEMATIC_VISITS = 5
 
 
@@ -211,63 +204,24 @@ def _sum_if(column: str, condition: str) -> str:
 
 
 # --- Population: deliveries --------------------------------------------------------------------------
-
-
-def _antenatal_visits_by_delivery(context: Context) -> Coalesce:
-    """The number of antenatal visits dated on or before the delivery date."""
-    # COUNT(*) with no GROUP BY: a scalar subquery the index (pregnancy, kind, date) answers on its own.
-    visits = (selectors.indicator_visits()
-              .filter(pregnancy=OuterRef("pregnancy_id"), kind=Visit.Kind.ANTENATAL, date__lte=OuterRef("delivered_on"))
-              .order_by().annotate(n=Func(Value(1), function="COUNT", output_field=IntegerField())).values("n"))
-    return Coalesce(Subquery(visits, output_field=IntegerField()), Value(0))
-
-
-def _postpartum_visit_within_28_days(context: Context) -> Exists:
-    """A postpartum visit 0–28 days after the delivery date."""
-    last = ExpressionWrapper(OuterRef("delivered_on") + dt.timedelta(days=POSTPARTUM_VISIT_DAYS),
-                             output_field=DateField())
-    return Exists(selectors.indicator_visits().filter(
-        pregnancy=OuterRef("pregnancy_id"), kind=Visit.Kind.POSTPARTUM, date__gte=OuterRef("delivered_on"),
-        date__lte=last))
-
-
-def _high_risk_before_delivery(context: Context) -> Exists:
-    """A valid (not voided) assessment before delivery graded orange, red or purple: then the highest valid
-    colour before delivery was orange, red or purple."""
-    return Exists(selectors.indicator_valid_assessments().filter(
-        Q(colour__in=[Colour.ORANGE, Colour.RED, Colour.PURPLE]) | Q(purple=True),
-        pregnancy=OuterRef("pregnancy_id"), assessed_at__lt=OuterRef("delivered_at")))
-
-
-def _case_opened_before_delivery(context: Context) -> Exists:
-    return Exists(selectors.indicator_highrisk_cases().filter(pregnancy=OuterRef("pregnancy_id"),
-                                                              opened_at__lt=OuterRef("delivered_at")))
-
-
-def _booked_early(context: Context) -> ExpressionWrapper:
-    """booking_date − (EDD − 280 days) < 91 days, EDD by ultrasound when given, else LMP + 280."""
-    limit = Coalesce(
-        ExpressionWrapper(F("pregnancy__edd_ultrasound") - dt.timedelta(days=PREGNANCY_DAYS - EARLY_BOOKING_DAYS),
-                          output_field=DateField()),
-        ExpressionWrapper(F("pregnancy__lmp") + dt.timedelta(days=EARLY_BOOKING_DAYS), output_field=DateField()),
-        output_field=DateField())
-    return _bool(Q(pregnancy__booking_date__lt=limit))
-
+# What each delivery's flags are (antenatal visits before it, a postpartum visit within 28 days, an early
+# booking, a high-risk colour or case before it, the residence) is defined once in cases/summaries.py and
+# kept on the delivery as columns; the deliveries' measures read those columns.
 
 DELIVERIES = Source(
     name="deliveries", attribution=Attribution.POPULATION, rows=selectors.indicator_deliveries,
-    date_path="delivered_on", date_is_datetime=False, region_path="pregnancy__woman__residence_region",
+    date_path="delivered_on", date_is_datetime=False, region_path="residence_region",
     institution=lambda context: F("institution_id"),
     flags={
         "live": lambda context: F("live_births"),
         "still": lambda context: F("stillbirths"),
         "at_institution": lambda context: _bool(Q(place=Delivery.Place.INSTITUTION)),
         "caesarean": lambda context: _bool(Q(mode=Delivery.Mode.CAESAREAN)),
-        "early": _booked_early,
-        "antenatal": _antenatal_visits_by_delivery,
-        "postpartum": _postpartum_visit_within_28_days,
-        "high_risk": _high_risk_before_delivery,
-        "case_opened": _case_opened_before_delivery,
+        "early": lambda context: F("booked_early"),
+        "antenatal": lambda context: F("antenatal_visits_before"),
+        "postpartum": lambda context: F("postpartum_visit_within_28d"),
+        "high_risk": lambda context: F("high_risk_before"),
+        "case_opened": lambda context: F("case_opened_before"),
     },
 )
 

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.limits import narrative_field
 from cases.models.people import Pregnancy
-from organisations.models import Institution
+from organisations.models import Institution, Region
 
 
 def external_id_field() -> models.CharField:
@@ -100,7 +100,22 @@ class Delivery(models.Model):
                                     blank=True, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    # Derived, never entered: what the population indicators ask of this delivery, computed from the visits,
+    # the pregnancy, its assessments and case, and the woman by cases/summaries.py (which keeps them current).
+    antenatal_visits_before = models.PositiveSmallIntegerField(_("antenatal visits before the delivery"),
+                                                               default=0, editable=False)
+    postpartum_visit_within_28d = models.BooleanField(_("postpartum visit within 28 days"), default=False,
+                                                      editable=False)
+    booked_early = models.BooleanField(_("booked before 13 weeks"), default=False, editable=False)
+    high_risk_before = models.BooleanField(_("graded high risk before the delivery"), default=False,
+                                           editable=False)
+    case_opened_before = models.BooleanField(_("high-risk case opened before the delivery"), default=False,
+                                             editable=False)
+    residence_region = models.ForeignKey(Region, verbose_name=_("residence"), null=True, blank=True,
+                                         editable=False, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(excluded_fields=["antenatal_visits_before", "postpartum_visit_within_28d",
+                                                 "booked_early", "high_risk_before", "case_opened_before",
+                                                 "residence_region"])
 
     class Meta:
         ordering = ["-delivered_at"]
@@ -117,7 +132,8 @@ class Delivery(models.Model):
                                    & (Q(live_births__gt=0) | Q(stillbirths__gt=0)),
                                    name="delivery_has_a_baby"),
         ]
-        indexes = [models.Index(fields=["delivered_on"]), models.Index(fields=["institution", "delivered_on"])]
+        indexes = [models.Index(fields=["delivered_on"]), models.Index(fields=["institution", "delivered_on"]),
+                   models.Index(fields=["residence_region", "delivered_on"])]
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} · {self.delivered_on:%Y-%m-%d}"

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from cases import summaries
 from cases.identity import id_birth_date, normalise_id_number
 from cases.models import DeathReport, Delivery, Pregnancy, ProvinceSettings, Visit, Woman, WomanLink
 from cases.rules import settings_for
@@ -512,6 +513,8 @@ class VisitImporter(Importer):
             bulk_update_with_history(changed, Visit, ["kind", "date", "institution", "updated_at"], batch_size=500,
                                      default_user=self.by, default_change_reason=self.reason[:100],
                                      default_date=self.now)
+        # Bulk writes send no signals: the deliveries these visits count for are brought up to date here.
+        summaries.refresh_pregnancies(row.obj.pregnancy_id for row in rows if row.action in ("create", "update"))
 
 
 # --- Deliveries -------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from cases import summaries
 from cases.identity import id_check_char
 from cases.models import Baby, Delivery, Pregnancy, Visit, Woman
 from organisations.demo import REASON, K, person_name
@@ -167,4 +168,6 @@ def _seed_county(county: _County, *, rng: random.Random, count: int, today: dt.d
             # The ids are UUIDs made in Python, so every row's foreign keys are already set.
             bulk_create_with_history(rows, model, batch_size=1000, default_change_reason=REASON,
                                      default_user=doctor)
+        # A bulk insert sends no signals: the deliveries' summary columns are computed here, in one go.
+        summaries.refresh_pregnancies(d.pregnancy_id for d in deliveries)
     return len(deliveries)

@@ -108,6 +108,25 @@ def test_visits_from_a_file_in_bulk_with_history(personas, fmt):
         (personas.users.mch_a.pk, f"import visits.{fmt}")}
 
 
+def test_visits_imported_in_bulk_count_for_the_delivery_they_follow(personas):
+    """The bulk write sends no signals: the import refreshes the delivery's summary columns itself."""
+    booked(personas)
+    run("deliveries", [delivery_row(personas)], by=personas.users.mch_a)
+    rows = [visit_row(personas, n) for n in range(1, 4)]
+    rows.append({"external_id": "V9", "pregnancy": "P1", "kind": "postpartum", "date": days_ago(3),
+                 "institution": personas.inst.hospital_a.code})
+    run("visits", rows, by=personas.users.mch_a)
+    delivery = Delivery.objects.get(external_id="D1")
+    assert (delivery.antenatal_visits_before, delivery.postpartum_visit_within_28d) == (3, True)
+    rows[0]["date"] = days_ago(4)  # an antenatal visit corrected to after the delivery: refused,
+    with pytest.raises(ImportFailed):
+        run("visits", rows, by=personas.users.mch_a)
+    rows[0]["kind"] = "postpartum"  # so it was a postpartum visit: updated in bulk, no longer antenatal
+    run("visits", rows, by=personas.users.mch_a)
+    delivery.refresh_from_db()
+    assert delivery.antenatal_visits_before == 2
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_deliveries_from_a_file_close_the_pregnancy(personas, fmt):
     booked(personas)
