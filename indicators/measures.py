@@ -24,8 +24,8 @@ import re
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -428,13 +428,14 @@ def compute(*, names: Iterable[str], area: Area, period: Period, grouping: Group
     for name in dict.fromkeys(names):
         by_source[MEASURES[name].source.name].append(MEASURES[name])
     out: dict[Any, Result] = defaultdict(dict)
-    for measures in by_source.values():
-        source = measures[0].source
-        counts = [m for m in measures if m.kind == MeasureKind.COUNT]
-        if counts:
-            _aggregate(source, counts, area=area, period=period, grouping=grouping, context=context, out=out)
-        for median in (m for m in measures if m.kind == MeasureKind.MEDIAN):
-            _median(source, median, area=area, period=period, grouping=grouping, context=context, out=out)
+    with _session():
+        for measures in by_source.values():
+            source = measures[0].source
+            counts = [m for m in measures if m.kind == MeasureKind.COUNT]
+            if counts:
+                _aggregate(source, counts, area=area, period=period, grouping=grouping, context=context, out=out)
+            for median in (m for m in measures if m.kind == MeasureKind.MEDIAN):
+                _median(source, median, area=area, period=period, grouping=grouping, context=context, out=out)
     if grouping is None:
         out.setdefault(None, {})
     for result in out.values():
@@ -473,16 +474,7 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
     else:
         sql = (f"SELECT group_key, {columns} FROM ({inner}{fence}) measured "  # noqa: S608 (as above)
                "GROUP BY group_key")
-    postgresql = connection.vendor == "postgresql"
-    with transaction.atomic(using=rows.db) if postgresql else nullcontext(), connection.cursor() as cursor:
-        if postgresql:
-            # The subplans' cost estimates make PostgreSQL compile the statement (JIT), which costs more than
-            # the statement itself (0.7 s of 1.9 s for 100,000 deliveries); this transaction only.
-            cursor.execute("SET LOCAL jit = off")
-            # Joining a province-year of deliveries to their pregnancies and women needs hash tables of
-            # ~40 MB each: with the server's default work_mem (4 MB) they spill to disk in batches
-            # (benchmarks/README.md, "indicators"). This transaction only.
-            cursor.execute(f"SET LOCAL work_mem = '{aggregate_work_mem()}'")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             key = _key(row[0], grouping) if grouping is not None else None
@@ -490,6 +482,24 @@ def _aggregate(source: Source, measures: list[Measure], *, area: Area, period: P
             result = out[key]
             for measure, value in zip(measures, values, strict=True):
                 result[measure.name] = int(value or 0)
+
+
+@contextmanager
+def _session() -> Iterator[None]:
+    """One transaction for all the statements of a computation, with the planner settings they need set
+    once (PostgreSQL; elsewhere nothing): one round of BEGIN/SET/COMMIT instead of one per source."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compiling an aggregate over a province-year costs more than the statement saves (0.7 s of
+        # 1.9 s for 100,000 deliveries when the flags were subqueries); this transaction only.
+        cursor.execute("SET LOCAL jit = off")
+        # Grouping a province-year by area or month and joining it to the regions needs more than the
+        # server's default work_mem (4 MB) to stay in memory (benchmarks/README.md, "indicators").
+        cursor.execute(f"SET LOCAL work_mem = '{aggregate_work_mem()}'")
+        yield
 
 
 def aggregate_work_mem() -> str:
