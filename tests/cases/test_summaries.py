@@ -115,3 +115,19 @@ def test_the_check_refuses_a_bad_date(db):  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as failed:
         call_command("delivery_summaries", "--from", "2025-13-01", stderr=io.StringIO())
     assert failed.value.code == 2
+
+
+def test_the_migration_backfills_recorded_deliveries_with_its_historical_models(personas, delivered):  # type: ignore[no-untyped-def]
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    f.visits(delivered.pregnancy, kind=ANTENATAL, days=[D(2025, 5, 1), D(2025, 6, 1)], institution=personas.inst.hospital_a)
+    Delivery.objects.update(antenatal_visits_before=0, residence_region=None)  # as AddField leaves them
+    migration = importlib.import_module("cases.migrations.0026_delivery_summaries")
+    apps = MigrationLoader(connection).project_state(("cases", "0026_delivery_summaries")).apps
+    migration.backfill(apps, SimpleNamespace(connection=connection))
+    assert columns(delivered)["antenatal_visits_before"] == 2
+    assert columns(delivered)["residence_region"] == personas.regions.county_a.code
