@@ -23,6 +23,7 @@ from indicators.services import (
     figures_by_area,
     figures_by_institution,
     figures_by_month,
+    figures_with_areas,
 )
 from organisations.models import Institution, Region
 
@@ -140,8 +141,14 @@ def dashboard_data(*, scope: Scope, period: ReportPeriod, indicator_code: str | 
     region, institution = scope.region, scope.institution
     indicators = active_indicators(region=region)
     previous_period = period.previous()
-    current = figures(region=region, date_from=period.date_from, date_to=period.date_to, institution=institution,
-                      now=now)
+    by_area = None
+    if institution is None and region.level != Region.Level.COUNTY:
+        # The region's figures and its sub-areas' from one pass over the records.
+        current, by_area = figures_with_areas(region=region, date_from=period.date_from, date_to=period.date_to,
+                                              now=now)
+    else:
+        current = figures(region=region, date_from=period.date_from, date_to=period.date_to,
+                          institution=institution, now=now)
     previous = figures(region=region, date_from=previous_period.date_from, date_to=previous_period.date_to,
                        institution=institution, now=now)
     tile_rows = tiles(indicators, current, previous)
@@ -166,19 +173,21 @@ def dashboard_data(*, scope: Scope, period: ReportPeriod, indicator_code: str | 
         {"key": group["key"], "name": group["key"], "from": group["from"], "to": group["to"],
          **_cell(group["indicators"][chosen.code])} for group in by_month["groups"]]}
     if institution is None:
-        data["areas"] = _areas(region=region, period=period, code=chosen.code, total=current, now=now)
+        data["areas"] = _areas(region=region, period=period, code=chosen.code, total=current, now=now,
+                               grouped=by_area)
     return data
 
 
 def _areas(*, region: Region, period: ReportPeriod, code: str, total: dict[str, Any],
-           now: dt.datetime | None) -> dict[str, Any]:
+           now: dt.datetime | None, grouped: dict[str, Any] | None = None) -> dict[str, Any]:
     if region.level == Region.Level.COUNTY:
         grouped = figures_by_institution(region=region, date_from=period.date_from, date_to=period.date_to, now=now)
         rows = [{"key": group["code"], "name": group["name"], "code": group["code"], "kind": "institution",
                  **_cell(group["indicators"][code])} for group in grouped["groups"] if group.get("code")]
         # Attributed by institution (where she delivered), so the rows need not add up to the county's figure.
         return {"by": "institution", "rows": rows, "total": None}
-    grouped = figures_by_area(region=region, date_from=period.date_from, date_to=period.date_to, now=now)
+    if grouped is None:
+        grouped = figures_by_area(region=region, date_from=period.date_from, date_to=period.date_to, now=now)
     keys = [str(group["key"]) for group in grouped["groups"]]
     names = dict(Region.objects.filter(pk__in=keys).values_list("code", "name"))
     rows = [{"key": str(group["key"]), "name": _sub_area_name(group["key"], region, names), "code": str(group["key"]),

@@ -101,27 +101,30 @@ def _check(region: Region, date_from: dt.date, date_to: dt.date, institution: In
 
 
 def figures(*, region: Region, date_from: dt.date, date_to: dt.date, institution: Institution | None = None,
-            now: dt.datetime | None = None) -> dict[str, Any]:
+            now: dt.datetime | None = None, computed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every active indicator for the region (everything below it included), or for one institution of it,
-    from ``date_from`` to ``date_to`` inclusive (China time)."""
+    from ``date_from`` to ``date_to`` inclusive (China time). ``computed``: the measures, when the caller has
+    them already (:func:`figures_with_areas`)."""
     _check(region, date_from, date_to, institution)
     indicators = active_indicators(region=region)
-    results = compute(names=_measure_names(indicators), area=Area(region=region, institution=institution),
-                      period=Period(date_from, date_to), now=now or timezone.now())
+    result = computed if computed is not None else compute(
+        names=_measure_names(indicators), area=Area(region=region, institution=institution),
+        period=Period(date_from, date_to), now=now or timezone.now())[None]
     targets = _targets(region=region, indicators=indicators)
     return {**_head(region, date_from, date_to, institution), "indicators": {
-        i.code: _figure(i, results[None], targets.get(i.pk)) for i in indicators}}
+        i.code: _figure(i, result, targets.get(i.pk)) for i in indicators}}
 
 
 def _grouped(*, region: Region, date_from: dt.date, date_to: dt.date, grouping: Grouping,
              keys: list[tuple[Any, str]], institution: Institution | None = None,
-             now: dt.datetime | None) -> dict[str, Any]:
+             now: dt.datetime | None, computed: dict[Any, Any] | None = None) -> dict[str, Any]:
     """One entry per listed key (zeros where no record), then any other key that has records."""
     _check(region, date_from, date_to, institution)
     indicators = active_indicators(region=region)
     names = _measure_names(indicators)
-    results = compute(names=names, area=Area(region=region, institution=institution),
-                      period=Period(date_from, date_to), grouping=grouping, now=now or timezone.now())
+    results = computed if computed is not None else compute(
+        names=names, area=Area(region=region, institution=institution), period=Period(date_from, date_to),
+        grouping=grouping, now=now or timezone.now())
     targets = _targets(region=region, indicators=indicators)
     listed = {key for key, _name in keys}
     extra = [(key, str(key)) for key in results if key not in listed and key is not None]
@@ -134,7 +137,7 @@ def _grouped(*, region: Region, date_from: dt.date, date_to: dt.date, grouping: 
 
 
 def figures_by_area(*, region: Region, date_from: dt.date, date_to: dt.date,
-                    now: dt.datetime | None = None) -> dict[str, Any]:
+                    now: dt.datetime | None = None, computed: dict[Any, Any] | None = None) -> dict[str, Any]:
     """The figures of each sub-area one level down (a province's cities, a city's counties), in one query per
     source. A county has no sub-area: use :func:`figures_by_institution`. A record attributed to the region
     itself (a residence recorded at the city) is its own group, so the groups add up to the region."""
@@ -142,7 +145,29 @@ def figures_by_area(*, region: Region, date_from: dt.date, date_to: dt.date,
         raise ValueError("a county has no sub-area")
     children = [(child.code, child.name) for child in Region.objects.filter(parent=region).order_by("code")]
     return _grouped(region=region, date_from=date_from, date_to=date_to, grouping=Grouping.AREA, keys=children,
-                    now=now)
+                    now=now, computed=computed)
+
+
+def figures_with_areas(*, region: Region, date_from: dt.date, date_to: dt.date,
+                       now: dt.datetime | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`figures` and :func:`figures_by_area` of one region and period, equal to the two calls, from one
+    pass over the records: every record of the region is in exactly one sub-area's group (the region's own
+    included), so the region's counts are the sums of its groups'; only the medians, which do not add up,
+    are computed again for the region as a whole (the dashboard: one scan of a province-year fewer)."""
+    if region.level == Region.Level.COUNTY:
+        raise ValueError("a county has no sub-area")
+    _check(region, date_from, date_to, None)
+    now = now or timezone.now()
+    names = _measure_names(active_indicators(region=region))
+    area, period = Area(region=region), Period(date_from, date_to)
+    grouped = compute(names=names, area=area, period=period, grouping=Grouping.AREA, now=now)
+    medians = [name for name in names if isinstance(empty_value(name), Median)]
+    total: dict[str, Any] = compute(names=medians, area=area, period=period, now=now)[None] if medians else {}
+    for name in names:
+        if name not in total:
+            total[name] = sum(int(result.get(name, 0)) for result in grouped.values())
+    return (figures(region=region, date_from=date_from, date_to=date_to, now=now, computed=total),
+            figures_by_area(region=region, date_from=date_from, date_to=date_to, now=now, computed=grouped))
 
 
 def figures_by_institution(*, region: Region, date_from: dt.date, date_to: dt.date,
@@ -188,4 +213,5 @@ def figures_by_month(*, region: Region, date_from: dt.date, date_to: dt.date, in
     return data
 
 
-__all__ = ["Unit", "active_indicators", "figures", "figures_by_area", "figures_by_institution", "figures_by_month"]
+__all__ = ["Unit", "active_indicators", "figures", "figures_by_area", "figures_by_institution", "figures_by_month",
+           "figures_with_areas"]

@@ -10,7 +10,13 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from indicators.models import Indicator, IndicatorTarget
-from indicators.services import figures, figures_by_area, figures_by_institution, figures_by_month
+from indicators.services import (
+    figures,
+    figures_by_area,
+    figures_by_institution,
+    figures_by_month,
+    figures_with_areas,
+)
 from tests.indicators.conftest import NOW
 
 YEAR = {"date_from": dt.date(2025, 1, 1), "date_to": dt.date(2025, 12, 31), "now": NOW}
@@ -223,6 +229,18 @@ def test_by_area_equals_the_single_calls_and_sums_to_the_region(dataset):  # typ
     assert {g["key"]: _numbers(g) for g in by_county["groups"]} == {
         "350121": _numbers(figures(region=r.county_a, **YEAR)),
         "350102": _numbers(figures(region=r.county_a2, **YEAR))}
+
+
+def test_figures_with_areas_equal_the_two_calls_medians_included(dataset):  # type: ignore[no-untyped-def]
+    r = dataset.personas.regions
+    for region in (r.fujian, r.fuzhou):
+        total, by_area = figures_with_areas(region=region, **YEAR)
+        assert total == figures(region=region, **YEAR)
+        assert by_area == figures_by_area(region=region, **YEAR)
+        if region == r.fujian:  # the median of the province's 4 answers, not a sum of the cities' medians
+            assert total["indicators"]["referral_answer_median_minutes"]["value"] == 6.0
+    with pytest.raises(ValueError, match="sub-area"):
+        figures_with_areas(region=r.county_a, **YEAR)
 
 
 def test_by_institution_equals_the_single_calls(dataset):  # type: ignore[no-untyped-def]
