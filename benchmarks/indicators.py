@@ -9,9 +9,13 @@ and the matching women and pregnancies:
 * ``county``              ``figures`` for one county and ``figures_by_institution`` (target ≤ 200 ms together);
 
 each call timed N times (p50/p95/max ms) BESIDE one hand-written SQL statement that computes the same figures
-from the issue's definitions (target ratio engine / hand-written ≤ 2), whose numbers are checked against the
-engine's (a mismatch is printed loudly, on stderr and in the JSON). Then the EXPLAIN (ANALYZE, FORMAT JSON) of
-every statement the engine runs, reduced to the indexes its plans chose and the tables they scan sequentially.
+over the same schema (the deliveries' summary columns; target ratio engine / hand-written ≤ 2), whose numbers
+are checked against the engine's; and once a *reference* statement that computes the deliveries' flags from
+the visits, assessments, cases and women by the issue's definitions, which checks the summary columns at full
+scale (a mismatch of either is printed loudly, on stderr and in the JSON). Then the 指标 page's own
+``dashboard_data`` (for a year it also asks for the year before, for the tiles' change), timed the same way.
+Then the EXPLAIN (ANALYZE, FORMAT JSON) of every statement the engine runs, reduced to the indexes its plans
+chose and the tables they scan sequentially.
 
     .venv/bin/python benchmarks/indicators.py            # 500,000 deliveries (first run seeds for ~10 min)
     .venv/bin/python benchmarks/indicators.py --quick    # 20,000 deliveries, 3 repetitions: a smoke run
@@ -35,8 +39,8 @@ A national year. China has ~9 M deliveries a year (~90 M visits): 18× this prov
 delivery counted is what grows (see ``national_year`` in the JSON and benchmarks/README.md "indicators"):
 a county stays the same size, a province of 1 M deliveries (广东, 河南) doubles the figures measured here,
 and a national figure would read 9 M deliveries and their visits per request: at the per-delivery cost
-measured here that is tens of seconds per dashboard call. A national (or large-province) dashboard needs per-
-delivery summary columns kept by the routine services (README), partitioning of visits and deliveries by year,
+measured here that is seconds per dashboard call. A national (or large-province) dashboard needs, beside the
+per-delivery summary columns it has (cases/summaries.py), partitioning of visits and deliveries by year,
 and a pre-aggregated table per county × month (refreshed on write or every few minutes) from which the
 province and national figures are sums; a county or an institution can stay live on the records.
 
@@ -881,9 +885,7 @@ def national_year(per_delivery_ms: float, results: dict[str, Any], deliveries_he
         "extrapolated_hand_written_dashboard_s": round(hand * scale / 1000, 1),
         "county_unchanged": "a county's figures read one county's records: the same cost nationally",
         "needs": [
-            "per-delivery summary columns (antenatal visits before delivery, a postpartum visit within 28 days, "
-            "booked before 13 weeks, high risk before delivery) kept by the routine services and the importer, "
-            "so a figure reads deliveries only (benchmarks/README.md, indicators)",
+            "(done: the per-delivery summary columns of cases/summaries.py, so a figure reads deliveries only)",
             "a summary table per county × month × measure (refreshed on write by the services, or every few "
             "minutes), from which province and national figures are sums of ~3,000 counties × 12 months",
             "visits and deliveries partitioned by year (the live queries read one year's partition)",

@@ -139,9 +139,12 @@ class Source:
         if area.institution is not None:
             qs = qs.filter(attributed_institution=area.institution.pk)
         elif grouping == Grouping.INSTITUTION:
-            # An institution's rows, for the institutions located in the area.
-            qs = qs.filter(attributed_institution__in=Institution.objects.filter(
-                region_in(area.region, "region")).values("pk"))
+            # An institution's rows, for the institutions located in the area: their ids as a list, not a
+            # subquery, so the planner sees a few values and probes the (institution, date) index instead of
+            # reading a county's share of a province-year sequentially (benchmarks/README.md, "indicators").
+            located = Institution.objects.filter(region_in(area.region, "region")).values_list("pk", flat=True)
+            # (An area without institutions keeps the subquery: an empty list would make no SQL at all.)
+            qs = qs.filter(attributed_institution__in=list(located) or located)
         else:
             qs = qs.filter(region_in(area.region, self.region_path))
         annotations: dict[str, Any] = {name: self.flags[name](context) for name in flags}

@@ -253,6 +253,14 @@ def test_by_institution_equals_the_single_calls(dataset):  # type: ignore[no-unt
         assert _numbers(by_code[institution.code]) == _numbers(single)
 
 
+def test_by_institution_of_an_area_without_institutions_is_empty(dataset):  # type: ignore[no-untyped-def]
+    from tests.personas import RegionFactory
+
+    r = dataset.personas.regions
+    empty = RegionFactory(code="350128", name="平潭", parent=r.fuzhou, city=r.fuzhou, province=r.fujian)
+    assert figures_by_institution(region=empty, **YEAR)["groups"] == []
+
+
 def test_by_month_equals_the_single_calls_and_sums_to_the_year(dataset):  # type: ignore[no-untyped-def]
     r = dataset.personas.regions
     data = figures_by_month(region=r.fuzhou, **YEAR)
