@@ -23,7 +23,7 @@ import calendar
 import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q
 from django.utils import timezone
@@ -165,7 +165,10 @@ def figures_with_areas(*, region: Region, date_from: dt.date, date_to: dt.date,
     total: dict[str, Any] = compute(names=medians, area=area, period=period, now=now)[None] if medians else {}
     for name in names:
         if name not in total:
-            total[name] = sum(int(result.get(name, 0)) for result in grouped.values())
+            count = 0
+            for result in grouped.values():
+                count += cast(int, result.get(name, 0))
+            total[name] = count
     return (figures(region=region, date_from=date_from, date_to=date_to, now=now, computed=total),
             figures_by_area(region=region, date_from=date_from, date_to=date_to, now=now, computed=grouped))
 
