@@ -16,6 +16,7 @@ from cases.models import (
     DeathReport,
     Delivery,
     EmergencyCaesarean,
+    EvaluationScheme,
     HighRiskCase,
     ImprovementMeasure,
     Interview,
@@ -401,3 +402,21 @@ def indicator_death_report_versions() -> QuerySet[Any]:
     """Every saved version of every death report, drafts and excluded ones too (the dashboard's change stamp:
     a report reported, excluded or reinstated changes the figures, and each such save writes a version)."""
     return DeathReport.history.all()
+
+
+def visible_evaluation_schemes(user: Any) -> QuerySet[EvaluationScheme]:
+    """Evaluation schemes: the national editions for every member of an active institution; a province's 细则
+    for the members of institutions in that province (a superuser: all)."""
+    from organisations.models import Membership, Region
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return EvaluationScheme.objects.none()
+    if user.is_superuser:
+        return EvaluationScheme.objects.select_related("province")
+    homes = list(Membership.objects.filter(user=user, is_active=True, institution__is_active=True).values_list(
+        "institution__region__level", "institution__region_id", "institution__region__province_id"))
+    if not homes:
+        return EvaluationScheme.objects.none()
+    provinces = {code if level == Region.Level.PROVINCE else province for level, code, province in homes}
+    return EvaluationScheme.objects.filter(Q(province__isnull=True) | Q(province_id__in=provinces - {None})
+                                           ).select_related("province")

@@ -163,6 +163,18 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "cases.view_interviewtrigger",
         "cases.add_interviewtrigger",
         "cases.change_interviewtrigger",
+        # A province's evaluation 细则 (cases.admin: the national edition is read-only to her).
+        "cases.view_evaluationscheme",
+        "cases.add_evaluationscheme",
+        "cases.change_evaluationscheme",
+        "cases.view_evaluationsection",
+        "cases.add_evaluationsection",
+        "cases.change_evaluationsection",
+        "cases.delete_evaluationsection",
+        "cases.view_evaluationindicator",
+        "cases.add_evaluationindicator",
+        "cases.change_evaluationindicator",
+        "cases.delete_evaluationindicator",
         # The role groups are nationwide: system admins look, only a superuser changes them.
         "auth.view_group",
         # A provincial admin adds her province's indicators (ratios of existing measures) and targets

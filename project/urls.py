@@ -16,6 +16,7 @@ from organisations import views as org_views
 from project.auth import AnmuAuthViewset
 from workflows.death.urls import DeathApp
 from workflows.death.urls import api_urlpatterns as death_api
+from workflows.evaluation.urls import EvaluationApp
 from workflows.highrisk.urls import HighRiskApp
 from workflows.imports.urls import ImportsApp
 from workflows.interview.urls import InterviewApp
@@ -47,7 +48,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), EvaluationApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),

@@ -11,6 +11,7 @@ class WorkflowsConfig(AppConfig):
         # Registers the deadline handlers of the processes.
         # A decoupled concern: organisations do not know about cases, so a doctor leaving (user or
         # membership deactivated) reaches the case register through these signals.
+        from cases.models import evaluation as evaluation_rules
         from cases.models import interview as interview_rules
         from organisations import views as organisation_pages
         from organisations.models import Membership, User
@@ -18,6 +19,7 @@ class WorkflowsConfig(AppConfig):
         from workflows.death import flows as death_flows  # noqa: F401
         from workflows.death import selectors as death_lists
         from workflows.death import services as death
+        from workflows.evaluation import schemes as evaluation_schemes
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import selectors as highrisk_lists
         from workflows.highrisk import services as highrisk
@@ -39,6 +41,7 @@ class WorkflowsConfig(AppConfig):
         _subscribe(outcomes.MATERNAL_DEATH_HOOKS, death.death_report_on_death)
         _subscribe(sweep.SWEEP_HOOKS, interview.interview_triggers_ensure)
         _subscribe(interview_rules.TRIGGER_INDICATOR_CHOICES, interview.trigger_indicator_choices)
+        _subscribe(evaluation_rules.EVALUATION_INDICATOR_CHOICES, evaluation_schemes.indicator_choices)
 
         post_save.connect(_doctor_changed, sender=User, dispatch_uid="anmu_orphaned_user")
         post_save.connect(_membership_changed, sender=Membership, dispatch_uid="anmu_orphaned_membership")

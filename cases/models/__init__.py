@@ -25,6 +25,7 @@ from cases.models.death import (
     validate_icd10,
 )
 from cases.models.death_access import DeathRecordAccess
+from cases.models.evaluation import EvaluationIndicator, EvaluationScheme, EvaluationSection
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
 from cases.models.interview import (
     Circular,
@@ -56,6 +57,9 @@ from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
 
 __all__ = [
+    "EvaluationIndicator",
+    "EvaluationScheme",
+    "EvaluationSection",
     "Circular",
     "CircularRanking",
     "CircularRankingRow",

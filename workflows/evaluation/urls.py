@@ -1,0 +1,24 @@
+"""URLs of the evaluation (/evaluation/…)."""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.utils.translation import gettext_lazy
+
+from organisations.shell import AnmuApplication
+from workflows.evaluation import views
+from workflows.evaluation.permissions import DENIED, may_open
+
+
+class EvaluationApp(AnmuApplication):
+    title = gettext_lazy("Evaluation")
+    icon = "fact_check"
+    app_name = "evaluation"
+    menu_template_name = "evaluation/app_menu.html"
+    permission = staticmethod(may_open)
+    denied_reason = DENIED
+
+    index_path = path("", views.home, name="index")
+    scheme_path = path("schemes/<uuid:pk>/", views.scheme_detail, name="scheme")
+    scheme_export_path = path("schemes/<uuid:pk>/export/", views.scheme_export, name="scheme_export")
+    scheme_import_path = path("schemes/<uuid:pk>/import/", views.scheme_import, name="scheme_import")
