@@ -107,7 +107,7 @@ def _report(institution: Institution, period: Period, by: Any) -> PrenatalReport
             with transaction.atomic():
                 report = PrenatalReport(institution=institution, period_kind=kind, period_start=start,
                                         period_end=end, created_by=by)
-                save_with_history(report, by=by, reason="opened")
+                save_with_history(report, by=by, reason="QC figures opened")
         except IntegrityError:  # created meanwhile by a colleague: take theirs
             report = PrenatalReport.objects.get(institution=institution, period_kind=kind, period_start=start)
     return _locked(report)
@@ -155,7 +155,7 @@ def prenatal_values_save(*, institution: Institution, period: Period, values: Ma
             if value is None:
                 if row is not None:
                     row._history_user = by  # type: ignore[attr-defined]
-                    row._change_reason = "cleared"  # type: ignore[attr-defined]
+                    row._change_reason = "value cleared"  # type: ignore[attr-defined]
                     row.delete()
                     changed += 1
                 continue
@@ -165,10 +165,10 @@ def prenatal_values_save(*, institution: Institution, period: Period, values: Ma
                 continue
             else:
                 row.value, row.entered_by = value, by
-            save_with_history(row, by=by, reason="entered")
+            save_with_history(row, by=by, reason="value entered")
             changed += 1
         if changed:
-            save_with_history(report, by=by, reason=f"{changed} value(s) entered")
+            save_with_history(report, by=by, reason=f"values entered: {changed}")
     return report
 
 
@@ -204,7 +204,7 @@ def prenatal_report_submit(*, report: PrenatalReport, by: Any) -> PrenatalReport
         validate_prenatal_values(values, _indicators(report.institution))
         resubmitted = report.state == S.RETURNED
         report.submit(by=by, at=timezone.now())
-        save_with_history(report, by=by, reason="resubmitted" if resubmitted else "submitted")
+        save_with_history(report, by=by, reason="QC figures resubmitted" if resubmitted else "QC figures submitted")
         alerts_resolve(subject=report, step=kinds.PRENATAL_SUBMITTED, by=by)
         alert_raise(kind="prenatal.report_submitted", priority=Alert.Priority.ROUTINE, subject=report,
                     link=_link(report), institution=report.institution,
