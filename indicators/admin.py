@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _gettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -107,8 +108,13 @@ class IndicatorTargetAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
 # province"), and reads the national ones, which only a superuser changes.
 
 
+# The source address field's form field assumes https (Django 6's default) rather than warn.
+URL_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(PrenatalDataElement)
 class PrenatalDataElementAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
+    formfield_overrides = URL_OVERRIDES
     list_display = ("code", "name_zh", "licence", "origin", "province", "order", "active")
     list_filter = ("active", "licence", "origin")
     search_fields = ("code", "name_zh", "name_en")
@@ -116,6 +122,7 @@ class PrenatalDataElementAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
 
 @admin.register(PrenatalIndicator)
 class PrenatalIndicatorAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
+    formfield_overrides = URL_OVERRIDES
     list_display = ("code", "name_zh", "numerator", "denominator", "unit", "licence", "origin", "province", "order",
                     "active")
     list_filter = ("active", "licence", "origin", "unit")

@@ -121,3 +121,32 @@ def test_another_countys_officer_cannot_read_the_citys_prenatal_figures(figures)
     own = client.get("/indicators/350212/", YEAR).context["data"]["prenatal"]
     assert own["figures"]["screen_positive_rate"]["value"] == 100.0  # her county's own: 厦门市第三医院
     assert client_for(figures.users.obstetrician_a).get("/indicators/350121/", YEAR).status_code == 403
+
+
+def test_a_provincial_admin_adds_her_provinces_indicator_and_cannot_change_a_national_one(client, personas):
+    from django.urls import reverse
+
+    from cases.models import PrenatalDataElement, PrenatalIndicator
+    from organisations.roles import roles_sync
+    from tests.personas import MembershipFactory, UserFactory
+
+    roles_sync()
+    admin_fj = UserFactory(username="admin_fj", is_staff=True)
+    MembershipFactory(user=admin_fj, institution=personas.inst.bureau_province, role="system_admin")
+    client.force_login(admin_fj)
+    screened, positive = (PrenatalDataElement.objects.get(code=c) for c in ("screened", "screen_positive"))
+    data = {"code": "fj_positive_share", "province": "350000", "name_zh": "省级阳性率", "name_en": "Fujian positives",
+            "definition": "阳性人数 / 筛查人数", "licence": "screening", "origin": "province", "source_url": "",
+            "source_note": "福建省方案", "order": 90, "active": "on", "numerator": positive.pk,
+            "denominator": screened.pk, "numerator_label": "阳性人数", "denominator_label": "筛查人数",
+            "explanation": "", "unit": "percent", "numerator_within_denominator": "on", "change_reason": "省级方案"}
+    response = client.post(reverse("admin:cases_prenatalindicator_add"), {**data, "origin": "national_read"})
+    assert response.status_code == 200 and not PrenatalIndicator.objects.filter(code="fj_positive_share").exists()
+    response = client.post(reverse("admin:cases_prenatalindicator_add"), data)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert PrenatalIndicator.objects.get(code="fj_positive_share").origin == "province"
+    national = PrenatalIndicator.objects.get(code="screen_positive_rate")
+    response = client.post(reverse("admin:cases_prenatalindicator_change", args=[national.pk]),
+                           {**data, "code": national.code, "province": "", "origin": "national_read"})
+    assert response.status_code == 403
+    assert PrenatalIndicator.objects.get(pk=national.pk).name_zh == "产前筛查阳性率"
