@@ -23,12 +23,15 @@ from cases.models import (
     InterviewParty,
     NearMiss,
     Pregnancy,
+    PrenatalReport,
+    PrenatalValue,
     Referral,
     ReviewMeeting,
     Visit,
     Woman,
     WomanLink,
 )
+from organisations.models import Institution
 from organisations.scoping import scope_q, user_scope
 
 
@@ -338,6 +341,26 @@ def visible_deliveries(user: Any) -> QuerySet[Delivery]:
                                              institution_fields=["institution"]))
 
 
+def visible_prenatal_institutions(user: Any) -> QuerySet[Institution]:
+    """Active institutions licensed for prenatal screening or diagnosis whose QC figures the user reads: those
+    in her area (officers), or her own institutions (clinicians). Only roles that read prenatal QC reports."""
+    if not user.has_perm("cases.view_prenatalreport") or user_scope(user).is_empty:
+        return Institution.objects.none()
+    return Institution.objects.filter(
+        scope_q(user, region_field="region", institution_fields=["pk"]),
+        Q(prenatal_screening=True) | Q(prenatal_diagnosis=True), is_active=True,
+    ).select_related("region")
+
+
+def visible_prenatal_reports(user: Any) -> QuerySet[PrenatalReport]:
+    """Prenatal QC reports of institutions in the user's area, or of her own institutions."""
+    if not user.has_perm("cases.view_prenatalreport") or user_scope(user).is_empty:
+        return PrenatalReport.objects.none()
+    return PrenatalReport.objects.filter(
+        scope_q(user, region_field="institution__region", institution_fields=["institution"])
+    ).select_related("institution__region")
+
+
 # --- Aggregate reads for the indicators (indicators/measures.py) -----------------------------------
 # These are not per-user lists: the indicators count whole areas, and indicators/permissions.py decides once
 # which areas a user may read figures of before any of these is filtered to that area. Nothing here returns a
@@ -420,3 +443,13 @@ def visible_evaluation_schemes(user: Any) -> QuerySet[EvaluationScheme]:
     provinces = {code if level == Region.Level.PROVINCE else province for level, code, province in homes}
     return EvaluationScheme.objects.filter(Q(province__isnull=True) | Q(province_id__in=provinces - {None})
                                            ).select_related("province")
+
+
+def indicator_prenatal_values() -> QuerySet[PrenatalValue]:
+    """The values of submitted prenatal QC reports (an open or returned report is still being corrected)."""
+    return PrenatalValue.objects.filter(report__state=PrenatalReport.State.SUBMITTED)
+
+
+def indicator_prenatal_reports() -> QuerySet[PrenatalReport]:
+    """Every prenatal QC report (completeness: how many licensed institutions submitted)."""
+    return PrenatalReport.objects.all()

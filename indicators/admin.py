@@ -8,10 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _gettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from cases.models import PrenatalDataElement, PrenatalIndicator
 from indicators.measures import measure_choices
 from indicators.models import Indicator, IndicatorTarget
 from organisations.admin import ReasonAdminMixin
@@ -98,3 +100,36 @@ class IndicatorTargetAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         return super().get_queryset(request).select_related("indicator", "province")
+
+
+# --- Prenatal screening and diagnosis QC definitions (cases/models/prenatal.py) ---------------------------------
+# Their records belong to ``cases``; their admin sits here, beside the other indicators, with the same rule: a
+# province's system admin adds and changes her province's own elements and indicators (origin "added by the
+# province"), and reads the national ones, which only a superuser changes.
+
+
+# The source address field's form field assumes https (Django 6's default) rather than warn.
+URL_OVERRIDES: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(PrenatalDataElement)
+class PrenatalDataElementAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
+    formfield_overrides = URL_OVERRIDES
+    list_display = ("code", "name_zh", "licence", "origin", "province", "order", "active")
+    list_filter = ("active", "licence", "origin")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+@admin.register(PrenatalIndicator)
+class PrenatalIndicatorAdmin(ScopedByProvinceMixin, SimpleHistoryAdmin):
+    formfield_overrides = URL_OVERRIDES
+    list_display = ("code", "name_zh", "numerator", "denominator", "unit", "licence", "origin", "province", "order",
+                    "active")
+    list_filter = ("active", "licence", "origin", "unit")
+    search_fields = ("code", "name_zh", "name_en")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name in ("numerator", "denominator") and not is_superuser(request.user):
+            kwargs["queryset"] = PrenatalDataElement.objects.filter(
+                Q(province__isnull=True) | Q(province__in=administered_provinces(request.user)))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

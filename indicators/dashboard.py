@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators.models import Indicator, IndicatorTarget, Unit
 from indicators.periods import ReportPeriod
+from indicators.prenatal import prenatal_figures
 from indicators.services import (
     active_indicators,
     figures,
@@ -161,6 +162,7 @@ def dashboard_data(*, scope: Scope, period: ReportPeriod, indicator_code: str | 
         "previous": {"label": str(previous_period.label()), "from": previous_period.date_from.isoformat(),
                      "to": previous_period.date_to.isoformat()},
         "tiles": tile_rows, "indicator": None, "months": None, "areas": None,
+        "prenatal": _prenatal(scope=scope, period=period),
     }
     if chosen is None:
         return data
@@ -176,6 +178,23 @@ def dashboard_data(*, scope: Scope, period: ReportPeriod, indicator_code: str | 
         data["areas"] = _areas(region=region, period=period, code=chosen.code, total=current, now=now,
                                grouped=by_area)
     return data
+
+
+def _prenatal(*, scope: Scope, period: ReportPeriod) -> dict[str, Any] | None:
+    """The prenatal screening and diagnosis QC rates (entered by licensed institutions, indicators/prenatal.py),
+    a section of their own: None when the province has no such indicator."""
+    found = prenatal_figures(region=scope.region, date_from=period.date_from, date_to=period.date_to,
+                             institution=scope.institution)
+    if not found["indicators"]:
+        return None
+    for described in found["indicators"]:
+        figure = found["figures"][described["code"]]
+        described.update(figure, display=format_value(figure["value"], described["unit"]))
+    for row in found["rows"]:
+        row["cells"] = [{**row["figures"][d["code"]], "display": format_value(row["figures"][d["code"]]["value"],
+                                                                             d["unit"])}
+                        for d in found["indicators"]]
+    return found
 
 
 def _areas(*, region: Region, period: ReportPeriod, code: str, total: dict[str, Any],
@@ -286,6 +305,37 @@ def months_table(data: dict[str, Any]) -> dict[str, Any] | None:
     return {"name": "months", "title": _("By month"), "header": [str(h) for h in header], "rows": rows}
 
 
+def prenatal_table(data: dict[str, Any]) -> dict[str, Any] | None:
+    prenatal = data.get("prenatal")
+    if prenatal is None:
+        return None
+    header = [_("Indicator"), _("Numerator"), _("Numerator count"), _("Denominator"), _("Denominator count"),
+              _("Value"), _("Unit"), _("Origin"), _("Source")]
+    rows = [[_c(i["name"]), _c(i["numerator_label"]), _number(i["numerator"]), _c(i["denominator_label"]),
+             _number(i["denominator"]), _number(i["value"], i["unit"]), _c(i["unit_suffix"]), _c(i["origin_text"]),
+             _c(i["source_url"] or i["source_note"])] for i in prenatal["indicators"]]
+    return {"name": "prenatal", "title": _("Prenatal screening and diagnosis QC"),
+            "header": [str(h) for h in header], "rows": rows}
+
+
+def prenatal_areas_table(data: dict[str, Any]) -> dict[str, Any] | None:
+    prenatal = data.get("prenatal")
+    if prenatal is None or not prenatal["rows"]:
+        return None
+    by_institution = prenatal["by"] == "institution"
+    header = [_("Institution") if by_institution else _("Area"), _("Licensed institutions"),
+              _("Institutions reporting"), *(f"{i['name']} ({i['unit_suffix']})" for i in prenatal["indicators"])]
+    rows = [[_c(row["name"], kind=row["kind"], key=row["key"]), _number(row["licensed"]), _number(row["reporting"]),
+             *(_number(cell["value"], i["unit"]) for cell, i in zip(row["cells"], prenatal["indicators"], strict=True))]
+            for row in prenatal["rows"]]
+    rows.append([_c(str(_("Total: %(name)s") % {"name": data["region"]["name"]}), total=True),
+                 _number(prenatal["licensed"]), _number(prenatal["reporting"]),
+                 *(_number(i["value"], i["unit"]) for i in prenatal["indicators"])])
+    title = _("Prenatal QC by institution") if by_institution else _("Prenatal QC by sub-area")
+    return {"name": "prenatal_areas", "title": title, "header": [str(h) for h in header], "rows": rows}
+
+
 def tables(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found = {"summary": summary_table(data), "areas": areas_table(data), "months": months_table(data)}
+    found = {"summary": summary_table(data), "areas": areas_table(data), "months": months_table(data),
+             "prenatal": prenatal_table(data), "prenatal_areas": prenatal_areas_table(data)}
     return {name: table for name, table in found.items() if table is not None}

@@ -10,8 +10,9 @@ indexed aggregates per open dashboard per poll (``updated_at`` and the history d
 
 A removed delivery or visit lowers its table's count, so the count is in the stamp beside the latest
 ``updated_at``; death reports have no ``updated_at``, and their history rows (one per save or delete) stand
-in for it. Figures of other records (assessments, referrals, near misses) refresh on the next change
-of these or when the page is opened again.
+in for it. Prenatal QC reports (entered per period by licensed institutions) are in the stamp too: a
+submission or a return changes their ``updated_at``. Figures of other records (assessments, referrals, near
+misses) refresh on the next change of these or when the page is opened again.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def change_stamp(*, scope: Scope) -> str:
         deliveries = deliveries.filter(region_in(region, "residence_region"))
         visits = visits.filter(region_in(region, "pregnancy__woman__residence_region"))
         deaths = deaths.filter(region_in(region, "woman__residence_region"))
+    prenatal = selectors.indicator_prenatal_reports()
+    prenatal = (prenatal.filter(institution=institution) if institution is not None
+                else prenatal.filter(region_in(region, "institution__region")))
     parts = [_summary(deliveries, field="updated_at"), _summary(visits, field="updated_at"),
-             _summary(deaths, field="history_date")]
+             _summary(deaths, field="history_date"), _summary(prenatal, field="updated_at")]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -290,7 +290,7 @@ def _workbook(found: dict[str, Any], rows: list[list[Any]], checked: Request, da
     for label, value in ((_("Area"), f"{scope.region.name} ({scope.region.code})"),
                          (_("Institution"), scope.institution.name if scope.institution else ""),
                          (_("Period"), f"{checked.period.label()} ({checked.period.span()})"),
-                         (_("Indicator"), (data["indicator"] or {}).get("name", "") if found["name"] != "summary"
+                         (_("Indicator"), (data["indicator"] or {}).get("name", "") if found["name"] in ("areas", "months")
                           else ""),
                          (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M"))):
         about.append([str(label), spreadsheet_safe(str(value))])

@@ -61,6 +61,8 @@ MEASURE_CANCELLED = "death.measure_cancelled"
 CIRCULAR_DECIDED = "circular.decided"              # approved (published) or returned by another officer
 CIRCULAR_READ = "circular.read"                    # a member of the recipient institution opened it
 CIRCULAR_WITHDRAWN = "circular.withdrawn"
+# Prenatal screening and diagnosis QC (产前筛查和产前诊断质量控制, workflows/prenatal/services.py).
+PRENATAL_SUBMITTED = "prenatal.submitted"            # the institution submitted (or resubmitted) its figures
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
@@ -198,6 +200,10 @@ _ALL = [
     _act("roster.gap", _("Nobody on duty"), CRITICAL, by=(ROSTER_COVERED,)),
     _info("roster.shift", _("Duty roster: shift assigned"), ROUTINE),
     _info("roster.handover", _("Duty roster: handover note"), URGENT),
+    # Prenatal screening and diagnosis QC (产前筛查和产前诊断质量控制)
+    _info("prenatal.report_submitted", _("Prenatal QC figures submitted"), ROUTINE),
+    _act("prenatal.returned", _("Prenatal QC figures returned: correct and resubmit"), URGENT, ROUTINE,
+         by=(PRENATAL_SUBMITTED,)),
     # Circulars (通报)
     _act("circular.submitted", _("Circular: approve or return it"), URGENT, by=(CIRCULAR_DECIDED,)),
     _info("circular.returned", _("Circular returned to its draft"), ROUTINE),

@@ -166,8 +166,8 @@ class RegionAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
 class InstitutionAdmin(ReasonAdminMixin, SimpleHistoryAdmin):
     """Institutions the admin may see (hers and the centres covering them); she changes those of her area."""
 
-    list_display = ("name", "code", "kind", "level", "region", "is_active")
-    list_filter = ("kind", "level", "is_active")
+    list_display = ("name", "code", "kind", "level", "region", "prenatal_screening", "prenatal_diagnosis", "is_active")
+    list_filter = ("kind", "level", "prenatal_screening", "prenatal_diagnosis", "is_active")
     search_fields = ("name", "code")
     scoped_fk_selectors = {"region": rules.administered_regions}
 

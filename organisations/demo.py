@@ -64,6 +64,14 @@ INSTITUTIONS = [
     ("同安区大同街道社区卫生服务中心", K.PRIMARY_CARE, 1, "350212", "0592-7321101"),
 ]
 
+# Licensed prenatal services (产前筛查 / 产前诊断) of the demo: name → (screening, diagnosis, licence number).
+PRENATAL_LICENCES = {
+    "福州市妇幼保健院": (True, True, "闽母婴（产诊）2024-0101"),
+    "厦门市妇幼保健院": (True, True, "闽母婴（产诊）2024-0201"),
+    "闽侯县医院": (True, False, "闽母婴（产筛）2024-0121"),
+    "厦门市第三医院": (True, False, "闽母婴（产筛）2024-0212"),
+}
+
 # host institution, level, responsibility regions, duty phone, contacts
 RESCUE_CENTRES = [
     ("福建省妇幼保健院", RescueCentre.Level.PROVINCE, ["350000"], "0591-87558120",
@@ -183,6 +191,11 @@ def seed_organisations() -> dict[str, int]:
             created["institutions"] += 1
         elif institution.code.startswith("ANMU-"):  # a demo made before institutions had codes
             institution.code = demo_uscc(code, name)
+            _save(institution)
+        licence = PRENATAL_LICENCES.get(name)
+        if licence is not None and not (institution.prenatal_screening or institution.prenatal_diagnosis
+                                        or institution.prenatal_licence_number):
+            institution.prenatal_screening, institution.prenatal_diagnosis, institution.prenatal_licence_number = licence
             _save(institution)
         institutions[name] = institution
 

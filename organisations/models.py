@@ -119,6 +119,18 @@ class Institution(models.Model):
                                related_name="institutions")
     phone = models.CharField(_("switchboard phone"), max_length=20, blank=True, validators=[validate_phone])
     is_active = models.BooleanField(_("active"), default=True)
+    # Licensed prenatal services (母婴保健技术服务执业许可: 产前筛查 / 产前诊断). A licensed institution enters its
+    # prenatal screening and diagnosis QC figures each period (workflows/prenatal).
+    prenatal_screening = models.BooleanField(
+        _("licensed for prenatal screening"), default=False,
+        help_text=_("Holds the licence for prenatal screening (产前筛查)."))
+    prenatal_diagnosis = models.BooleanField(
+        _("licensed for prenatal diagnosis"), default=False,
+        help_text=_("Holds the licence for prenatal diagnosis (产前诊断)."))
+    prenatal_licence_number = models.CharField(
+        _("prenatal licence number"), max_length=60, blank=True,
+        help_text=_("The number of the maternal and infant health technical service licence (母婴保健技术服务执业许可证)."))
+    prenatal_licence_valid_until = models.DateField(_("prenatal licence valid until"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -138,6 +150,14 @@ class Institution(models.Model):
             raise ValidationError({"level": _("Choose the hospital level (1, 2 or 3).")})
         if self.phone:
             self.phone = normalise_phone(self.phone)
+        licensed = self.prenatal_screening or self.prenatal_diagnosis
+        if licensed and self.kind not in (self.Kind.MIDWIFERY_HOSPITAL, self.Kind.MCH_INSTITUTE):
+            raise ValidationError({"kind": _("Only a hospital or an MCH institute is licensed for prenatal "
+                                             "screening or diagnosis.")})
+        if not licensed and (self.prenatal_licence_number or self.prenatal_licence_valid_until):
+            raise ValidationError({"prenatal_licence_number": _(
+                "A licence number or date needs prenatal screening or diagnosis ticked.")})
+        self.prenatal_licence_number = (self.prenatal_licence_number or "").strip()
         if self.code:
             self.code = self.code.strip().upper()
             try:

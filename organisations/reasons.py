@@ -168,6 +168,12 @@ REASONS: frozenset[str] = frozenset({
     # Routine records (visits, the delivery).
     gettext_noop("delivery recorded"),
     gettext_noop("moved from the high-risk case"),
+    # Prenatal screening and diagnosis QC figures (workflows/prenatal).
+    gettext_noop("QC figures opened"),
+    gettext_noop("value entered"),
+    gettext_noop("value cleared"),
+    gettext_noop("QC figures submitted"),
+    gettext_noop("QC figures resubmitted"),
 })
 
 
@@ -213,6 +219,7 @@ PATTERNS: tuple[ReasonPattern, ...] = (
     ReasonPattern(gettext_noop("death report created (%(origin)s)"),
                   params={"origin": _choice_label("cases.DeathReport", "origin")}),
     ReasonPattern(gettext_noop("returned: %(reason)s")),
+    ReasonPattern(gettext_noop("values entered: %(count)s")),
     ReasonPattern(gettext_noop("withdrawn: %(reason)s")),
     ReasonPattern(gettext_noop("excluded: %(reason)s")),
     ReasonPattern(gettext_noop("unlocked: %(reason)s")),

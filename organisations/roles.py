@@ -40,6 +40,9 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_visit",
         "cases.view_delivery",
         "cases.add_delivery",
+        # Prenatal screening and diagnosis QC figures of a licensed institution (workflows/prenatal).
+        "cases.view_prenatalreport",
+        "cases.add_prenatalreport",
     ],
     Role.PRIMARY_CARE: [
         "cases.view_referral",
@@ -111,6 +114,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_dutyshift",
         "cases.view_visit",
         "cases.view_delivery",
+        # Prenatal QC: an MCH institute's own figures, and returning the area's for correction.
+        "cases.view_prenatalreport",
+        "cases.add_prenatalreport",
+        "cases.return_prenatalreport",
     ],
     Role.BUREAU_OFFICER: [
         "cases.view_referral",
@@ -128,6 +135,7 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.view_accesslog",
         "cases.view_visit",
         "cases.view_delivery",
+        "cases.view_prenatalreport",
     ],
     Role.EXPERT_REVIEWER: [
         "cases.view_consultation",
@@ -185,6 +193,14 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "indicators.view_indicatortarget",
         "indicators.add_indicatortarget",
         "indicators.change_indicatortarget",
+        # The province's own prenatal QC data elements and indicators (indicators/admin.py); national rows read-only.
+        "cases.view_prenatalreport",
+        "cases.view_prenataldataelement",
+        "cases.add_prenataldataelement",
+        "cases.change_prenataldataelement",
+        "cases.view_prenatalindicator",
+        "cases.add_prenatalindicator",
+        "cases.change_prenatalindicator",
     ],
 }
 

@@ -21,6 +21,7 @@ from workflows.highrisk.urls import HighRiskApp
 from workflows.imports.urls import ImportsApp
 from workflows.interview.urls import InterviewApp
 from workflows.interview.urls import api_urlpatterns as interview_api
+from workflows.prenatal.urls import PrenatalApp
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
 from workflows.screening.urls import api_urlpatterns as screening_api
@@ -48,7 +49,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), EvaluationApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), EvaluationApp(), PrenatalApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),

@@ -48,7 +48,9 @@ def national_data(django_db_blocker):
         for module, function in (("cases.migrations.0003_national_ruleset", "load"),
                                  ("cases.migrations.0005_national_settings", "national"),
                                  ("notifications.migrations.0002_national_policy", "national_default"),
-                                 ("indicators.migrations.0002_seed_indicators", "seed")):
+                                 ("indicators.migrations.0002_seed_indicators", "seed"),
+                                 ("cases.migrations.0029_prenatal_qc", "seed"),
+                                 ("cases.migrations.0028_evaluation_national_2023", "seed")):
             getattr(importlib.import_module(module), function)(apps, None)
 
 

@@ -40,6 +40,24 @@ from cases.models.interview import (
     Summoned,
 )
 from cases.models.people import PREGNANCY_DAYS, Pregnancy, Woman, WomanLink
+from cases.models.prenatal import (
+    Licence,
+    Origin,
+    PrenatalDataElement,
+    PrenatalIndicator,
+    PrenatalReport,
+    PrenatalUnit,
+    PrenatalValue,
+    QcPeriod,
+    elements_for,
+    indicators_for,
+    licences_of,
+    parse_period_key,
+    period_bounds,
+    period_key,
+    recent_periods,
+    validate_prenatal_values,
+)
 from cases.models.referral import (
     ATTACHMENT_MAGIC,
     ATTACHMENT_TYPES,
@@ -76,4 +94,7 @@ __all__ = [
     "DeathRecordAccess", "ImprovementMeasure",
     "Interview", "InterviewAttachment", "InterviewParty", "InterviewTrigger", "Summoned",
     "Baby", "Delivery", "Visit",
+    "Licence", "Origin", "PrenatalDataElement", "PrenatalIndicator", "PrenatalReport", "PrenatalUnit", "PrenatalValue",
+    "QcPeriod", "elements_for", "indicators_for", "licences_of", "parse_period_key", "period_bounds", "period_key",
+    "recent_periods", "validate_prenatal_values",
 ]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from cases.limits import narrative_field
 from organisations.models import Region
 
 
@@ -157,7 +158,7 @@ class EvaluationIndicator(models.Model):
     number = models.CharField(_("number"), max_length=12,
                               help_text=_("As in the document; '?' where the source does not show it."))
     name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=160)
-    definition = models.TextField(_("definition or formula"), blank=True)
+    definition = narrative_field(_("definition or formula"), blank=True)
     value_source = models.CharField(_("value"), max_length=10, choices=ValueSource.choices,
                                     default=ValueSource.ENTERED)
     computed_from = models.CharField(_("computed from"), max_length=40, blank=True,

@@ -96,6 +96,9 @@ DEATH_REVIEW_SCOPE = [("all", _("Every maternal death")),
                       ("none", _("None"))]
 
 
+PRENATAL_QC_PERIODS = [("month", _("Month")), ("quarter", _("Quarter"))]
+
+
 class ProvinceSettings(models.Model):
     """The settings the national texts leave open (deadlines, intervals, optional screening items),
     versioned by effective date: the national defaults (no province), and each province's own."""
@@ -197,6 +200,12 @@ class ProvinceSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text=_("The statistical year starts on the 1st of this month (10: 1 October to 30 September; "
                     "1: the calendar year)."))
+    # Prenatal screening and diagnosis QC (产前筛查和产前诊断质量控制, workflows/prenatal): how often each licensed
+    # institution enters its figures. 国卫办妇幼函〔2023〕466号 leaves collection to the provinces.
+    prenatal_qc_period = models.CharField(
+        _("period of the prenatal QC figures"), max_length=8, choices=PRENATAL_QC_PERIODS, default="quarter",
+        help_text=_("Licensed institutions enter their prenatal screening and diagnosis figures per month or "
+                    "per quarter."))
     history = HistoricalRecords()
 
     class Meta:

@@ -74,9 +74,10 @@ def test_a_bad_row_changes_nothing_and_says_where(fujian_rules):
                   "", "", "", "town", "system", "", "", "", ""])
     with pytest.raises(ValidationError) as error:
         scheme_import(fujian_rules, read_table(_as_file(book)))
-    text = " ".join(error.value.messages)
-    assert "9" in text  # the row number in the sheet
-    assert "abc" in text and "province, city and county" in text
+    messages = error.value.messages
+    assert all("9" in message for message in messages)  # each names the sheet's row
+    assert any("abc" in message for message in messages)  # the threshold that is not a number
+    assert any("county" in message for message in messages)  # the level that is not one
     assert _snapshot(fujian_rules) == before
 
 
