@@ -16,6 +16,7 @@ class CasesConfig(AppConfig):
             ImprovementMeasure,
             Pregnancy,
             ReviewMeeting,
+            SelfInspectionReport,
             Visit,
             Woman,
         )
@@ -30,6 +31,7 @@ class CasesConfig(AppConfig):
         history_register(Circular, selectors.visible_circulars)
         history_register(Visit, selectors.visible_visits)
         history_register(Delivery, selectors.visible_deliveries)
+        history_register(SelfInspectionReport, selectors.visible_selfinspection_reports)
 
         # The deliveries' summary columns follow every save and delete of what they are computed from.
         from django.db.models.signals import post_delete, post_save

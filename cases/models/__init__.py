@@ -54,6 +54,7 @@ from cases.models.referral import (
 from cases.models.routine import Baby, Delivery, Visit
 from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
+from cases.models.selfinspection import SelfInspectionReport
 
 __all__ = [
     "Circular",
@@ -72,4 +73,5 @@ __all__ = [
     "DeathRecordAccess", "ImprovementMeasure",
     "Interview", "InterviewAttachment", "InterviewParty", "InterviewTrigger", "Summoned",
     "Baby", "Delivery", "Visit",
+    "SelfInspectionReport",
 ]
