@@ -23,6 +23,7 @@ from workflows.interview.urls import api_urlpatterns as interview_api
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
 from workflows.screening.urls import api_urlpatterns as screening_api
+from workflows.selfinspection.urls import SelfInspectionApp
 from workflows.women.urls import WomenApp
 
 admin.site.site_header = _("Anmu administration")
@@ -47,7 +48,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), SelfInspectionApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),
