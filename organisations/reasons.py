@@ -168,6 +168,10 @@ REASONS: frozenset[str] = frozenset({
     # Routine records (visits, the delivery).
     gettext_noop("delivery recorded"),
     gettext_noop("moved from the high-risk case"),
+    # Self-inspection and self-evaluation reports.
+    gettext_noop("report drafted"),
+    gettext_noop("narrative edited"),
+    gettext_noop("report finalised"),
 })
 
 

@@ -269,9 +269,9 @@ def sections(*, region: Region, year: Year) -> list[dict[str, Any]]:
     for system, codes in SYSTEM_INDICATORS.items():
         placed[system].extend(indicators[code] for code in codes if code in indicators)
     for indicator in indicators.values():
-        system = _system_of(indicator)
-        if system is not None and indicator not in placed[system]:
-            placed[system].append(indicator)
+        home = _system_of(indicator)
+        if home is not None and indicator not in placed[home]:
+            placed[home].append(indicator)
     out = []
     for system, title in SYSTEMS:
         rows = [indicator_row(i, engine[i.code]) for i in placed[system] if i.code in engine]

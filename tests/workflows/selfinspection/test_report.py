@@ -91,3 +91,15 @@ def test_problems_are_found_from_the_records(seeded):  # type: ignore[no-untyped
 def test_a_county_without_problems_has_none(seeded):  # type: ignore[no-untyped-def]
     content = report_live(region=seeded.personas.regions.county_b, year=YEAR, kind="self_inspection")
     assert content["problems"] == []
+
+
+def test_a_provinces_own_indicator_joins_the_system_of_its_measure(seeded):  # type: ignore[no-untyped-def]
+    from indicators.models import Indicator
+
+    Indicator.objects.create(code="fj_referrals_on_time", province=seeded.personas.regions.fujian, name_zh="及时应答转诊数",
+                             name_en="Referrals answered in time", definition="…", unit="count",
+                             numerator="referrals_answered_in_time", multiplier=1, attribution="service", order=900)
+    content = report_live(region=seeded.personas.regions.county_a, year=YEAR, kind="self_inspection")
+    assert rows(content, "referral")["fj_referrals_on_time"]["value"] == 1
+    other = report_live(region=seeded.personas.regions.guangzhou, year=YEAR, kind="self_inspection")
+    assert "fj_referrals_on_time" not in rows(other, "referral")
