@@ -49,10 +49,11 @@ def _document() -> Any:
     return document
 
 
-def numbered(number: int, title: Any) -> str:
-    """A numbered heading as an official Chinese document numbers them (一、…), or "1. …" in English."""
+def numbered(number: int, title: Any, *, sub: bool = False) -> str:
+    """A numbered heading as an official Chinese document numbers them (一、… and （一）… below it), or "1. …"
+    in English."""
     if (translation.get_language() or "zh-hans").lower().startswith("zh") and number <= len(NUMERALS):
-        return f"{NUMERALS[number - 1]}、{title}"
+        return f"（{NUMERALS[number - 1]}）{title}" if sub else f"{NUMERALS[number - 1]}、{title}"
     return f"{number}. {title}"
 
 
@@ -83,11 +84,11 @@ def report_docx(*, report: Any, content: dict[str, Any]) -> bytes:
     document.add_paragraph(content["title"], style="Title")
     state = _("Finalised") if report.is_final else _("Draft")
     document.add_paragraph(_("Data year %(span)s · figures as of %(as_of)s · %(state)s") % {
-        "span": content["span"], "as_of": content["as_of"].replace("T", " ")[:16], "state": state})
+        "span": content["span"], "as_of": content["as_of"], "state": state})
 
     document.add_heading(numbered(1, _("The five systems in figures")), level=1)
     for number, section in enumerate(content["sections"], start=1):
-        document.add_heading(f"（{number}）{section['title']}", level=2)
+        document.add_heading(numbered(number, section["title"], sub=True), level=2)
         _figures_table(document, section["rows"])
 
     document.add_heading(numbered(2, _("Problems found from the records")), level=1)

@@ -115,7 +115,7 @@ def failing_centres(region: Region, year: Year) -> list[dict[str, Any]]:
             out.append(problem("referral", "failing_centre", _(
                 "Rescue centre %(centre)s misses its targets: %(figures)s.") % {
                 "centre": group["name"], "figures": "；".join(
-                    f"{row['label']} {row['display']} ({row['target']['display']})" for row in failed)},
+                    f"{row['label']} {row['display']}（{row['target']['display']}）" for row in failed)},
                 len(failed)))
     return out
 

@@ -35,7 +35,7 @@ def report_live(*, region: Region, year: int, kind: str, now: dt.datetime | None
     found = sections(region=region, year=period)
     return {"title": kind_of(kind).title_for(region=region, year=year), "kind": kind, "year": year,
             "region": {"code": region.code, "name": region.name}, "span": period.span,
-            "as_of": timezone.localtime(period.cutoff).isoformat(timespec="minutes"),
+            "as_of": timezone.localtime(period.now).strftime("%Y-%m-%d %H:%M"),
             "sections": found, "problems": find_problems(region=region, year=period, sections=found)}
 
 

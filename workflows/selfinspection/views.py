@@ -127,7 +127,12 @@ def report_finalise(request: HttpRequest, pk: Any) -> HttpResponse:
         raise ActionDenied(_("This report is finalised: it no longer changes.") if report.is_final else
                            _("Only the MCH and bureau officers of %(region)s change its reports.")
                            % {"region": report.region.name})
+    posted = NarrativeForm(request.POST, report=report) if set(request.POST) & set(NarrativeForm.base_fields) else None
     try:
+        if posted is not None:  # the narrative as typed on the page: saved, then finalised
+            if not posted.is_valid():
+                return _detail(request, report, form=posted, status=422)
+            report = svc.selfinspection_update(report=report, by=user, **posted.cleaned_data)
         svc.selfinspection_finalise(report=report, by=user)
     except ValidationError as exc:
         # The narrative as saved, with the finalisation's errors on the sections still to write.

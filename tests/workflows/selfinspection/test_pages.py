@@ -64,13 +64,15 @@ def test_the_report_page_shows_figures_problems_and_the_form(client, report):  #
 
 def test_saving_and_finalising_from_the_page(client, report):  # type: ignore[no-untyped-def]
     signed_in(client, report.created_by)
-    saved = client.post(reverse("selfinspection:edit", args=[report.pk]),
-                        {**NARRATIVE, "next_steps": "每季度督导一次。"})
+    saved = client.post(reverse("selfinspection:edit", args=[report.pk]), {**NARRATIVE, "next_steps": "每月督导。"})
     assert saved.status_code == 302
-    assert SelfInspectionReport.objects.get(pk=report.pk).next_steps == "每季度督导一次。"
+    assert SelfInspectionReport.objects.get(pk=report.pk).next_steps == "每月督导。"
     too_long = client.post(reverse("selfinspection:edit", args=[report.pk]), {**NARRATIVE, "problems": "长" * 10_001})
     assert too_long.status_code == 422
-    done = client.post(reverse("selfinspection:finalise", args=[report.pk]))
+    refused = client.post(reverse("selfinspection:finalise", args=[report.pk]), {**NARRATIVE, "problems": "长" * 10_001})
+    assert refused.status_code == 422 and SelfInspectionReport.objects.get(pk=report.pk).state == "draft"
+    # The page's second button: the narrative as typed is saved, then the report finalised.
+    done = client.post(reverse("selfinspection:finalise", args=[report.pk]), {**NARRATIVE, "next_steps": "每季度督导一次。"})
     assert done.status_code == 302
     final = SelfInspectionReport.objects.get(pk=report.pk)
     assert final.state == "finalised" and final.snapshot["sections"]
