@@ -30,7 +30,7 @@ from indicators.measures import region_in
 from indicators.models import Indicator
 from indicators.services import figures_by_institution
 from organisations.models import Institution, Region, RescueCentre
-from workflows.selfinspection.report import Year, indicator_row
+from workflows.selfinspection.report import CHINA, Year, indicator_row
 
 SERVICE = Indicator.AttributionKind.SERVICE
 
@@ -143,7 +143,7 @@ def death_problems(region: Region, year: Year) -> list[dict[str, Any]]:
             "%(count)s maternal death investigations were past their deadline and not done at the year's end.")
             % {"count": investigations}, investigations))
     measures = ImprovementMeasure.objects.filter(
-        region_in(region, "owner_institution__region"), due_on__lt=year.cutoff.date()).exclude(
+        region_in(region, "owner_institution__region"), due_on__lt=year.cutoff.astimezone(CHINA).date()).exclude(
         state=ImprovementMeasure.State.CANCELLED).filter(
         Q(state=ImprovementMeasure.State.OPEN) | Q(done_at__gte=year.cutoff))
     out += _by_institution("death", "measures_overdue", list(measures.values_list("owner_institution_id", flat=True)),
