@@ -73,6 +73,12 @@ def _report_for(request: HttpRequest, pk: Any) -> SelfInspectionReport:
         "region", "created_by", "updated_by", "finalised_by"), pk=pk)
 
 
+def _refusal(report: SelfInspectionReport) -> str:
+    if report.is_final:
+        return _("This report is finalised: it no longer changes.")
+    return _("Only the MCH and bureau officers of %(region)s change its reports.") % {"region": report.region.name}
+
+
 def _context(report: SelfInspectionReport, user: Any) -> dict[str, Any]:
     content = svc.report_content(report)
     kind = kind_of(report.kind)
@@ -102,9 +108,7 @@ def report_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method != "POST":
         return redirect("selfinspection:detail", pk=report.pk)
     if not p.can_edit(user, report):
-        raise ActionDenied(_("This report is finalised: it no longer changes.") if report.is_final else
-                           _("Only the MCH and bureau officers of %(region)s change its reports.")
-                           % {"region": report.region.name})
+        raise ActionDenied(_refusal(report))
     form = NarrativeForm(request.POST, report=report)
     if form.is_valid():
         try:
@@ -124,9 +128,7 @@ def report_finalise(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method != "POST":
         raise Http404(_("Not found."))
     if not p.can_finalise(user, report):
-        raise ActionDenied(_("This report is finalised: it no longer changes.") if report.is_final else
-                           _("Only the MCH and bureau officers of %(region)s change its reports.")
-                           % {"region": report.region.name})
+        raise ActionDenied(_refusal(report))
     posted = NarrativeForm(request.POST, report=report) if set(request.POST) & set(NarrativeForm.base_fields) else None
     try:
         if posted is not None:  # the narrative as typed on the page: saved, then finalised
