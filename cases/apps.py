@@ -17,6 +17,7 @@ class CasesConfig(AppConfig):
             Pregnancy,
             PrenatalReport,
             ReviewMeeting,
+            SelfInspectionReport,
             Visit,
             Woman,
         )
@@ -32,6 +33,7 @@ class CasesConfig(AppConfig):
         history_register(Visit, selectors.visible_visits)
         history_register(Delivery, selectors.visible_deliveries)
         history_register(PrenatalReport, selectors.visible_prenatal_reports)
+        history_register(SelfInspectionReport, selectors.visible_selfinspection_reports)
 
         # The deliveries' summary columns follow every save and delete of what they are computed from.
         from django.db.models.signals import post_delete, post_save

@@ -453,3 +453,24 @@ def indicator_prenatal_values() -> QuerySet[PrenatalValue]:
 def indicator_prenatal_reports() -> QuerySet[PrenatalReport]:
     """Every prenatal QC report (completeness: how many licensed institutions submitted)."""
     return PrenatalReport.objects.all()
+
+
+def visible_selfinspection_reports(user: Any) -> QuerySet[Any]:
+    """Self-inspection and self-evaluation reports of the user's area, for the MCH and bureau officers there (a
+    city's officers read their counties' reports; a county's never another county's, nor the city's); nobody
+    else reads them."""
+    from cases.models import SelfInspectionReport
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SelfInspectionReport.objects.none()
+    if user.is_superuser:
+        return SelfInspectionReport.objects.select_related("region")
+    areas = {(level, code) for level, code in Membership.objects.filter(
+        user=user, is_active=True, institution__is_active=True, role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER]
+    ).values_list("institution__region__level", "institution__region_id")}
+    if not areas:
+        return SelfInspectionReport.objects.none()
+    return SelfInspectionReport.objects.filter(area_q(user_scope(user), "region", areas=areas)).select_related(
+        "region")

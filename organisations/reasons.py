@@ -174,6 +174,10 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("value cleared"),
     gettext_noop("QC figures submitted"),
     gettext_noop("QC figures resubmitted"),
+    # Self-inspection and self-evaluation reports.
+    gettext_noop("report drafted"),
+    gettext_noop("narrative edited"),
+    gettext_noop("report finalised"),
 })
 
 

@@ -25,6 +25,7 @@ from workflows.prenatal.urls import PrenatalApp
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
 from workflows.screening.urls import api_urlpatterns as screening_api
+from workflows.selfinspection.urls import SelfInspectionApp
 from workflows.women.urls import WomenApp
 
 admin.site.site_header = _("Anmu administration")
@@ -49,7 +50,7 @@ class AnmuSite(Site):
 handler403 = "project.errors.permission_denied"
 handler404 = "project.errors.page_not_found"
 
-site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), EvaluationApp(), PrenatalApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
+site = AnmuSite(viewsets=[WomenApp(), HighRiskApp(), ReferralApp(), DeathApp(), InterviewApp(), EvaluationApp(), SelfInspectionApp(), PrenatalApp(), IndicatorsApp(), ImportsApp(), AlertsApp(), org_views.OrganisationsApp()])
 
 urlpatterns = [
     path("accounts/", AnmuAuthViewset(allow_password_change=True, with_profile_view=False).urls),

@@ -73,6 +73,7 @@ from cases.models.referral import (
 from cases.models.routine import Baby, Delivery, Visit
 from cases.models.rules import ProvinceSettings, RiskRule, RuleSet
 from cases.models.screening import Assessment, AssessmentReferral, ContinuationEvaluation, Screening
+from cases.models.selfinspection import SelfInspectionReport
 
 __all__ = [
     "EvaluationIndicator",
@@ -97,4 +98,5 @@ __all__ = [
     "Licence", "Origin", "PrenatalDataElement", "PrenatalIndicator", "PrenatalReport", "PrenatalUnit", "PrenatalValue",
     "QcPeriod", "elements_for", "indicators_for", "licences_of", "parse_period_key", "period_bounds", "period_key",
     "recent_periods", "validate_prenatal_values",
+    "SelfInspectionReport",
 ]
