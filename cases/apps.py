@@ -7,7 +7,9 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import selectors
+        from cases import fsm, selectors
+
+        fsm.install()
         from cases.models import (
             Circular,
             DeathReport,

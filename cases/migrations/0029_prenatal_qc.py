@@ -70,11 +70,6 @@ def seed(apps, schema_editor):
             "order": order * 10, "active": True, "province": None})
 
 
-def unseed(apps, schema_editor):
-    apps.get_model("cases", "PrenatalIndicator").objects.filter(province__isnull=True).delete()
-    apps.get_model("cases", "PrenatalDataElement").objects.filter(province__isnull=True).delete()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -324,5 +319,5 @@ class Migration(migrations.Migration):
             model_name='prenatalvalue',
             constraint=models.UniqueConstraint(fields=('report', 'element'), name='prenatal_value_once'),
         ),
-        migrations.RunPython(seed, unseed),
+        migrations.RunPython(seed, migrations.RunPython.noop),  # the tables go with the rows
     ]
