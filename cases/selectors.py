@@ -474,3 +474,54 @@ def visible_selfinspection_reports(user: Any) -> QuerySet[Any]:
         return SelfInspectionReport.objects.none()
     return SelfInspectionReport.objects.filter(area_q(user_scope(user), "region", areas=areas)).select_related(
         "region")
+
+
+def visible_evaluation_submissions(user: Any) -> QuerySet[Any]:
+    """Evaluation submissions: those of the user's area for its bureau, MCH and expert officers and system
+    administrators (a city's officers see their counties' and their centres'; a county's never another
+    county's); a head of an institution sees her centre's, or her bureau's system's."""
+    from cases.models import EvaluationSubmission
+    from organisations.models import Membership, Role
+    from organisations.scoping import area_q
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return EvaluationSubmission.objects.none()
+    related = ("round__scheme", "region", "evaluator", "centre__institution")
+    if user.is_superuser:
+        return EvaluationSubmission.objects.select_related(*related)
+    memberships = Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+    areas = {(level, code) for level, code in memberships.filter(
+        role__in=[Role.MCH_OFFICER, Role.BUREAU_OFFICER, Role.EXPERT_REVIEWER, Role.SYSTEM_ADMIN]
+    ).values_list("institution__region__level", "institution__region_id")}
+    heads = list(memberships.filter(role=Role.HEAD).values_list("institution_id", "institution__kind",
+                                                                "institution__region_id"))
+    q = area_q(user_scope(user), "region", areas=areas) if areas else Q(pk__in=[])
+    for institution, kind, region in heads:
+        q |= Q(centre__institution_id=institution)
+        if kind == Institution.Kind.HEALTH_BUREAU:
+            q |= Q(subject="system", region_id=region)
+    return EvaluationSubmission.objects.filter(q).select_related(*related)
+
+
+def visible_evaluation_rounds(user: Any) -> QuerySet[Any]:
+    """The rounds holding a submission the user sees, and every round of the provinces the user opens rounds for
+    (their bureau officers and system administrators)."""
+    from cases.models import EvaluationRound
+    from organisations.models import Membership, Role
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return EvaluationRound.objects.none()
+    if user.is_superuser:
+        return EvaluationRound.objects.select_related("province", "scheme")
+    provinces = Membership.objects.filter(
+        user=user, is_active=True, institution__is_active=True, role__in=[Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN],
+        institution__region__level="province").values("institution__region_id")
+    seen = visible_evaluation_submissions(user).values("round_id")
+    return EvaluationRound.objects.filter(Q(pk__in=seen) | Q(province_id__in=provinces)).select_related(
+        "province", "scheme")
+
+
+def visible_evaluation_scores(user: Any) -> QuerySet[Any]:
+    from cases.models import EvaluationScore
+
+    return EvaluationScore.objects.filter(submission__in=visible_evaluation_submissions(user).values("pk"))

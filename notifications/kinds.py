@@ -63,6 +63,10 @@ CIRCULAR_READ = "circular.read"                    # a member of the recipient i
 CIRCULAR_WITHDRAWN = "circular.withdrawn"
 # Prenatal screening and diagnosis QC (产前筛查和产前诊断质量控制, workflows/prenatal/services.py).
 PRENATAL_SUBMITTED = "prenatal.submitted"            # the institution submitted (or resubmitted) its figures
+# The annual evaluation (评估, workflows/evaluation/services.py).
+EVALUATION_SUBMITTED = "evaluation.submitted"        # the subject submitted its self-evaluation
+EVALUATION_EVALUATED = "evaluation.evaluated"        # the level above returned, passed or failed it
+EVALUATION_REEVALUATED = "evaluation.reevaluated"    # re-evaluated after the rectification
 # Steps of processes not built yet (none today).
 FUTURE_STEPS: frozenset[str] = frozenset()
 
@@ -204,6 +208,18 @@ _ALL = [
     _info("prenatal.report_submitted", _("Prenatal QC figures submitted"), ROUTINE),
     _act("prenatal.returned", _("Prenatal QC figures returned: correct and resubmit"), URGENT, ROUTINE,
          by=(PRENATAL_SUBMITTED,)),
+    # The annual evaluation (评估)
+    _act("evaluation.opened", _("Evaluation round opened: self-evaluate and submit"), URGENT, ROUTINE,
+         by=(EVALUATION_SUBMITTED,)),
+    _act("evaluation.self_due", _("Self-evaluation not submitted"), URGENT, CRITICAL, by=(EVALUATION_SUBMITTED,)),
+    _act("evaluation.submitted", _("Self-evaluation submitted: evaluate it"), URGENT, ROUTINE,
+         by=(EVALUATION_EVALUATED,)),
+    _act("evaluation.due", _("Evaluation not done"), URGENT, CRITICAL, by=(EVALUATION_EVALUATED,)),
+    _act("evaluation.returned", _("Self-evaluation returned: correct and resubmit"), URGENT,
+         by=(EVALUATION_SUBMITTED,)),
+    _info("evaluation.result", _("Evaluation result"), ROUTINE, URGENT),
+    _info("evaluation.delisted", _("Rescue centre de-listed"), URGENT),
+    _info("evaluation.restored", _("Rescue centre restored"), ROUTINE),
     # Circulars (通报)
     _act("circular.submitted", _("Circular: approve or return it"), URGENT, by=(CIRCULAR_DECIDED,)),
     _info("circular.returned", _("Circular returned to its draft"), ROUTINE),

@@ -165,6 +165,24 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("closed: every party verified"),
     gettext_noop("answer to a circular"),
     gettext_noop("answer to a circular: rectification due"),
+    gettext_noop("rectification after an evaluation"),
+    gettext_noop("evaluation: rectification due"),
+    # The annual evaluation (评估, workflows/evaluation).
+    gettext_noop("round opened"),
+    gettext_noop("self-evaluation value entered"),
+    gettext_noop("self-evaluation submitted"),
+    gettext_noop("computed for the data year at submission"),
+    gettext_noop("computed again by the evaluator"),
+    gettext_noop("evaluator's value"),
+    gettext_noop("on-site visit recorded"),
+    gettext_noop("result: passed"),
+    gettext_noop("result: failed"),
+    gettext_noop("rectification started"),
+    gettext_noop("re-evaluated: passed"),
+    gettext_noop("re-evaluated: failed"),
+    gettext_noop("centre restored"),
+    gettext_noop("sample drawn"),
+    gettext_noop("drawn for the on-site re-check"),
     # Routine records (visits, the delivery).
     gettext_noop("delivery recorded"),
     gettext_noop("moved from the high-risk case"),
@@ -248,6 +266,9 @@ PATTERNS: tuple[ReasonPattern, ...] = (
     ReasonPattern(gettext_noop("delivery corrected: %(reason)s")),
     # Records imported from an existing MCH system (workflows/imports): the file's name.
     ReasonPattern(gettext_noop("import %(file)s")),
+    ReasonPattern(gettext_noop("evaluator's value: %(reason)s")),
+    ReasonPattern(gettext_noop("de-listed after the %(year)s evaluation")),
+    ReasonPattern(gettext_noop("restored: %(reason)s")),
 )
 
 

@@ -19,7 +19,9 @@ class WorkflowsConfig(AppConfig):
         from workflows.death import flows as death_flows  # noqa: F401
         from workflows.death import selectors as death_lists
         from workflows.death import services as death
+        from workflows.evaluation import flows as evaluation_flows  # noqa: F401
         from workflows.evaluation import schemes as evaluation_schemes
+        from workflows.evaluation import services as evaluation  # noqa: F401  (its deadline handlers)
         from workflows.highrisk import flows as highrisk_flows  # noqa: F401
         from workflows.highrisk import selectors as highrisk_lists
         from workflows.highrisk import services as highrisk

@@ -25,7 +25,16 @@ from cases.models.death import (
     validate_icd10,
 )
 from cases.models.death_access import DeathRecordAccess
-from cases.models.evaluation import EvaluationIndicator, EvaluationScheme, EvaluationSection
+from cases.models.evaluation import (
+    EvaluationIndicator,
+    EvaluationRound,
+    EvaluationSample,
+    EvaluationScheme,
+    EvaluationScore,
+    EvaluationSection,
+    EvaluationSubmission,
+    EvaluationVisit,
+)
 from cases.models.highrisk import CasePlan, CaseTransfer, FollowUpVisit, HighRiskCase, Tracing, TracingAttempt
 from cases.models.interview import (
     Circular,
@@ -77,8 +86,13 @@ from cases.models.selfinspection import SelfInspectionReport
 
 __all__ = [
     "EvaluationIndicator",
+    "EvaluationRound",
+    "EvaluationSample",
     "EvaluationScheme",
+    "EvaluationScore",
     "EvaluationSection",
+    "EvaluationSubmission",
+    "EvaluationVisit",
     "Circular",
     "CircularRanking",
     "CircularRankingRow",

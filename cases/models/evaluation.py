@@ -15,11 +15,13 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, URLValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from cases.limits import narrative_field
@@ -270,3 +272,294 @@ EVALUATION_INDICATOR_CHOICES: list[Any] = []
 def _stamp(record: Any, by: Any, reason: str) -> None:
     record._history_user = by
     record._change_reason = reason
+
+
+# --- Rounds ---------------------------------------------------------------------------------------------------
+#
+# A round is one province's evaluation of one level for one data year (福建: the counties by the end of February,
+# the cities by the end of April, the province by the end of June). It holds one submission per subject: the
+# system of each region of that level (the bureau self-evaluates, the level above evaluates) and each rescue
+# centre of that level (the centre self-evaluates, the bureau of its own level evaluates it on site). Each
+# submission runs a viewflow flow over the state machine below (workflows/evaluation/flows.py); the services in
+# workflows/evaluation/services.py are the only writers.
+
+
+class EvaluationRound(models.Model):
+    """A province's evaluation of one level (county, city or province) for one data year."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    province = models.ForeignKey(Region, verbose_name=_("province"), on_delete=models.PROTECT, related_name="+",
+                                 limit_choices_to={"level": Region.Level.PROVINCE}, editable=False)
+    year = models.PositiveSmallIntegerField(_("data year"), editable=False)
+    level = models.CharField(_("level evaluated"), max_length=8, choices=Region.Level.choices, editable=False)
+    scheme = models.ForeignKey(EvaluationScheme, verbose_name=_("evaluation scheme"), on_delete=models.PROTECT,
+                               related_name="rounds", editable=False)
+    state = FSMField(_("state"), default=State.OPEN, choices=State.choices, editable=False, db_index=True)
+    opened_at = models.DateTimeField(_("opened at"), editable=False)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT,
+                                  related_name="+", editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "province_id", "level"]
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
+        constraints = [models.UniqueConstraint(fields=["province", "year", "level"],
+                                               name="evaluation_round_once")]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.year} {self.get_level_display()}"
+
+    @transition(field=state, source=State.OPEN, target=State.CLOSED)
+    def close(self, *, at: Any) -> None:
+        self.closed_at = at
+
+
+class EvaluationSubmission(ConcurrentTransitionMixin, models.Model):
+    """One subject's evaluation in a round: its self-evaluation, the evaluation by the level above, the result,
+    and for a failing subject the rectification, the re-evaluation and, for a centre, de-listing (摘牌).
+
+        draft → submitted → (returned → draft) → passed | failed
+        failed → rectifying → passed (rectified) | delisted (a centre) | failed_again (a system)
+        delisted → restored
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Self-evaluating")
+        SUBMITTED = "submitted", _("Submitted, awaiting evaluation")
+        PASSED = "passed", pgettext_lazy("evaluation result", "Passed")
+        FAILED = "failed", pgettext_lazy("evaluation result", "Failed")
+        RECTIFYING = "rectifying", _("Rectifying")
+        FAILED_AGAIN = "failed_again", _("Failed again after rectification")
+        DELISTED = "delisted", _("De-listed (摘牌)")
+        RESTORED = "restored", _("Restored after de-listing")
+
+    DONE_STATES = (State.PASSED, State.FAILED_AGAIN, State.DELISTED, State.RESTORED)
+    EVALUATED_STATES = (State.PASSED, State.FAILED, State.RECTIFYING, State.FAILED_AGAIN, State.DELISTED,
+                        State.RESTORED)
+
+    Subject = EvaluationIndicator.Subject
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(EvaluationRound, verbose_name=_("evaluation round"), on_delete=models.CASCADE,
+                              related_name="submissions", editable=False)
+    subject = models.CharField(_("subject"), max_length=8, choices=EvaluationIndicator.Subject.choices,
+                               editable=False)
+    region = models.ForeignKey(Region, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+",
+                               editable=False, help_text=_("The area evaluated, or the area of the centre."))
+    centre = models.ForeignKey("organisations.RescueCentre", verbose_name=_("rescue centre"), null=True,
+                               blank=True, on_delete=models.PROTECT, related_name="evaluations", editable=False)
+    evaluator = models.ForeignKey(Region, verbose_name=_("evaluated by (area)"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+", editable=False,
+                                  help_text=_("The level above; empty for a province's own system (evaluated "
+                                              "by the national level, outside Anmu)."))
+    state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, editable=False, db_index=True)
+    process = models.OneToOneField("viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="evaluation_submission", editable=False)
+    self_due_on = models.DateField(_("self-evaluation due on"), editable=False)
+    evaluation_due_on = models.DateField(_("evaluation due on"), null=True, blank=True, editable=False)
+    self_summary = narrative_field(_("self-evaluation summary"), blank=True)
+    report = models.ForeignKey("cases.SelfInspectionReport", verbose_name=_("self-evaluation report"), null=True,
+                               blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    returned_reason = models.CharField(_("returned because"), max_length=300, blank=True, editable=False)
+    on_site = models.BooleanField(_("re-checked on site"), default=False, editable=False,
+                                  help_text=_("Drawn into the sample of the level above, or a centre (always "
+                                              "evaluated on site)."))
+    total = models.DecimalField(_("score"), max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
+    available = models.DecimalField(_("points available"), max_digits=8, decimal_places=2, null=True, blank=True,
+                                    editable=False)
+    met_count = models.PositiveSmallIntegerField(_("targets met"), default=0, editable=False)
+    judged_count = models.PositiveSmallIntegerField(_("targets judged"), default=0, editable=False)
+    suggested_pass = models.BooleanField(_("pass by the score"), null=True, blank=True, editable=False)
+    result_reason = narrative_field(_("reason for the result"), blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True, editable=False)
+    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("evaluated by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    rectification = models.ForeignKey("cases.Interview", verbose_name=_("rectification"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+", editable=False)
+    reevaluation_findings = narrative_field(_("re-evaluation findings"), blank=True)
+    reevaluated_at = models.DateTimeField(_("re-evaluated at"), null=True, blank=True, editable=False)
+    restored_reason = narrative_field(_("restored because"), blank=True)
+    restored_at = models.DateTimeField(_("restored at"), null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["round", "subject", "region_id"]
+        verbose_name = _("evaluation submission")
+        verbose_name_plural = _("evaluation submissions")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "region"], condition=models.Q(subject="system"),
+                                    name="evaluation_one_system_per_round"),
+            models.UniqueConstraint(fields=["round", "centre"], condition=models.Q(subject="centre"),
+                                    name="evaluation_one_centre_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.subject_name}"
+
+    @property
+    def subject_name(self) -> str:
+        if self.subject == self.Subject.CENTRE and self.centre_id:
+            return self.centre.institution.name  # type: ignore[union-attr]
+        return self.region.name
+
+    @property
+    def share(self) -> Decimal | None:
+        """The score as a percentage of the points available."""
+        if self.total is None or not self.available:
+            return None
+        return (self.total * 100 / self.available).quantize(Decimal("0.1"))
+
+    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED)
+    def submit(self, *, by: Any, at: Any, report: Any = None) -> None:
+        self.submitted_by, self.submitted_at, self.report, self.returned_reason = by, at, report, ""
+
+    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT)
+    def send_back(self, *, reason: str) -> None:
+        self.returned_reason = reason
+
+    @transition(field=state, source=State.SUBMITTED, target=State.PASSED)
+    def pass_evaluation(self, *, by: Any, at: Any, reason: str) -> None:
+        self.evaluated_by, self.evaluated_at, self.result_reason = by, at, reason
+
+    @transition(field=state, source=State.SUBMITTED, target=State.FAILED)
+    def fail_evaluation(self, *, by: Any, at: Any, reason: str) -> None:
+        self.evaluated_by, self.evaluated_at, self.result_reason = by, at, reason
+
+    @transition(field=state, source=State.FAILED, target=State.RECTIFYING)
+    def start_rectification(self, *, interview: Any) -> None:
+        self.rectification = interview
+
+    @transition(field=state, source=State.RECTIFYING, target=State.PASSED)
+    def pass_reevaluation(self, *, at: Any, findings: str) -> None:
+        self.reevaluated_at, self.reevaluation_findings = at, findings
+
+    @transition(field=state, source=State.RECTIFYING, target=State.DELISTED,
+                conditions=[lambda s: getattr(s, "subject", None) == EvaluationIndicator.Subject.CENTRE])
+    def delist(self, *, at: Any, findings: str) -> None:
+        self.reevaluated_at, self.reevaluation_findings = at, findings
+
+    @transition(field=state, source=State.RECTIFYING, target=State.FAILED_AGAIN,
+                conditions=[lambda s: getattr(s, "subject", None) == EvaluationIndicator.Subject.SYSTEM])
+    def fail_reevaluation(self, *, at: Any, findings: str) -> None:
+        self.reevaluated_at, self.reevaluation_findings = at, findings
+
+    @transition(field=state, source=State.DELISTED, target=State.RESTORED)
+    def restore(self, *, at: Any, reason: str) -> None:
+        self.restored_at, self.restored_reason = at, reason
+
+
+class EvaluationScore(models.Model):
+    """One indicator of one submission: the value computed from Anmu's records, the self-evaluation's entered
+    value with its evidence, the evaluator's value (an override keeps the computed value beside it, with the
+    reason), and the score of the value that counts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(EvaluationSubmission, verbose_name=_("evaluation submission"),
+                                   on_delete=models.CASCADE, related_name="scores", editable=False)
+    indicator = models.ForeignKey(EvaluationIndicator, verbose_name=_("evaluation indicator"),
+                                  on_delete=models.PROTECT, related_name="+", editable=False)
+    computed_value = models.DecimalField(_("computed value"), max_digits=14, decimal_places=4, null=True,
+                                         blank=True, editable=False)
+    previous_value = models.DecimalField(_("previous year's value"), max_digits=14, decimal_places=4, null=True,
+                                         blank=True, editable=False)
+    self_value = models.DecimalField(_("self-evaluation value"), max_digits=14, decimal_places=4, null=True,
+                                     blank=True)
+    evidence = models.CharField(_("evidence"), max_length=500, blank=True,
+                                help_text=_("What proves the entered value: the document's number, where the "
+                                            "screenshot is kept."))
+    evaluator_value = models.DecimalField(_("evaluator's value"), max_digits=14, decimal_places=4, null=True,
+                                          blank=True)
+    override_reason = models.CharField(_("reason for the evaluator's value"), max_length=300, blank=True)
+    evidence_checked = models.BooleanField(_("evidence checked"), null=True, blank=True)
+    met = models.BooleanField(_("target met"), null=True, blank=True, editable=False)
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True,
+                                 editable=False)
+    note = models.CharField(_("note"), max_length=300, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submission", "indicator__order", "indicator__number"]
+        verbose_name = _("evaluation score")
+        verbose_name_plural = _("evaluation scores")
+        constraints = [models.UniqueConstraint(fields=["submission", "indicator"], name="evaluation_score_once")]
+
+    def __str__(self) -> str:
+        return f"{self.submission} · {self.indicator}"
+
+    @property
+    def value(self) -> Decimal | None:
+        """The value that counts: the evaluator's where given, else the computed value, else the entered one."""
+        for value in (self.evaluator_value, self.computed_value, self.self_value):
+            if value is not None:
+                return value
+        return None
+
+    @property
+    def overridden(self) -> bool:
+        return self.evaluator_value is not None and self.computed_value is not None \
+            and self.evaluator_value != self.computed_value
+
+
+class EvaluationVisit(models.Model):
+    """An on-site visit of the evaluators (现场评估), "四不两直" (unannounced) or announced, with what it found."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(EvaluationSubmission, verbose_name=_("evaluation submission"),
+                                   on_delete=models.CASCADE, related_name="visits", editable=False)
+    visited_on = models.DateField(_("visited on"))
+    unannounced = models.BooleanField(_("unannounced (四不两直)"), default=True,
+                                      help_text=_("Not announced, no greeting, no report heard, no escort; straight "
+                                                  "to the wards and the people."))
+    evaluators = models.CharField(_("evaluators"), max_length=300)
+    findings = narrative_field(_("findings"))
+    recorded_at = models.DateTimeField(_("recorded at"), editable=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.PROTECT, related_name="+", editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submission", "visited_on"]
+        verbose_name = _("on-site visit")
+        verbose_name_plural = _("on-site visits")
+
+    def __str__(self) -> str:
+        return f"{self.submission} · {self.visited_on}"
+
+
+class EvaluationSample(models.Model):
+    """The areas an evaluator re-checks on site in a round, drawn reproducibly (workflows/evaluation/sampling.py):
+    the seed, the rule in force and each area's reason are kept, so anyone can draw it again and get the same."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(EvaluationRound, verbose_name=_("evaluation round"), on_delete=models.CASCADE,
+                              related_name="samples", editable=False)
+    evaluator = models.ForeignKey(Region, verbose_name=_("evaluated by (area)"), on_delete=models.PROTECT,
+                                  related_name="+", editable=False)
+    seed = models.CharField(_("seed"), max_length=80, editable=False)
+    share = models.PositiveSmallIntegerField(_("share re-checked (%)"), editable=False)
+    coverage_years = models.PositiveSmallIntegerField(_("every area within (years)"), editable=False)
+    minimum = models.PositiveSmallIntegerField(_("at least"), editable=False)
+    drawn = models.JSONField(_("areas drawn"), default=list, editable=False,
+                             help_text=_("[{region, name, reason, last_checked}], in the order drawn."))
+    drawn_at = models.DateTimeField(_("drawn at"), editable=False)
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drawn by"), on_delete=models.PROTECT,
+                                 related_name="+", editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["round", "evaluator_id"]
+        verbose_name = _("re-check sample")
+        verbose_name_plural = _("re-check samples")
+        constraints = [models.UniqueConstraint(fields=["round", "evaluator"], name="evaluation_sample_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.evaluator_id}"

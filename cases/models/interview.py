@@ -46,6 +46,7 @@ class Interview(ConcurrentTransitionMixin, models.Model):
         RULE = "rule", _("Proposed by Anmu from a trigger rule")
         ESCALATION = "escalation", _("Follow-up of a failed rectification")
         CIRCULAR = "circular", _("Answer to a circular of criticism")
+        EVALUATION = "evaluation", _("Rectification after a failed evaluation")
 
     OPEN_STATES = (State.PROPOSED, State.NOTIFIED, State.HELD)
 

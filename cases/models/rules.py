@@ -206,6 +206,35 @@ class ProvinceSettings(models.Model):
         _("period of the prenatal QC figures"), max_length=8, choices=PRENATAL_QC_PERIODS, default="quarter",
         help_text=_("Licensed institutions enter their prenatal screening and diagnosis figures per month or "
                     "per quarter."))
+    # The annual rescue-system evaluation (危重孕产妇救治体系技术评估): 国卫办妇幼函〔2023〕481号 makes it annual and
+    # leaves the timetable, the re-check sample and the pass mark to the provinces. Defaults: Fujian's plan
+    # (counties by the end of February, cities by the end of April, the province by the end of June; a city
+    # re-checks at least 30 % of its counties and every county within 4 years; the province at least 2 cities).
+    evaluation_county_month = models.PositiveSmallIntegerField(
+        _("month (of the year after the data year) by whose end the counties' evaluation is done"), default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)])
+    evaluation_city_month = models.PositiveSmallIntegerField(
+        _("month by whose end the cities' evaluation is done"), default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(12)])
+    evaluation_province_month = models.PositiveSmallIntegerField(
+        _("month by whose end the province's evaluation is done"), default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(12)])
+    evaluation_centre_lead_days = models.PositiveSmallIntegerField(
+        _("days before the end of its level's month that a rescue centre's self-evaluation is due"), default=30,
+        help_text=_("The bureau of the centre's level evaluates it on site by the end of that month."))
+    evaluation_recheck_percent = models.PositiveSmallIntegerField(
+        _("share of the areas below that the level above re-checks on site each year (%)"), default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(100)])
+    evaluation_recheck_years = models.PositiveSmallIntegerField(
+        _("years within which every area below is re-checked on site"), default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(10)])
+    evaluation_province_recheck_min = models.PositiveSmallIntegerField(
+        _("cities the province re-checks on site each year, at least"), default=2)
+    evaluation_pass_percent = models.PositiveSmallIntegerField(
+        _("pass mark (percent of the points available)"), default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Where a scheme gives points; the evaluator decides the result and gives a reason when "
+                    "it differs from the mark."))
     history = HistoricalRecords()
 
     class Meta:

@@ -21,3 +21,52 @@ def may_open(user: Any) -> bool:
         return False
     return bool(user.is_superuser or Membership.objects.filter(
         user=user, is_active=True, institution__is_active=True, role__in=EVALUATION_ROLES).exists())
+
+
+# --- Rounds: who acts on a submission ----------------------------------------------------------------------
+# A system self-evaluates through the bureau and MCH officers of its own area; a rescue centre through the head
+# and MCH officers of its host institution. The level above evaluates through its bureau and MCH officers and
+# the expert reviewers of its institutions. A round is opened by the province's bureau officers or its system
+# administrator.
+SYSTEM_SELF_ROLES = frozenset({Role.BUREAU_OFFICER, Role.MCH_OFFICER})
+CENTRE_SELF_ROLES = frozenset({Role.HEAD, Role.MCH_OFFICER})
+EVALUATOR_ROLES = frozenset({Role.BUREAU_OFFICER, Role.MCH_OFFICER, Role.EXPERT_REVIEWER})
+OPENER_ROLES = frozenset({Role.BUREAU_OFFICER, Role.SYSTEM_ADMIN})
+
+
+def _members(user: Any) -> Any:
+    return Membership.objects.filter(user=user, is_active=True, institution__is_active=True)
+
+
+def may_open_round(user: Any, province: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or _members(user).filter(role__in=OPENER_ROLES,
+                                                          institution__region=province).exists())
+
+
+def self_evaluator_memberships(submission: Any) -> Any:
+    if submission.subject == "centre":
+        return Membership.objects.filter(institution_id=submission.centre.institution_id, is_active=True,
+                                         role__in=CENTRE_SELF_ROLES)
+    return Membership.objects.filter(institution__region=submission.region, institution__is_active=True,
+                                     is_active=True, role__in=SYSTEM_SELF_ROLES)
+
+
+def evaluator_memberships(submission: Any) -> Any:
+    if submission.evaluator_id is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(institution__region_id=submission.evaluator_id, institution__is_active=True,
+                                     is_active=True, role__in=EVALUATOR_ROLES)
+
+
+def may_self_evaluate(user: Any, submission: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or self_evaluator_memberships(submission).filter(user=user).exists())
+
+
+def may_evaluate(user: Any, submission: Any) -> bool:
+    if not getattr(user, "is_authenticated", False) or submission.evaluator_id is None:
+        return False
+    return bool(user.is_superuser or evaluator_memberships(submission).filter(user=user).exists())

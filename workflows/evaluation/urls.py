@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy
 
 from organisations.shell import AnmuApplication
-from workflows.evaluation import views
+from workflows.evaluation import round_views, views
 from workflows.evaluation.permissions import DENIED, may_open
 
 
@@ -22,3 +22,10 @@ class EvaluationApp(AnmuApplication):
     scheme_path = path("schemes/<uuid:pk>/", views.scheme_detail, name="scheme")
     scheme_export_path = path("schemes/<uuid:pk>/export/", views.scheme_export, name="scheme_export")
     scheme_import_path = path("schemes/<uuid:pk>/import/", views.scheme_import, name="scheme_import")
+    rounds_path = path("rounds/", round_views.rounds, name="rounds")
+    round_path = path("rounds/<uuid:pk>/", round_views.round_detail, name="round")
+    round_sample_path = path("rounds/<uuid:pk>/sample/", round_views.round_sample, name="round_sample")
+    round_export_path = path("rounds/<uuid:pk>/export/", round_views.round_export, name="round_export")
+    submission_path = path("submissions/<uuid:pk>/", round_views.submission_detail, name="submission")
+    submission_act_path = path("submissions/<uuid:pk>/<slug:action>/", round_views.submission_act,
+                               name="submission_act")

@@ -31,7 +31,7 @@ from workflows.interview import permissions as p
 __all__ = [
     "ACKNOWLEDGE_DUE", "PLAN_DUE", "REPORT_DUE", "PartySpec", "interview_acknowledge", "interview_dismiss",
     "interview_hold", "interview_notify", "interview_plan_accept", "interview_plan_return", "interview_plan_submit",
-    "interview_from_circular", "interview_propose", "interview_report_submit", "interview_verify", "upper_bureau",
+    "interview_for_rectification", "interview_from_circular", "interview_propose", "interview_report_submit", "interview_verify", "upper_bureau",
 ]
 
 S, P = Interview.State, InterviewParty.State
@@ -288,27 +288,50 @@ def interview_from_circular(*, circular: Any, by: Any) -> list[Interview]:
                                          "url": reverse("interview:circular", args=[circular.pk])}],
                               proposed_by=by)
         save_with_history(interview, by=by, reason="answer to a circular")
-        party = InterviewParty(interview=interview, institution=subject.institution, summoned=[Summoned.HEAD],
-                               reasons=subject.reason)
-        save_with_history(party, by=by, reason="summoned")
-        flow_start(interview)
-        now = timezone.now()
-        interview.answer_circular(by=by, at=now, requirements=circular.title)
-        save_with_history(interview, by=by, reason="answer to a circular: rectification due")
-        flow_complete(interview, "decide")
         rules = rules or rules_for(interview)
-        due = now + dt.timedelta(days=rules.interview_plan_days)
-        if subject.answer_due_on is not None:
-            due = min(due, max(timezone.make_aware(dt.datetime.combine(subject.answer_due_on, dt.time(23, 59))), now))
-        party.require_plan(statement="", due=due)
-        save_with_history(party, by=by, reason="interview held: plan due")
-        _clock(party, kind=PLAN_DUE, due=due, rules=rules)
-        _raise(interview, subject=party, kind="interview.plan_requested", priority=Alert.Priority.URGENT,
-               users=_party_users(party), institution=party.institution,
-               title=gettext_noop("Submit the rectification plan for %(subject)s by %(due)s"),
-               extra={"due": timezone.localtime(due).strftime("%Y-%m-%d")})
+        _rectification_now(interview, institution=subject.institution, reasons=subject.reason, by=by,
+                           requirements=circular.title, rules=rules, report_due_on=subject.answer_due_on)
         made.append(interview)
     return made
+
+
+def _rectification_now(interview: Interview, *, institution: Institution, reasons: str, by: Any, requirements: str,
+                       rules: ProvinceSettings, report_due_on: dt.date | None) -> InterviewParty:
+    """The saved ``interview``'s one party starts its rectification at once (no notice, no meeting): the plan is
+    due by the province's days (or the report's due date if sooner)."""
+    party = InterviewParty(interview=interview, institution=institution, summoned=[Summoned.HEAD], reasons=reasons)
+    save_with_history(party, by=by, reason="summoned")
+    flow_start(interview)
+    now = timezone.now()
+    interview.answer_circular(by=by, at=now, requirements=requirements)
+    save_with_history(interview, by=by, reason="answer to a circular: rectification due"
+                      if interview.origin == Interview.Origin.CIRCULAR else "evaluation: rectification due")
+    flow_complete(interview, "decide")
+    due = now + dt.timedelta(days=rules.interview_plan_days)
+    if report_due_on is not None:
+        due = min(due, max(timezone.make_aware(dt.datetime.combine(report_due_on, dt.time(23, 59))), now))
+    party.require_plan(statement="", due=due)
+    save_with_history(party, by=by, reason="interview held: plan due")
+    _clock(party, kind=PLAN_DUE, due=due, rules=rules)
+    _raise(interview, subject=party, kind="interview.plan_requested", priority=Alert.Priority.URGENT,
+           users=_party_users(party), institution=party.institution,
+           title=gettext_noop("Submit the rectification plan for %(subject)s by %(due)s"),
+           extra={"due": timezone.localtime(due).strftime("%Y-%m-%d")})
+    return party
+
+
+def interview_for_rectification(*, bureau: Institution, institution: Institution, subject: str, reasons: str,
+                                requirements: str, evidence: list[dict[str, str]], by: Any) -> Interview:
+    """A rectification without a meeting, e.g. after a failed evaluation: the bureau convenes, the institution
+    (a centre's host, or a lower bureau) rectifies with the interview's plan → report → verification steps."""
+    if not p.in_area_of(bureau, institution) and institution.pk != bureau.pk:
+        raise ValidationError({"institution": _("The institution is not in the bureau's area.")})
+    interview = Interview(bureau=bureau, region=bureau.region, origin=Interview.Origin.EVALUATION, subject=subject,
+                          reasons=reasons, evidence=evidence, proposed_by=by)
+    save_with_history(interview, by=by, reason="rectification after an evaluation")
+    _rectification_now(interview, institution=institution, reasons=reasons, by=by, requirements=requirements,
+                       rules=rules_for(interview), report_due_on=None)
+    return interview
 
 
 # --- Each party's rectification ---------------------------------------------------------------------
