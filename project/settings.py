@@ -367,6 +367,9 @@ SPECTACULAR_SETTINGS = {
         "InterviewPartyStateEnum": "cases.models.interview.InterviewParty.State",
         "InterviewPartyMethodEnum": "cases.models.interview.InterviewParty.Method",
         "SummonedEnum": "cases.models.interview.Summoned",
+        "EvaluationRoundStateEnum": "cases.models.evaluation.EvaluationRound.State",
+        "EvaluationSubmissionStateEnum": "cases.models.evaluation.EvaluationSubmission.State",
+        "EvaluationSubjectEnum": "cases.models.evaluation.EvaluationIndicator.Subject",
     },
 }
 

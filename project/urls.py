@@ -17,6 +17,7 @@ from project.auth import AnmuAuthViewset
 from workflows.death.urls import DeathApp
 from workflows.death.urls import api_urlpatterns as death_api
 from workflows.evaluation.urls import EvaluationApp
+from workflows.evaluation.urls import api_urlpatterns as evaluation_api
 from workflows.highrisk.urls import HighRiskApp
 from workflows.imports.urls import ImportsApp
 from workflows.interview.urls import InterviewApp
@@ -64,6 +65,7 @@ urlpatterns = [
     path("api/", include(referral_api)),
     path("api/", include(death_api)),
     path("api/", include(interview_api)),
+    path("api/", include(evaluation_api)),
     path("api/", include(indicators_api)),
     # Every /api/ error is JSON: a path no API route matches too (e.g. a non-UUID id).
     re_path(r"^api/", org_api.api_not_found),

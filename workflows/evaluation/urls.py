@@ -1,12 +1,13 @@
-"""URLs of the evaluation (/evaluation/…)."""
+"""URLs of the evaluation (/evaluation/…) and of its API (/api/evaluation-rounds/…, /api/evaluation-submissions/…)."""
 
 from __future__ import annotations
 
 from django.urls import path
 from django.utils.translation import gettext_lazy
+from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
-from workflows.evaluation import round_views, views
+from workflows.evaluation import api, round_views, views
 from workflows.evaluation.permissions import DENIED, may_open
 
 
@@ -26,6 +27,13 @@ class EvaluationApp(AnmuApplication):
     round_path = path("rounds/<uuid:pk>/", round_views.round_detail, name="round")
     round_sample_path = path("rounds/<uuid:pk>/sample/", round_views.round_sample, name="round_sample")
     round_export_path = path("rounds/<uuid:pk>/export/", round_views.round_export, name="round_export")
+    round_close_path = path("rounds/<uuid:pk>/close/", round_views.round_close, name="round_close")
     submission_path = path("submissions/<uuid:pk>/", round_views.submission_detail, name="submission")
     submission_act_path = path("submissions/<uuid:pk>/<slug:action>/", round_views.submission_act,
                                name="submission_act")
+
+
+router = SimpleRouter(use_regex_path=False)
+router.register("evaluation-rounds", api.EvaluationRoundViewSet, basename="api-evaluation-round")
+router.register("evaluation-submissions", api.EvaluationSubmissionViewSet, basename="api-evaluation-submission")
+api_urlpatterns = router.urls
