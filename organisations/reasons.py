@@ -169,6 +169,7 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("evaluation: rectification due"),
     # The annual evaluation (评估, workflows/evaluation).
     gettext_noop("round opened"),
+    gettext_noop("round closed"),
     gettext_noop("self-evaluation value entered"),
     gettext_noop("self-evaluation submitted"),
     gettext_noop("computed for the data year at submission"),

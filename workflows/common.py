@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
 from cases.limits import check_text_lengths
-from organisations.http import ActionDenied
+from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import Institution
 from organisations.selectors import member_of
 
@@ -29,6 +31,24 @@ def require_member(*, user: Any, institution: Institution, roles: set[str] | fro
     if not member_of(user=user, institution=institution, roles=roles):
         raise ActionDenied(_("You do not hold a role at %(institution)s that allows this.")
                            % {"institution": institution.name})
+
+
+def require_step(allowed: bool, record: Any, states: Iterable[str], reason: str) -> None:
+    """A step of a record's state machine: 403 with ``reason`` when the role does not allow it, 409 when the
+    record's state has moved on (another user took the step first)."""
+    if not allowed:
+        raise ActionDenied(reason)
+    if record.state not in tuple(states):
+        raise TransitionConflict(_("This step is no longer open: it is now “%(state)s”.")
+                                 % {"state": record.get_state_display()})
+
+
+def required_text(value: Any, field: str, message: str) -> str:
+    """A text a step needs (a reason, a summary): stripped, or a field error with ``message``."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: [message]})
+    return text
 
 
 def require_perm(*, user: Any, perm: str, reason: str) -> None:

@@ -453,6 +453,15 @@ class EvaluationRoundViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveM
 
         return self._step(EvaluationSampleDrawSerializer, draw, created=True)
 
+    @step_schema("关闭评估轮次 · Close the round", None, detail=EvaluationRoundDetailSerializer,
+                 refusals=ROUND_REFUSALS,
+                 description="Once every subject has its result (400 with the count of those without one): the "
+                             "results and the ranking are final and no sample is drawn any more; rectifications "
+                             "under way go on. By the province's bureau officers or system administrator.")
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, **kwargs: Any) -> Response:
+        return self._step(None, lambda round_, by, _data: svc.round_close(round_=round_, by=by))
+
 
 # --- Views: submissions -----------------------------------------------------------------------------------
 

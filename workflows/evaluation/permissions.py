@@ -53,11 +53,23 @@ def self_evaluator_memberships(submission: Any) -> Any:
                                      is_active=True, role__in=SYSTEM_SELF_ROLES)
 
 
+def evaluator_memberships_at(region_id: Any) -> Any:
+    """Those who evaluate for the area ``region_id`` (its submissions below, its re-check sample)."""
+    return Membership.objects.filter(institution__region_id=region_id, institution__is_active=True,
+                                     is_active=True, role__in=EVALUATOR_ROLES)
+
+
 def evaluator_memberships(submission: Any) -> Any:
     if submission.evaluator_id is None:
         return Membership.objects.none()
-    return Membership.objects.filter(institution__region_id=submission.evaluator_id, institution__is_active=True,
-                                     is_active=True, role__in=EVALUATOR_ROLES)
+    return evaluator_memberships_at(submission.evaluator_id)
+
+
+def may_evaluate_for(user: Any, region: Any) -> bool:
+    """``user`` evaluates for ``region``: draws its sample of the areas below."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or evaluator_memberships_at(region.pk).filter(user=user).exists())
 
 
 def may_self_evaluate(user: Any, submission: Any) -> bool:

@@ -4,6 +4,7 @@ Reads through the scoped selectors in ``cases.selectors``; writes through ``work
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
-from cases.models import EvaluationRound, EvaluationSubmission
+from cases.models import EvaluationIndicator, EvaluationRound, EvaluationSubmission, SelfInspectionReport
 from cases.selectors import visible_evaluation_rounds, visible_evaluation_submissions
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import Membership, Region
@@ -32,11 +33,17 @@ LEVEL_CHOICES = [(Region.Level.COUNTY, gettext_lazy("Counties")), (Region.Level.
 class OpenRoundForm(forms.Form):
     province = forms.ModelChoiceField(label=gettext_lazy("Province"), queryset=Region.objects.none())
     year = forms.IntegerField(label=gettext_lazy("Data year"), min_value=2000, max_value=2100)
-    level = forms.ChoiceField(label=gettext_lazy("Level evaluated"), choices=LEVEL_CHOICES)
+    level = forms.ChoiceField(label=gettext_lazy("Level evaluated"), choices=LEVEL_CHOICES,
+                              initial=Region.Level.COUNTY)
 
     def __init__(self, *args: Any, provinces: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces  # type: ignore[attr-defined]
+        # A province's officer opens her own province's rounds: it is chosen for her (an empty choice looked
+        # like a button that did nothing when the browser refused the form).
+        if len(provinces) == 1:
+            self.fields["province"].initial = provinces[0].pk
+            self.fields["province"].empty_label = None  # type: ignore[attr-defined]
         self.fields["year"].initial = timezone.localdate().year - 1
 
 
@@ -98,6 +105,8 @@ def round_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     samples = {s.evaluator_id: s for s in round_.samples.all()}
     return render(request, "evaluation/round.html", {
         "round": round_, "submissions": submissions, "ranking": svc.ranking(submissions),
+        "may_close": round_.state == EvaluationRound.State.OPEN and p.may_open_round(user, round_.province),
+        "waiting": sum(1 for s in submissions if s.state in (S.DRAFT, S.SUBMITTED)),
         "samples": [samples[e.code] for e in evaluators if e.code in samples],
         "to_draw": [e for e in evaluators if e.code not in samples]})
 
@@ -122,6 +131,22 @@ def round_sample(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @login_required
+def round_close(request: HttpRequest, pk: Any) -> HttpResponse:
+    user: Any = request.user
+    round_ = get_visible_or_404(visible_evaluation_rounds(user), pk=pk)
+    if request.method != "POST":
+        raise Http404(_("Not found."))
+    try:
+        svc.round_close(round_=round_, by=user)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The round is closed: its results and ranking are final."))
+    return redirect("evaluation:round", pk=round_.pk)
+
+
+@login_required
 def round_export(request: HttpRequest, pk: Any) -> HttpResponse:
     from openpyxl import Workbook
 
@@ -130,13 +155,13 @@ def round_export(request: HttpRequest, pk: Any) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Submissions")[:31]
-    sheet.append([_("Subject"), _("Area"), _("State"), _("Score"), _("Points available"), _("Share (%)"),
+    sheet.append([pgettext("evaluation", "Subject"), _("Area"), _("State"), _("Score"), _("Points available"), _("Share (%)"),
                   _("Targets met"), _("Targets judged"), _("Re-checked on site"), _("Reason for the result")])
     for s in _round_rows(user, round_):
         sheet.append([s.subject_name, s.region.name, s.get_state_display(), s.total, s.available, s.share,
                       s.met_count, s.judged_count, _("yes") if s.on_site else _("no"), s.result_reason])
     scores = book.create_sheet(_("Scores")[:31])
-    scores.append([_("Subject"), _("No."), _("Indicator"), _("Computed value"), _("Previous year's value"),
+    scores.append([pgettext("evaluation", "Subject"), _("No."), _("Indicator"), _("Computed value"), _("Previous year's value"),
                    _("Self-evaluation value"), _("Evidence"), _("Evaluator's value"),
                    _("Reason for the evaluator's value"), _("Target met"), _("Points")])
     for s in _round_rows(user, round_):
@@ -151,7 +176,8 @@ def round_export(request: HttpRequest, pk: Any) -> HttpResponse:
 # --- A submission ---------------------------------------------------------------------------------------------
 
 class VisitForm(forms.Form):
-    visited_on = forms.DateField(label=gettext_lazy("Visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=gettext_lazy("Visited on"),
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     unannounced = forms.BooleanField(label=gettext_lazy("Unannounced (四不两直)"), required=False, initial=True)
     evaluators = forms.CharField(label=gettext_lazy("Evaluators"), max_length=300)
     findings = forms.CharField(label=gettext_lazy("Findings"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -161,12 +187,38 @@ def _submission(request: HttpRequest, pk: Any) -> EvaluationSubmission:
     return get_visible_or_404(visible_evaluation_submissions(request.user), pk=pk)
 
 
+def number_text(value: Decimal | None) -> str:
+    """A stored value without its trailing zeros (96, not 96.0000); empty for none."""
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def shown(indicator: Any, value: Decimal | None) -> str:
+    """A value as the page shows it: 是/否 for a yes/no target, a number without trailing zeros, — for none."""
+    if value is None:
+        return "—"
+    if indicator.target_type == EvaluationIndicator.TargetType.YES_NO:
+        return _("yes") if value else _("no")
+    return number_text(value)
+
+
+def _scores(submission: EvaluationSubmission) -> list[Any]:
+    scores = list(submission.scores.select_related("indicator__section").order_by("indicator__order"))
+    for s in scores:
+        s.self_shown = shown(s.indicator, s.self_value)  # type: ignore[attr-defined]
+        s.evaluator_shown = shown(s.indicator, s.evaluator_value)  # type: ignore[attr-defined]
+        s.computed_shown = shown(s.indicator, s.computed_value)  # type: ignore[attr-defined]
+        s.previous_shown = shown(s.indicator, s.previous_value)  # type: ignore[attr-defined]
+        s.self_input = number_text(s.self_value)  # type: ignore[attr-defined]
+        s.evaluator_input = number_text(s.evaluator_value)  # type: ignore[attr-defined]
+    return scores
+
+
 def _context(user: Any, submission: EvaluationSubmission) -> dict[str, Any]:
     may_self, may_evaluate = p.may_self_evaluate(user, submission), p.may_evaluate(user, submission)
     state = submission.state
     return {
         "submission": submission, "round": submission.round,
-        "scores": list(submission.scores.select_related("indicator__section").order_by("indicator__order")),
+        "scores": _scores(submission),
         "visits": list(submission.visits.select_related("recorded_by")),
         "totals": svc.totals(submission),
         "history": list(submission.history.select_related("history_user").order_by("-history_date")[:30]),
@@ -178,6 +230,9 @@ def _context(user: Any, submission: EvaluationSubmission) -> dict[str, Any]:
         "visit_open": may_evaluate and state in (S.SUBMITTED, S.RECTIFYING),
         "visit_form": VisitForm(initial={"visited_on": timezone.localdate(), "unannounced": True}),
         "report": svc._self_report(submission) if submission.subject == "system" else None,
+        "draft_report": SelfInspectionReport.objects.filter(
+            region=submission.region, year=submission.round.year, kind=SelfInspectionReport.Kind.SELF_EVALUATION,
+            state=SelfInspectionReport.State.DRAFT).first() if submission.subject == "system" else None,
     }
 
 

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from cases.models import (
     EvaluationIndicator,
@@ -48,7 +48,7 @@ from notifications.recipients import to_user
 from notifications.services import alert_raise, alerts_resolve
 from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import Institution, Region, RescueCentre, User
-from workflows.common import save_with_history
+from workflows.common import require_step, required_text, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.evaluation import permissions as p
 from workflows.evaluation import sampling, scoring
@@ -95,14 +95,6 @@ def _locked(submission: EvaluationSubmission) -> EvaluationSubmission:
         "round__scheme", "region", "evaluator", "centre__institution__region").get(pk=submission.pk)
 
 
-def _require(allowed: bool, record: Any, states: Iterable[str], reason: str) -> None:
-    if not allowed:
-        raise ActionDenied(reason)
-    if record.state not in tuple(states):
-        raise TransitionConflict(_("This step is no longer open: it is now “%(state)s”.")
-                                 % {"state": record.get_state_display()})
-
-
 def _self_reason(submission: EvaluationSubmission) -> str:
     if submission.subject == SUBJECT.CENTRE:
         return _("Only the head and the MCH officers of the centre's host institution self-evaluate it.")
@@ -115,13 +107,6 @@ def _evaluator_reason(submission: EvaluationSubmission) -> str:
         return _("A province's own system is evaluated by the national level, outside Anmu.")
     return _("Only the bureau and MCH officers and the expert reviewers of %(region)s evaluate this submission.") % {
         "region": submission.evaluator.name if submission.evaluator else ""}
-
-
-def _text(value: Any, field: str, message: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError({field: [message]})
-    return text
 
 
 def _decimal(value: Any, field: str) -> Decimal | None:
@@ -237,6 +222,25 @@ def round_open(*, by: Any, province: Region, year: int, level: str, now: dt.date
     return round_
 
 
+def round_close(*, round_: EvaluationRound, by: Any) -> EvaluationRound:
+    """Close the round once every subject has its result: the ranking is final and no sample is drawn any more.
+    Rectifications and re-evaluations under way go on (they are steps of each submission, not of the round)."""
+    with transaction.atomic():
+        round_ = EvaluationRound.objects.select_for_update(of=("self",)).select_related("province").get(pk=round_.pk)
+        require_step(p.may_open_round(by, round_.province), round_, [EvaluationRound.State.OPEN],
+                     _("Only the bureau officers and the system administrator of %(province)s close its evaluation "
+                       "rounds.") % {"province": round_.province.name})
+        waiting = round_.submissions.filter(state__in=(S.DRAFT, S.SUBMITTED)).count()
+        if waiting:
+            raise ValidationError({"round": [ngettext(
+                "%(count)d subject has no result yet: close the round when every result is returned.",
+                "%(count)d subjects have no result yet: close the round when every result is returned.",
+                waiting) % {"count": waiting}]})
+        round_.close(at=timezone.now())
+        save_with_history(round_, by=by, reason="round closed")
+    return round_
+
+
 def _new_submission(round_: EvaluationRound, *, by: Any, subject: str, region: Region, evaluator: Region | None,
                     self_due: dt.date, evaluation_due: dt.date | None, centre: RescueCentre | None = None,
                     on_site: bool = False) -> EvaluationSubmission:
@@ -307,7 +311,7 @@ def score_enter(*, score: EvaluationScore, by: Any, value: Any, evidence: str) -
         raise ValidationError({"evidence": [_("Say what proves the value.")]})
     with transaction.atomic():
         submission = _locked(score.submission)
-        _require(p.may_self_evaluate(by, submission), submission, [S.DRAFT], _self_reason(submission))
+        require_step(p.may_self_evaluate(by, submission), submission, [S.DRAFT], _self_reason(submission))
         score = EvaluationScore.objects.select_for_update(of=("self",)).select_related("indicator").get(pk=score.pk)
         if score.indicator.value_source != EvaluationIndicator.ValueSource.ENTERED:
             raise ValidationError({"self_value": [_("This value is computed from Anmu's records.")]})
@@ -327,10 +331,10 @@ def submission_submit(*, submission: EvaluationSubmission, by: Any, summary: str
     """Submit the self-evaluation: every entered value given with its evidence, the summary written and, for a
     system, the region's finalised self-evaluation report (自评报告) attached. The computed values are filled in
     for the data year at this moment."""
-    summary = _text(summary, "self_summary", _("Write the self-evaluation summary."))
+    summary = required_text(summary, "self_summary", _("Write the self-evaluation summary."))
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_self_evaluate(by, submission), submission, [S.DRAFT], _self_reason(submission))
+        require_step(p.may_self_evaluate(by, submission), submission, [S.DRAFT], _self_reason(submission))
         missing = [str(s.indicator) for s in submission.scores.select_related("indicator")
                    if s.indicator.value_source == EvaluationIndicator.ValueSource.ENTERED
                    and s.indicator.target_type != EvaluationIndicator.TargetType.NOT_CAPTURED and s.self_value is None]
@@ -366,10 +370,10 @@ def submission_submit(*, submission: EvaluationSubmission, by: Any, summary: str
 # --- The evaluation by the level above ------------------------------------------------------------------------
 
 def submission_return(*, submission: EvaluationSubmission, by: Any, reason: str) -> EvaluationSubmission:
-    reason = _text(reason, "reason", _("Say what the self-evaluation lacks."))
+    reason = required_text(reason, "reason", _("Say what the self-evaluation lacks."))
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
         submission.send_back(reason=reason[:300])
         save_with_history(submission, by=by, reason=f"returned: {reason}")
         deadlines_cancel_for(submission, kind=EVALUATION_DUE, by=by, reason="returned")
@@ -389,7 +393,7 @@ def score_evaluate(*, score: EvaluationScore, by: Any, value: Any, reason: str =
     reason = (reason or "").strip()
     with transaction.atomic():
         submission = _locked(score.submission)
-        _require(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
         score = EvaluationScore.objects.select_for_update(of=("self",)).select_related("indicator").get(pk=score.pk)
         reference = score.computed_value if score.computed_value is not None else score.self_value
         if number is not None and number != reference and not reason:
@@ -407,7 +411,7 @@ def submission_recompute(*, submission: EvaluationSubmission, by: Any) -> Evalua
     """Fill the computed values in again (records corrected since the submission)."""
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
         _fill_computed(submission, by=by, reason="computed again by the evaluator")
     return submission
 
@@ -428,7 +432,7 @@ def visit_record(*, submission: EvaluationSubmission, by: Any, visited_on: Any, 
         raise ValidationError(errors)
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.SUBMITTED, S.RECTIFYING],
+        require_step(p.may_evaluate(by, submission), submission, [S.SUBMITTED, S.RECTIFYING],
                  _evaluator_reason(submission))
         visit = EvaluationVisit(submission=submission, visited_on=visited_on, unannounced=bool(unannounced),
                                 evaluators=evaluators.strip()[:300], findings=findings.strip(),
@@ -460,7 +464,7 @@ def submission_decide(*, submission: EvaluationSubmission, by: Any, passed: bool
     reason = (reason or "").strip()
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.SUBMITTED], _evaluator_reason(submission))
         if submission.on_site and not submission.visits.exists():
             raise ValidationError({"visits": [_("Record the on-site visit first: this submission is re-checked on "
                                                 "site.")]})
@@ -500,10 +504,10 @@ def _rectifying_party(submission: EvaluationSubmission) -> Institution | None:
 def submission_rectify(*, submission: EvaluationSubmission, by: Any, requirements: str) -> EvaluationSubmission:
     """A failed subject rectifies through the interview's steps (plan → accepted or returned → report →
     verified), convened by the evaluating bureau, with the province's deadlines."""
-    requirements = _text(requirements, "requirements", _("Say what must be rectified."))
+    requirements = required_text(requirements, "requirements", _("Say what must be rectified."))
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.FAILED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.FAILED], _evaluator_reason(submission))
         bureau = bureau_of(submission.evaluator) if submission.evaluator else None
         party = _rectifying_party(submission)
         if bureau is None or party is None:
@@ -525,10 +529,10 @@ def submission_reevaluate(*, submission: EvaluationSubmission, by: Any, passed: 
                           findings: str) -> EvaluationSubmission:
     """After the rectification is verified (passed or failed): passed → the subject passes; failed → a centre
     is de-listed (摘牌: no longer offered for referrals), a system's second failure recorded."""
-    findings = _text(findings, "findings", _("Record what the re-evaluation found."))
+    findings = required_text(findings, "findings", _("Record what the re-evaluation found."))
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.RECTIFYING], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.RECTIFYING], _evaluator_reason(submission))
         interview = submission.rectification
         if interview is not None and interview.parties.exclude(state__in=InterviewParty.DONE_STATES).exists():
             raise ValidationError({"findings": [_("Re-evaluate once the rectification has been verified.")]})
@@ -559,10 +563,10 @@ def submission_reevaluate(*, submission: EvaluationSubmission, by: Any, passed: 
 
 def submission_restore(*, submission: EvaluationSubmission, by: Any, reason: str) -> EvaluationSubmission:
     """A de-listed centre restored (e.g. after a later evaluation it passed): offered for referrals again."""
-    reason = _text(reason, "reason", _("Say why the centre is restored."))
+    reason = required_text(reason, "reason", _("Say why the centre is restored."))
     with transaction.atomic():
         submission = _locked(submission)
-        _require(p.may_evaluate(by, submission), submission, [S.DELISTED], _evaluator_reason(submission))
+        require_step(p.may_evaluate(by, submission), submission, [S.DELISTED], _evaluator_reason(submission))
         submission.restore(at=timezone.now(), reason=reason)
         save_with_history(submission, by=by, reason="centre restored")
         _set_listed(submission, listed=True, by=by, reason=f"restored: {reason}")
@@ -599,12 +603,13 @@ def last_checked(evaluator: Region, before_year: int) -> tuple[dict[str, int | N
 def sample_draw(*, round_: EvaluationRound, evaluator: Region, by: Any) -> EvaluationSample:
     """Draw the areas ``evaluator`` re-checks on site in the round, reproducibly; they need a visit before their
     result."""
-    members = p.evaluator_memberships(EvaluationSubmission(evaluator=evaluator))
-    if not (by.is_superuser or members.filter(user=by).exists()):
+    if not p.may_evaluate_for(by, evaluator):
         raise ActionDenied(_("Only the bureau and MCH officers and the expert reviewers of %(region)s draw its "
                              "sample.") % {"region": evaluator.name})
     with transaction.atomic():
         round_ = EvaluationRound.objects.select_for_update().get(pk=round_.pk)
+        if round_.state != EvaluationRound.State.OPEN:
+            raise TransitionConflict(_("The round is closed: no sample is drawn any more."))
         if EvaluationSample.objects.filter(round=round_, evaluator=evaluator).exists():
             raise ValidationError({"sample": [_("The sample has been drawn already.")]})
         candidates = {s.region_id: s for s in sample_candidates(round_, evaluator)}

@@ -260,13 +260,24 @@ def test_the_city_draws_its_sample_through_the_api(personas, opened):  # type: i
     assert post(u.bureau_gd, path, {"evaluator": "350100"}).status_code == 404
 
 
+def test_the_round_closes_only_when_every_result_is_in(personas, opened):  # type: ignore[no-untyped-def]
+    u = personas.users
+    path = f"{ROUNDS}{opened.pk}/close/"
+    assert post(u.bureau_city, path, {}).status_code == 403  # the city does not close the province's round
+    waiting = post(u.bureau_province, path, {})
+    assert waiting.status_code == 400 and "round" in waiting.json()
+    opened.refresh_from_db()
+    assert opened.state == EvaluationRound.State.OPEN
+    assert post(u.bureau_gd, path, {}).status_code == 404
+
+
 def test_the_schema_documents_every_evaluation_operation(personas):  # type: ignore[no-untyped-def]
     response = get(personas.users.mch_a, "/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert set(paths[ROUNDS]) == {"get", "post"} and set(paths[SUBMISSIONS]) == {"get"}
     assert set(paths[f"{ROUNDS}{{id}}/"]) == {"get"} and set(paths[f"{SUBMISSIONS}{{id}}/"]) == {"get"}
-    steps = {"sample": ROUNDS, **{step: SUBMISSIONS for step in (
+    steps = {"sample": ROUNDS, "close": ROUNDS, **{step: SUBMISSIONS for step in (
         "enter-score", "submit", "return", "evaluate-score", "recompute", "visit", "decide", "rectify", "reevaluate",
         "restore")}}
     for step, base in steps.items():
@@ -303,7 +314,7 @@ def test_the_evaluation_operations_answer_as_documented(personas, head_a, person
     cookies = {"sessionid": _session_cookie(user), "csrftoken": CSRF_TOKEN}
     operations = [result.ok() for result in schema.get_all_operations()
                   if result.ok().path.startswith(("/api/evaluation-rounds/", "/api/evaluation-submissions/"))]
-    assert len(operations) == 16, [op.label for op in operations]
+    assert len(operations) == 17, [op.label for op in operations]
     failures: list[str] = []
     answers: dict[str, set[int]] = {}
     for operation in operations:

@@ -233,3 +233,32 @@ def test_a_late_self_evaluation_alerts_both_sides(personas, county_round):  # ty
     count = Alert.objects.filter(kind=svc.SELF_DUE).count()
     deadlines_sweep(now=dt.datetime(2026, 3, 2, 9, tzinfo=svc.CHINA))
     assert Alert.objects.filter(kind=svc.SELF_DUE).count() == count
+
+
+def test_the_province_closes_a_round_once_every_result_is_returned(personas, county_round, django_user_model):  # type: ignore[no-untyped-def]
+    u = personas.users
+    with pytest.raises(ValidationError) as waiting:
+        svc.round_close(round_=county_round, by=u.bureau_province)
+    assert "5" in waiting.value.message_dict["round"][0]  # five subjects are still without a result
+    root = django_user_model.objects.create_superuser(username="root", password="x")
+    for submission in county_round.submissions.select_related("region"):
+        fill_entered(submission, root)
+        if submission.subject == "system":
+            SelfInspectionReport.objects.get_or_create(region=submission.region, year=YEAR, kind="self_evaluation",
+                                                       defaults={"state": "finalised", "created_by": root,
+                                                                 "updated_by": root})
+        svc.submission_submit(submission=submission, by=root, summary="自评小结")
+        if submission.on_site:
+            svc.visit_record(submission=submission, by=root, visited_on=timezone.localdate(), unannounced=True,
+                             evaluators="王主任", findings="到岗")
+        svc.submission_decide(submission=submission, by=root, passed=True, reason="抽查合格")
+    for user in (u.bureau_city, u.bureau_a, u.reviewer_province, u.bureau_gd):
+        with pytest.raises(ActionDenied):
+            svc.round_close(round_=county_round, by=user)
+    closed = svc.round_close(round_=county_round, by=u.bureau_province)
+    assert closed.state == EvaluationRound.State.CLOSED and closed.closed_at is not None
+    assert closed.history.first().history_change_reason == "round closed"
+    with pytest.raises(TransitionConflict):
+        svc.round_close(round_=county_round, by=u.bureau_province)
+    with pytest.raises(TransitionConflict):  # no sample once the results are final
+        svc.sample_draw(round_=county_round, evaluator=personas.regions.fuzhou, by=u.bureau_city)

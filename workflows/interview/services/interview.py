@@ -23,7 +23,7 @@ from notifications.recipients import Target, to_user
 from notifications.services import alert_raise, alerts_resolve
 from organisations.http import ActionDenied, TransitionConflict
 from organisations.models import Institution, Membership, User
-from workflows.common import save_with_history
+from workflows.common import require_step, required_text, save_with_history
 from workflows.deadlines import deadline_create, deadline_handler, deadlines_cancel_for
 from workflows.flows import flow_cancel, flow_complete, flow_start
 from workflows.interview import permissions as p
@@ -87,15 +87,6 @@ def _locked_party(party: InterviewParty) -> InterviewParty:
         "interview__bureau__region", "interview__region", "institution__region").get(pk=party.pk)
 
 
-def _require(allowed: bool, record: Any, states: Iterable[str], reason: str) -> None:
-    """403 with ``reason`` when the role does not allow the step; 409 when the state has moved on."""
-    if not allowed:
-        raise ActionDenied(reason)
-    if record.state not in tuple(states):
-        raise TransitionConflict(_("This step is no longer open: it is now “%(state)s”.")
-                                 % {"state": record.get_state_display()})
-
-
 def _convener_reason(interview: Interview) -> str:
     return _("Only the bureau officers of %(bureau)s take this step.") % {"bureau": interview.bureau.name}
 
@@ -103,13 +94,6 @@ def _convener_reason(interview: Interview) -> str:
 def _party_reason(party: InterviewParty) -> str:
     return _("Only the head or the officers of %(institution)s answer for it.") % {
         "institution": party.institution.name}
-
-
-def _text(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value
 
 
 def _clock(party: InterviewParty, *, kind: str, due: dt.datetime, rules: ProvinceSettings) -> None:
@@ -157,8 +141,8 @@ def interview_propose(*, by: Any, bureau: Institution, subject: str, reasons: st
     if by is not None and not p.bureau_officer_at(by, bureau):
         raise ActionDenied(_("Only the bureau officers of %(bureau)s convene its interviews.") % {
             "bureau": bureau.name})
-    subject = _text(subject, "subject", _("Say what the interview is about."))
-    reasons = _text(reasons, "reasons", _("Give the reasons for the interview."))
+    subject = required_text(subject, "subject", _("Say what the interview is about."))
+    reasons = required_text(reasons, "reasons", _("Give the reasons for the interview."))
     _validate_parties(bureau, parties)
     with transaction.atomic():
         interview = Interview(bureau=bureau, region=bureau.region, origin=origin, subject=subject, reasons=reasons,
@@ -180,10 +164,10 @@ def interview_propose(*, by: Any, bureau: Institution, subject: str, reasons: st
 
 
 def interview_dismiss(*, interview: Interview, by: Any, reason: str) -> Interview:
-    reason = _text(reason, "reason", _("Say why the proposal is dismissed."))
+    reason = required_text(reason, "reason", _("Say why the proposal is dismissed."))
     with transaction.atomic():
         interview = _locked(interview)
-        _require(p.may_convene(by, interview), interview, [S.PROPOSED], _convener_reason(interview))
+        require_step(p.may_convene(by, interview), interview, [S.PROPOSED], _convener_reason(interview))
         interview.dismiss(by=by, at=timezone.now(), reason=reason)
         save_with_history(interview, by=by, reason=f"dismissed: {reason}")
         flow_complete(interview, "decide")
@@ -194,15 +178,15 @@ def interview_dismiss(*, interview: Interview, by: Any, reason: str) -> Intervie
 
 def interview_notify(*, interview: Interview, by: Any, number: str, scheduled_at: dt.datetime, place: str) -> Interview:
     """The notice (约谈通知书) goes to every summoned party, each with an acknowledgement deadline."""
-    number = _text(number, "number", _("Give the notice its number (文号)."))
-    place = _text(place, "place", _("Say where the interview is held."))
+    number = required_text(number, "number", _("Give the notice its number (文号)."))
+    place = required_text(place, "place", _("Say where the interview is held."))
     if scheduled_at is None:
         raise ValidationError({"scheduled_at": _("Say when the interview is held.")})
     if scheduled_at < timezone.now():
         raise ValidationError({"scheduled_at": _("The interview cannot be held in the past.")})
     with transaction.atomic():
         interview = _locked(interview)
-        _require(p.may_convene(by, interview), interview, [S.PROPOSED], _convener_reason(interview))
+        require_step(p.may_convene(by, interview), interview, [S.PROPOSED], _convener_reason(interview))
         if Interview.objects.filter(bureau=interview.bureau, number=number).exclude(pk=interview.pk).exists():
             raise ValidationError({"number": _("%(bureau)s already used this number.") % {
                 "bureau": interview.bureau.name}})
@@ -228,7 +212,7 @@ def interview_notify(*, interview: Interview, by: Any, number: str, scheduled_at
 def interview_acknowledge(*, party: InterviewParty, by: Any) -> InterviewParty:
     with transaction.atomic():
         party = _locked_party(party)
-        _require(p.answers_for(by, party), party, [P.SUMMONED], _party_reason(party))
+        require_step(p.answers_for(by, party), party, [P.SUMMONED], _party_reason(party))
         if party.interview.state != S.NOTIFIED:
             raise TransitionConflict(_("This step is no longer open: it is now “%(state)s”.")
                                      % {"state": party.interview.get_state_display()})
@@ -243,12 +227,12 @@ def interview_hold(*, interview: Interview, by: Any, attendance: str, requiremen
                    statements: dict[Any, str] | None = None) -> Interview:
     """The minutes (约谈记录): who attended, each party's statement, the experts' advice, the bureau's
     requirements. Every party now owes a rectification plan by the province's deadline."""
-    attendance = _text(attendance, "attendance", _("Record who attended."))
-    requirements = _text(requirements, "requirements", _("Record what the bureau requires."))
+    attendance = required_text(attendance, "attendance", _("Record who attended."))
+    requirements = required_text(requirements, "requirements", _("Record what the bureau requires."))
     statements = {str(k): (v or "").strip() for k, v in (statements or {}).items()}
     with transaction.atomic():
         interview = _locked(interview)
-        _require(p.may_convene(by, interview), interview, [S.NOTIFIED], _convener_reason(interview))
+        require_step(p.may_convene(by, interview), interview, [S.NOTIFIED], _convener_reason(interview))
         now = timezone.now()
         interview.hold(by=by, at=now, attendance=attendance, expert_advice=(expert_advice or "").strip(),
                        requirements=requirements)
@@ -337,10 +321,10 @@ def interview_for_rectification(*, bureau: Institution, institution: Institution
 # --- Each party's rectification ---------------------------------------------------------------------
 
 def interview_plan_submit(*, party: InterviewParty, by: Any, plan: str) -> InterviewParty:
-    plan = _text(plan, "plan", _("Write the rectification plan."))
+    plan = required_text(plan, "plan", _("Write the rectification plan."))
     with transaction.atomic():
         party = _locked_party(party)
-        _require(p.answers_for(by, party), party, [P.PLAN_DUE], _party_reason(party))
+        require_step(p.answers_for(by, party), party, [P.PLAN_DUE], _party_reason(party))
         party.submit_plan(by=by, at=timezone.now(), plan=plan)
         save_with_history(party, by=by, reason="plan submitted")
         deadlines_cancel_for(party, kind=PLAN_DUE, by=by, reason="plan submitted")
@@ -352,10 +336,10 @@ def interview_plan_submit(*, party: InterviewParty, by: Any, plan: str) -> Inter
 
 
 def interview_plan_return(*, party: InterviewParty, by: Any, reason: str) -> InterviewParty:
-    reason = _text(reason, "reason", _("Say what the plan lacks."))
+    reason = required_text(reason, "reason", _("Say what the plan lacks."))
     with transaction.atomic():
         party = _locked_party(party)
-        _require(p.may_convene(by, party.interview), party, [P.PLAN_SUBMITTED], _convener_reason(party.interview))
+        require_step(p.may_convene(by, party.interview), party, [P.PLAN_SUBMITTED], _convener_reason(party.interview))
         rules = rules_for(party.interview)
         due = timezone.now() + dt.timedelta(days=rules.interview_plan_days)
         party.return_plan(reason=reason, due=due)
@@ -371,7 +355,7 @@ def interview_plan_return(*, party: InterviewParty, by: Any, reason: str) -> Int
 def interview_plan_accept(*, party: InterviewParty, by: Any) -> InterviewParty:
     with transaction.atomic():
         party = _locked_party(party)
-        _require(p.may_convene(by, party.interview), party, [P.PLAN_SUBMITTED], _convener_reason(party.interview))
+        require_step(p.may_convene(by, party.interview), party, [P.PLAN_SUBMITTED], _convener_reason(party.interview))
         rules = rules_for(party.interview)
         due = timezone.now() + dt.timedelta(days=rules.interview_report_days)
         if party.interview.report_due_on is not None:  # a circular fixed the day the report is due
@@ -389,10 +373,10 @@ def interview_plan_accept(*, party: InterviewParty, by: Any) -> InterviewParty:
 
 
 def interview_report_submit(*, party: InterviewParty, by: Any, report: str) -> InterviewParty:
-    report = _text(report, "report", _("Write the rectification report."))
+    report = required_text(report, "report", _("Write the rectification report."))
     with transaction.atomic():
         party = _locked_party(party)
-        _require(p.answers_for(by, party), party, [P.PLAN_ACCEPTED], _party_reason(party))
+        require_step(p.answers_for(by, party), party, [P.PLAN_ACCEPTED], _party_reason(party))
         party.submit_report(by=by, at=timezone.now(), report=report)
         save_with_history(party, by=by, reason="report submitted")
         deadlines_cancel_for(party, kind=REPORT_DUE, by=by, reason="report submitted")
@@ -408,15 +392,15 @@ def interview_verify(*, party: InterviewParty, by: Any, passed: bool, method: st
     """The bureau verifies by documents or on site. Passed: done. Failed: the escalation is recorded and, where
     Anmu has the bureau of the next level up, a follow-up interview is proposed to it. The interview closes when
     its last party is done."""
-    findings = _text(findings, "findings", _("Record what the verification found."))
+    findings = required_text(findings, "findings", _("Record what the verification found."))
     if method not in InterviewParty.Method.values:
         raise ValidationError({"method": _("Say how it was verified: documents or on site.")})
     if not passed:
-        escalation = _text(escalation, "escalation", _("Say what follows the failed rectification."))
+        escalation = required_text(escalation, "escalation", _("Say what follows the failed rectification."))
     with transaction.atomic():
         party = _locked_party(party)
         interview = _locked(party.interview)
-        _require(p.may_convene(by, interview), party, [P.REPORT_SUBMITTED], _convener_reason(interview))
+        require_step(p.may_convene(by, interview), party, [P.REPORT_SUBMITTED], _convener_reason(interview))
         now = timezone.now()
         if passed:
             party.pass_verification(by=by, at=now, how=method, findings=findings)

@@ -9,6 +9,7 @@ from indicators.demo import seed_targets
 from organisations.demo import DEMO_PASSWORD, seed_organisations
 from workflows.death.demo import seed_deaths
 from workflows.demo import seed_cases, seed_referrals, seed_women
+from workflows.evaluation.demo import seed_evaluation
 from workflows.interview.demo import seed_circulars, seed_interviews
 from workflows.routine.demo import seed_routine
 
@@ -79,4 +80,7 @@ class Command(BaseCommand):
             self.step("正在创建演示约谈…", "Creating demo data: an interview…")
             if seed_interviews():
                 self.stdout.write("Added one interview of the Minhou bureau in progress, and the province's trigger rules.")
+            self.step("正在创建演示评估轮次…", "Creating demo data: an evaluation round…")
+            if seed_evaluation():
+                self.stdout.write("Opened last year's county evaluation round: 鼓楼区 submitted, 闽侯县医院 passed.")
         self.step("演示数据就绪", "Demo data ready")
