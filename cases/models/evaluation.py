@@ -288,8 +288,8 @@ class EvaluationRound(models.Model):
     """A province's evaluation of one level (county, city or province) for one data year."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("evaluation round", "Open")
+        CLOSED = "closed", pgettext_lazy("evaluation round", "Closed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     province = models.ForeignKey(Region, verbose_name=_("province"), on_delete=models.PROTECT, related_name="+",
@@ -299,10 +299,11 @@ class EvaluationRound(models.Model):
     scheme = models.ForeignKey(EvaluationScheme, verbose_name=_("evaluation scheme"), on_delete=models.PROTECT,
                                related_name="rounds", editable=False)
     state = FSMField(_("state"), default=State.OPEN, choices=State.choices, editable=False, db_index=True)
-    opened_at = models.DateTimeField(_("opened at"), editable=False)
+    opened_at = models.DateTimeField(pgettext_lazy("evaluation round", "opened at"), editable=False)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT,
                                   related_name="+", editable=False)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(pgettext_lazy("evaluation round", "closed at"), null=True, blank=True,
+                                     editable=False)
     history = HistoricalRecords()
 
     class Meta:
