@@ -24,7 +24,16 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from organisations.models import ROLE_RANK, Institution, Membership, Region, RescueCentre, Role
+from organisations.models import (
+    API_CLIENT_ROLES,
+    ROLE_RANK,
+    ApiClient,
+    Institution,
+    Membership,
+    Region,
+    RescueCentre,
+    Role,
+)
 from organisations.scoping import area_q, region_codes_in_area, user_scope
 
 
@@ -164,3 +173,40 @@ def centre_denial(*, by: Any, centre: RescueCentre, regions: Iterable[Region] = 
     if codes and administered_regions(by).filter(pk__in=codes).count() != len(codes):
         return _("A rescue centre's responsibility area lies inside your own area.")
     return None
+
+
+# --- Machine clients (ApiClient): a system admin sets up, and switches off, the clients of her area ---------
+
+
+def manages_api_clients(user: Any) -> bool:
+    """A superuser, or a system admin (her role's group carries the client permissions) with an area."""
+    if is_superuser(user):
+        return True
+    return bool(getattr(user, "is_authenticated", False) and user.is_active
+                and user.has_perm("organisations.add_apiclient") and user_scope(user).admin_areas)
+
+
+def api_client_roles(user: Any) -> list[str]:
+    """The roles ``user`` may give a machine client: the safe list (never a system admin), those she grants."""
+    grantable = set(grantable_roles(user))
+    return [role for role in API_CLIENT_ROLES if role in grantable]
+
+
+def api_client_denial(*, by: Any, institution: Institution | None, roles: Iterable[str] = ()) -> str | None:
+    """Why ``by`` may not set up (or manage) a machine client at ``institution`` with ``roles``; None if she may."""
+    if not manages_api_clients(by):
+        return _("Only a system administrator manages machine clients.")
+    allowed = set(api_client_roles(by))
+    if any(role not in allowed for role in roles):
+        return _("A machine client holds clinical or officer roles only, never an administrator's.")
+    if institution is not None and not administered_institutions(by).filter(pk=institution.pk).exists():
+        return _("You manage machine clients of institutions in your own area only.")
+    return None
+
+
+def manageable_api_clients(user: Any) -> QuerySet[ApiClient]:
+    """The machine clients ``user`` manages: those of institutions in her administered area."""
+    if not manages_api_clients(user):
+        return ApiClient.objects.none()
+    return ApiClient.objects.filter(institution__in=administered_institutions(user)).select_related(
+        "user", "institution__region", "created_by")

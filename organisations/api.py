@@ -65,6 +65,8 @@ FIELD_ERRORS = {"type": "object", "additionalProperties": {},
 # The answers every operation may give besides its own (a documented one is kept as it is).
 ERRORS_ANY = {
     "400": ("FieldErrors", "Bad input: field errors, or a body or parameter that cannot be read."),
+    "401": ("ApiError", "A machine client's token was refused: unknown, expired or revoked, not a machine "
+                        "client's, or its client or institution deactivated."),
     "403": ("ApiError", "Not signed in, or not allowed for your role or institution (reason given)."),
     "404": ("ApiError", "No such record or page, or out of your scope (the same answer)."),
     "429": ("ApiError", "Too many requests; try again later."),

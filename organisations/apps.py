@@ -26,6 +26,11 @@ class OrganisationsConfig(AppConfig):
 
         history_register(DutyShift, visible_duty_shifts)
 
+        from organisations.administration import manageable_api_clients
+        from organisations.models import ApiClient
+
+        history_register(ApiClient, manageable_api_clients)
+
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Create the role groups that are missing; groups already there keep their admin-edited permissions."""

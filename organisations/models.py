@@ -8,6 +8,7 @@ per role; the role decides whether the user sees an area (officers) or an instit
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -15,6 +16,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 from simple_history.models import HistoricalRecords
 
 from organisations.personal import mask_phone, normalise_phone, validate_phone
@@ -270,7 +273,8 @@ ROLE_INSTITUTION_KINDS: dict[str, set[str]] = {
 }
 
 
-class User(AbstractUser):
+# knox ships no types: the plugin cannot see ApiToken.user's reverse manager (auth_token_set) or its fields' types.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A person who signs in. ``name`` is the full name as written (Chinese names do not split)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -424,3 +428,78 @@ class DutyShift(models.Model):
             user_id=self.user_id, institution_id=self.institution_id, is_active=True
         ).exists():
             raise ValidationError({"user": _("Only staff of this institution can be on its roster.")})
+
+
+# --- Machine clients: other systems calling the API with tokens ---------------------------------------------
+
+# The roles a machine client may hold: the clinical and officer roles whose reads and steps another system
+# does on an institution's behalf. Never a system admin or a head (they run accounts or answer for people),
+# nor an expert reviewer (a person named for her judgement).
+API_CLIENT_ROLES = (Role.OBSTETRICIAN, Role.PRIMARY_CARE, Role.DUTY_DOCTOR, Role.MCH_OFFICER, Role.BUREAU_OFFICER)
+
+
+class ApiClient(models.Model):
+    """A machine client (接口账号): another system — a hospital's HIS, the provincial MCH platform — that
+    calls the API with tokens.
+
+    It is a ``User`` of its own (``user``), so every scoped selector scopes it like a person: its roles
+    are ordinary ``Membership`` rows at its one ``institution``. It is a model beside the user rather than a
+    flag on ``User`` because what only a machine has — the system it is, the one institution it is bound to,
+    whether it is switched on, who set it up — stays off every person's row, and "is this a machine?" is one
+    indexed one-to-one (``user.api_client``). Its user has no usable password and never signs in through the
+    login form (``organisations/backends.py``); it authenticates only with its tokens
+    (``organisations/tokens.py``), which a system admin of its area issues and revokes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="api_client",
+                                editable=False)
+    name = models.CharField(pgettext_lazy("name of a place or an organisation", "name"), max_length=60,
+                            help_text=_("How the client is named in the log of its calls."))
+    system = models.CharField(_("system"), max_length=120,
+                              help_text=_("Which system calls the API, e.g. the HIS of a county hospital."))
+    institution = models.ForeignKey(Institution, verbose_name=_("institution"), on_delete=models.PROTECT,
+                                    related_name="api_clients")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(User, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["institution__name", "name"]
+        verbose_name = _("machine client")
+        verbose_name_plural = _("machine clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def is_service_account(user: object) -> bool:
+    """``user`` is a machine client's account (one query at most, then cached on the user object)."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "pk", None) is None:
+        return False
+    try:
+        return getattr(user, "api_client", None) is not None
+    except ApiClient.DoesNotExist:
+        return False
+
+
+class ApiToken(AbstractAuthToken):
+    """A knox token of a machine client (``KNOX_TOKEN_MODEL``): stored as a hash (``digest``), never in full;
+    ``token_key`` is the start shown to tell tokens apart. Revoking deletes the row (knox's way); the history
+    keeps who issued and who revoked it, never the digest."""
+
+    id: Any = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    digest: Any = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True, editable=False)
+    created_by: Any = models.ForeignKey(User, verbose_name=_("issued by"), null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(excluded_fields=["digest"])
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.token_key}…"

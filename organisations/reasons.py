@@ -150,6 +150,11 @@ REASONS: frozenset[str] = frozenset({
     gettext_noop("handover"),
     gettext_noop("roster page"),
     gettext_noop("beds updated"),
+    # Machine clients (organisations/client_views.py, manage.py api_client_token).
+    gettext_noop("machine client created"),
+    gettext_noop("machine client deactivated"),
+    gettext_noop("token issued"),
+    gettext_noop("token revoked"),
     gettext_noop("copied"),
     # Interviews (约谈)
     gettext_noop("summoned"),

@@ -167,6 +167,10 @@ ROLE_DEFAULT_PERMISSIONS: dict[str, list[str]] = {
         "organisations.add_user",
         "organisations.change_user",
         "organisations.view_accesslog",
+        # The machine clients of her area and their tokens (organisations/client_views.py checks the area).
+        "organisations.view_apiclient",
+        "organisations.add_apiclient",
+        "organisations.change_apiclient",
         # A province's interview trigger rules (scoped in cases.admin to the province she administers).
         "cases.view_interviewtrigger",
         "cases.add_interviewtrigger",

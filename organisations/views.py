@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from viewflow.urls import ReadonlyModelViewset
 from viewflow.views import DetailModelView
 
+from organisations import client_views
 from organisations.history import history_entries, history_selector
 from organisations.http import get_visible_or_404
 from organisations.models import Institution, Membership, Region, RescueCentre, Role
@@ -183,6 +184,7 @@ ORGANISATION_PAGES = (
     ("organisations.view_rescuecentre", "organisations:rescuecentre:index"),
     ("organisations.view_dutyshift", "roster:index"),
     ("organisations.view_accesslog", "organisations:access_log"),
+    ("organisations.view_apiclient", "organisations:api_clients"),
 )
 
 
@@ -213,3 +215,13 @@ class OrganisationsApp(AnmuApplication):
 
     access_log_path = path("access-log/", login_required(access_log), name="access_log")
     beds_path = path("centres/<uuid:pk>/beds/", login_required(centre_beds), name="centre_beds")
+
+    # Machine clients of the system admin's area (organisations/client_views.py).
+    api_clients_path = path("api-clients/", client_views.api_client_list, name="api_clients")
+    api_client_new_path = path("api-clients/new/", client_views.api_client_new, name="api_client_new")
+    api_client_path = path("api-clients/<uuid:pk>/", client_views.api_client_detail, name="api_client")
+    api_token_new_path = path("api-clients/<uuid:pk>/tokens/", client_views.api_token_new, name="api_token_new")
+    api_token_revoke_path = path("api-clients/<uuid:pk>/tokens/<uuid:token_pk>/revoke/",
+                                 client_views.api_token_revoke_view, name="api_token_revoke")
+    api_client_deactivate_path = path("api-clients/<uuid:pk>/deactivate/", client_views.api_client_deactivate_view,
+                                      name="api_client_deactivate")

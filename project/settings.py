@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "rest_framework",
+    # Machine clients' tokens (organisations.ApiToken is the token model: KNOX_TOKEN_MODEL below).
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "viewflow",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One log line per call of a machine client (name, method, path, status; never the token).
+    "organisations.tokens.ApiClientLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -310,7 +314,11 @@ REQUEST_MAX_BODY_BYTES = env_int(
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # People sign in (session); machine clients send "Authorization: Token anmu_…" (organisations/tokens.py
+    # refuses the token of anyone but a machine client). The token class comes first so that a refused
+    # token answers 401; a call with neither still answers 403 as before.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["organisations.tokens.ClientTokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -324,12 +332,24 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # A UserRateThrottle: people keep the "user" rate, machine clients get the "machine" one.
+        "organisations.tokens.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "30/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+        "machine": os.environ.get("API_THROTTLE_MACHINE", "1200/minute"),
     },
+}
+# Machine clients' tokens (django-rest-knox): hashed in the database, each with its own expiry, several live
+# at once so a client rotates without a gap; issued and revoked by a system admin (organisations/client_views.py).
+KNOX_TOKEN_MODEL = "organisations.ApiToken"  # noqa: S105 (a model name, not a secret)
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
+    "TOKEN_PREFIX": "anmu_",
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "安母 Anmu API",
