@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 from knox.settings import knox_settings
 
@@ -59,7 +59,7 @@ class InstitutionChoiceField(forms.ModelChoiceField):
 
 
 class ApiClientForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=60,
+    name = forms.CharField(label=pgettext_lazy("machine client", "Name"), max_length=60,
                            help_text=gettext_lazy("How the client is named in the log of its calls."))
     system = forms.CharField(label=gettext_lazy("System"), max_length=120,
                              help_text=gettext_lazy("Which system calls the API, e.g. the HIS of a county hospital."))
