@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cases.models import (
+    Assessment,
     AssessmentReferral,
     Circular,
     Consultation,
@@ -27,6 +28,7 @@ from cases.models import (
     PrenatalValue,
     Referral,
     ReviewMeeting,
+    Screening,
     Visit,
     Woman,
     WomanLink,
@@ -55,6 +57,16 @@ def visible_pregnancies(user: Any) -> QuerySet[Pregnancy]:
         # A named expert asked for a consultation reads the record she is asked about.
         q |= Q(pk__in=Consultation.objects.filter(to_expert=user).values("pregnancy_id"))
     return Pregnancy.objects.filter(q).select_related("woman", "booking_institution")
+
+
+def visible_screenings(user: Any) -> QuerySet[Screening]:
+    """The screenings of the pregnancies the user may see."""
+    return Screening.objects.filter(pregnancy__in=visible_pregnancies(user).values("pk"))
+
+
+def visible_assessments(user: Any) -> QuerySet[Assessment]:
+    """The assessments (valid and voided) of the pregnancies the user may see."""
+    return Assessment.objects.filter(pregnancy__in=visible_pregnancies(user).values("pk"))
 
 
 def region_q_for_cases(scope: Any) -> Q:

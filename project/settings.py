@@ -390,11 +390,17 @@ SPECTACULAR_SETTINGS = {
         "EvaluationRoundStateEnum": "cases.models.evaluation.EvaluationRound.State",
         "EvaluationSubmissionStateEnum": "cases.models.evaluation.EvaluationSubmission.State",
         "EvaluationSubjectEnum": "cases.models.evaluation.EvaluationIndicator.Subject",
+        "ColourEnum": "cases.models.colour.Colour",
+        "PregnancyStatusEnum": "cases.models.people.Pregnancy.Status",
+        "AssessmentStatusEnum": "cases.models.screening.Assessment.Status",
     },
 }
 
 # --- Anmu -----------------------------------------------------------------------------------------
 ANMU_SITE_TITLE = "安母 Anmu"
+# The API's lists show a change once it is this old and every transaction open when it was made has ended
+# (workflows/api.py, "Sync"): a client syncing with updated_since then never misses a slow transaction's change.
+API_SYNC_LAG_SECONDS = env_int("API_SYNC_LAG_SECONDS", 5, minimum=0)
 
 # The periodic sweep (deadlines, alert re-push, roster gaps). Embedded mode runs it inside the web
 # server process, so its alerts reach the in-memory channel layer; with Redis, run

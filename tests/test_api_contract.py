@@ -46,9 +46,10 @@ def _config() -> Any:
 
 
 @pytest.fixture
-def records(personas):  # type: ignore[no-untyped-def]
+def records(personas, settings):  # type: ignore[no-untyped-def]
     """A referral waiting for an answer, one accepted and one closed with feedback: records with empty
     optional choices (colour, consciousness, transport, outcome) and with every field filled."""
+    settings.API_SYNC_LAG_SECONDS = 0  # the sync lists show the records just made
     staff = rescue_staff(personas)
     waiting = refer(personas)
     accepted = refer(personas, urgency="urgent")
@@ -61,10 +62,31 @@ def records(personas):  # type: ignore[no-untyped-def]
     rs.referral_feedback(referral=accepted, by=staff.city2, summary="好转", advice="随访")
     ids = {
         "referrals": [str(waiting.pk), str(accepted.pk), str(refer(personas, urgency="planned").pk)],
+        **_process_one_records(personas, waiting.pregnancy),
         "institutions": [str(personas.inst.hospital_a.pk), str(personas.inst.mch_city.pk)],
         "rescue-centres": [str(personas.centres.city.pk), str(personas.centres.province.pk)],
     }
     return staff, ids
+
+
+def _process_one_records(personas: Any, pregnancy: Any) -> dict[str, list[str]]:
+    """The women's, pregnancies', screenings' and assessments' ids the operations meet: a screened and graded
+    pregnancy (one valid and one voided assessment) and the referred one."""
+    from cases.models import Screening
+    from cases.rules import screening_items, settings_for
+    from workflows.screening import services as ss
+
+    doctor, hospital = personas.users.obstetrician_a, personas.inst.hospital_a
+    screening = Screening.objects.filter(pregnancy=pregnancy).first() or ss.screening_record(
+        pregnancy=pregnancy, institution=hospital, by=doctor,
+        answers={item.code: False for item in screening_items(settings_for(hospital)) if item.required})
+    graded = ss.assessment_record(pregnancy=pregnancy, institution=hospital, by=doctor, stage="dynamic",
+                                  inputs={"age_years": 36, "pa_pressure_mmhg": 55})
+    voided = ss.assessment_record(pregnancy=pregnancy, institution=hospital, by=doctor, stage="dynamic",
+                                  inputs={"age_years": 30})
+    ss.assessment_void(assessment=voided, by=doctor, reason="录错")
+    return {"women": [str(pregnancy.woman_id)], "pregnancies": [str(pregnancy.pk)], "screenings": [str(screening.pk)],
+            "assessments": [str(graded.pk), str(voided.pk)]}
 
 
 @pytest.fixture

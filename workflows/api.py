@@ -1,15 +1,26 @@
 """What every process's API shares: the error body of a refusal (403, 404, 409), the reason body of a step
-that needs one, the documented error responses, and the step mechanism of a viewset whose transitions are
-POSTs. One class each, so the OpenAPI schema has one ``ApiError`` and one ``Reason``."""
+that needs one, the documented error responses, the step mechanism of a viewset whose transitions are
+POSTs, and the sync of a list (a cursor on ``(updated_at, id)`` and ``updated_since``). One class each, so the
+OpenAPI schema has one ``ApiError`` and one ``Reason``."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.http import parse_http_date_safe
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 
@@ -61,3 +72,142 @@ class StepsMixin:
         result = run(record, self.request.user, data)  # type: ignore[attr-defined]
         return Response(self._detail(result),  # type: ignore[attr-defined]
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """The UUID of a record chosen from a queryset built for this request (``scoped(context)``): a record
+    outside it gets the same error as a missing one."""
+
+    def __init__(self, *, model: type[Model], scoped: Callable[[dict[str, Any]], QuerySet[Any]],
+                 **kwargs: Any) -> None:
+        self.scoped = scoped
+        kwargs.setdefault("pk_field", serializers.UUIDField())
+        super().__init__(queryset=model._default_manager.none(), **kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.scoped(self.context)
+
+
+# --- Sync: a list read in (updated_at, id) order, from where the client stopped ---------------------------
+#
+# A row's ``updated_at`` is the application's clock when it was saved, inside a transaction that commits
+# later: a row can become visible with an ``updated_at`` earlier than rows a client already read. So a list
+# shows only rows older than its *horizon*: the earlier of now and the start of the oldest transaction still
+# open on the database (PostgreSQL: pg_stat_activity), minus API_SYNC_LAG_SECONDS (which covers the moment
+# between the clock read and the transaction's start, and clock differences between servers). Every row below
+# the horizon is committed and no later write can land below it, so the rows below it are final: a walk in
+# (updated_at, id) order misses none and repeats none. A row changed again moves forward and comes again,
+# as its new version.
+
+SYNC_DESCRIPTION = (
+    "Sync: rows come in (`updated_at`, `id`) order, 100 a page (`page_size` up to 500); follow `next` until it "
+    "is null (a cursor never expires: keep the last `next` to resume an interrupted walk). Then keep the "
+    "`updated_at` of the last row you read and ask `updated_since=` it (or send `If-Modified-Since`, whole "
+    "seconds): you get every row changed after it, each once, in its latest version. A change is listed once it "
+    "is API_SYNC_LAG_SECONDS old (default 5 s) and every transaction open when it was made has ended, so a "
+    "slow transaction cannot commit a change behind a row you have already read. Read a record you have just "
+    "written from its detail (at once). Records are never deleted; a record that enters your scope without "
+    "changing (a woman found by her document number) is not listed as a change: the step that brings it "
+    "answers with it, and a walk without `updated_since` lists everything."
+)
+
+SYNC_PARAMETERS = [
+    OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description=(
+        "只列出此后变更的记录 · Only rows changed after this time (ISO 8601; without an offset: Beijing time).")),
+    OpenApiParameter("If-Modified-Since", OpenApiTypes.STR, location=OpenApiParameter.HEADER, description=(
+        "HTTP 日期 · An HTTP date: the same as `updated_since` (ignored when that is given, or when the date "
+        "cannot be read).")),
+]
+
+# Times outside these bounds are clamped (an early year would underflow when converted to UTC).
+SYNC_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+SYNC_LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+class SyncFilterSerializer(serializers.Serializer):
+    updated_since = serializers.DateTimeField(required=False)
+
+
+def sync_horizon() -> dt.datetime:
+    """The time below which every change is committed and final (see above)."""
+    horizon = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Every open transaction of another session of this database, written to yet or not (one that has
+            # not written yet may still save a time read before we look).
+            cursor.execute(
+                "SELECT statement_timestamp(), min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")
+            database_now, oldest = cursor.fetchone()
+        horizon = min(t for t in (horizon, database_now, oldest) if t is not None)
+    return horizon - dt.timedelta(seconds=settings.API_SYNC_LAG_SECONDS)
+
+
+def updated_since(request: Request) -> dt.datetime | None:
+    """``updated_since`` (400 when it cannot be read), else a readable ``If-Modified-Since``, else None."""
+    filters = SyncFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    since = filters.validated_data.get("updated_since")
+    if since is None:
+        seconds = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+        if seconds is None:
+            return None
+        try:
+            since = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return min(max(since, SYNC_EARLIEST), SYNC_LATEST)
+
+
+def sync_queryset(queryset: QuerySet[Any], request: Request) -> QuerySet[Any]:
+    """A list as sync reads it: the rows below the horizon, changed after ``updated_since`` if given."""
+    queryset = queryset.filter(updated_at__lt=sync_horizon())
+    since = updated_since(request)
+    if since is not None:
+        queryset = queryset.filter(updated_at__gt=since)
+    return queryset
+
+
+class SyncCursorPagination(CursorPagination):
+    """Forward-only keyset pages on (updated_at, id): the cursor holds the last row's pair, so rows sharing an
+    ``updated_at`` are neither skipped nor repeated (DRF's own cursor counts an offset among equal times, which
+    skips a row when another of them changes between two pages). ``previous`` is always null."""
+
+    ordering = ("updated_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    page_size_query_description = "每页条数 · Rows a page (1–500; default 100)."
+    cursor_query_description = "游标 · The cursor of the `next` link."
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        if self.cursor is not None:
+            after, pk = self._after(self.cursor)
+            queryset = queryset.filter(Q(updated_at__gt=after) | Q(updated_at=after, pk__gt=pk))
+        rows = list(queryset.order_by(*self.ordering)[:self.page_size + 1])
+        self.has_next = len(rows) > self.page_size
+        self.page = rows[:self.page_size]
+        return self.page
+
+    def _after(self, cursor: Cursor) -> tuple[dt.datetime, uuid.UUID]:
+        try:
+            at, pk = (cursor.position or "").split("|")
+            after = dt.datetime.fromisoformat(at)
+            if cursor.reverse or cursor.offset or after.tzinfo is None or not SYNC_EARLIEST <= after <= SYNC_LATEST:
+                raise ValueError(at)
+            return after, uuid.UUID(pk)
+        except ValueError:
+            raise NotFound(self.invalid_cursor_message) from None
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        last = self.page[-1]
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=f"{last.updated_at.isoformat()}|{last.pk}"))
+
+    def get_previous_link(self) -> str | None:
+        return None

@@ -23,6 +23,10 @@ def save_with_history(obj: models.Model, *, by: Any, reason: str, update_fields:
     check_text_lengths(obj)
     obj._history_user = by  # type: ignore[attr-defined]
     obj._change_reason = reason[:100]  # type: ignore[attr-defined]
+    if update_fields is not None and "updated_at" not in update_fields and any(
+            getattr(field, "auto_now", False) and field.name == "updated_at" for field in obj._meta.concrete_fields):
+        # A partial save is a change too: the API's sync (updated_since, the cursor) must see it.
+        update_fields = [*update_fields, "updated_at"]
     obj.save(update_fields=update_fields)
 
 

@@ -83,6 +83,7 @@ class HighRiskCase(ConcurrentTransitionMixin, models.Model):
     close_reason = reason_field(_("closing reason"), blank=True)
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     reopen_reason = reason_field(_("why reopened"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -46,6 +46,8 @@ class Woman(models.Model):
     registered_by = models.ForeignKey(Institution, verbose_name=_("registered by"), on_delete=models.PROTECT,
                                       related_name="+")
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    # Set on every save: what the API's sync (``updated_since``, the cursor) reads.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     # A duplicate record merged into another keeps existing (for history) but is no longer used.
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="merged_records", editable=False)
@@ -134,6 +136,7 @@ class Pregnancy(ConcurrentTransitionMixin, models.Model):
     colour_at = models.DateTimeField(_("graded at"), null=True, blank=True)
     # Set when a near-miss checklist first met a WHO criterion (危重孕产妇).
     near_miss_at = models.DateTimeField(_("near miss since"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -33,6 +33,7 @@ class Screening(models.Model):
     positive = models.BooleanField(_("positive"), db_index=True)
     positive_items = models.JSONField(_("positive items"), default=list)
     note = reason_field(_("note"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -80,6 +81,7 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
     voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("voided by"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
     void_reason = reason_field(_("why voided"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:

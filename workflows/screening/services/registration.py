@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -67,12 +67,7 @@ def woman_register(
                         if not _same_woman(woman, name=name, born=born):
                             mismatch = woman
                         else:
-                            if _link(woman=woman, institution=institution, by=by):
-                                _tell_record_holders(woman=woman, institution=institution)
-                            access_record(user=by, action=AccessLog.Action.LOOKUP, obj=woman,
-                                          summary=f"{woman._meta.verbose_name} {woman.name}"
-                                                  f"（{_('found by document number')}）",
-                                          region=woman.residence_region, institution=institution)
+                            _found(woman=woman, institution=institution, by=by)
                             return woman, False
                 if mismatch is None:
                     woman = Woman(name=name.strip(), id_type=id_type, id_number=number, no_id_reason=no_id_reason,
@@ -89,11 +84,53 @@ def woman_register(
             continue  # another desk registered the same number at the same moment: find hers
         # Out of the transaction, so the refused attempt stays in the access log.
         assert mismatch is not None  # noqa: S101  (the only way out of the block without returning)
-        refused = _("look-up by document number refused: details do not match")
-        access_record(user=by, action=AccessLog.Action.LOOKUP, obj=mismatch, summary=refused,
-                      region=mismatch.residence_region, institution=institution)
-        raise ValidationError(LOOKUP_MISMATCH)
+        _refuse_lookup(woman=mismatch, institution=institution, by=by)
     raise ActionDenied(_("This woman could not be registered; try again."))
+
+
+def woman_find(*, by: Any, institution: Institution, id_type: str, id_number: str, name: str,
+               date_of_birth: dt.date | None = None) -> Woman:
+    """Find a woman by her document number without registering anyone (the API's look-up): the same second
+    factor, log, sight and alert as finding her at registration. No record and a mismatch get the same
+    answer, and both are logged."""
+    permissions.check("register", by, institution)
+    number = normalise_id_number(id_number)
+    if not number:
+        raise ValidationError({"id_number": _("Enter the document number.")})
+    born = date_of_birth
+    if born is None and id_type == Woman.IdType.RESIDENT_ID:
+        with contextlib.suppress(ValueError):
+            born = id_birth_date(number)
+    with transaction.atomic():
+        existing = Woman.objects.select_for_update(of=("self",)).filter(
+            id_type=id_type, id_number=number).select_related("merged_into").first()
+        woman = (existing.merged_into or existing) if existing is not None else None
+        if woman is not None and _same_woman(woman, name=name, born=born):
+            _found(woman=woman, institution=institution, by=by)
+            return woman
+    _refuse_lookup(woman=woman, institution=institution, by=by)
+
+
+def _found(*, woman: Woman, institution: Institution, by: Any) -> None:
+    """A matching look-up: ``institution`` may see her from now on, the holders of her record are told, the
+    look-up is logged."""
+    if _link(woman=woman, institution=institution, by=by):
+        _tell_record_holders(woman=woman, institution=institution)
+    access_record(user=by, action=AccessLog.Action.LOOKUP, obj=woman,
+                  summary=f"{woman._meta.verbose_name} {woman.name}（{_('found by document number')}）",
+                  region=woman.residence_region, institution=institution)
+
+
+def _refuse_lookup(*, woman: Woman | None, institution: Institution, by: Any) -> NoReturn:
+    """Log a refused look-up (outside any transaction, so it stays) and refuse it without saying why."""
+    if woman is not None:
+        access_record(user=by, action=AccessLog.Action.LOOKUP, obj=woman,
+                      summary=_("look-up by document number refused: details do not match"),
+                      region=woman.residence_region, institution=institution)
+    else:
+        access_record(user=by, action=AccessLog.Action.LOOKUP, object_type=Woman._meta.label_lower,
+                      summary=_("look-up by document number refused: no such record"), institution=institution)
+    raise ValidationError(LOOKUP_MISMATCH)
 
 
 LOOKUP_MISMATCH = gettext_lazy("No record was found with these details, or its details do not match: check the "
