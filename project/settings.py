@@ -397,6 +397,12 @@ SPECTACULAR_SETTINGS = {
         "ColourEnum": "cases.models.colour.Colour",
         "PregnancyStatusEnum": "cases.models.people.Pregnancy.Status",
         "AssessmentStatusEnum": "cases.models.screening.Assessment.Status",
+        "HighRiskCaseStateEnum": "cases.models.highrisk.HighRiskCase.State",
+        "CaseCloseKindEnum": "cases.models.highrisk.HighRiskCase.CloseKind",
+        "CasePlanKindEnum": "cases.models.highrisk.CasePlan.Kind",
+        "TracingMethodEnum": "cases.models.highrisk.TracingAttempt.Method",
+        "BabyOutcomeEnum": "cases.models.routine.Baby.Outcome",
+        "OutcomeEnum": "cases.models.referral.Referral.Outcome",
     },
 }
 

@@ -19,6 +19,7 @@ from workflows.death.urls import api_urlpatterns as death_api
 from workflows.evaluation.urls import EvaluationApp
 from workflows.evaluation.urls import api_urlpatterns as evaluation_api
 from workflows.highrisk.urls import HighRiskApp
+from workflows.highrisk.urls import api_urlpatterns as highrisk_api
 from workflows.imports.urls import ImportsApp
 from workflows.interview.urls import InterviewApp
 from workflows.interview.urls import api_urlpatterns as interview_api
@@ -62,6 +63,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
     path("api/", include(screening_api)),
+    path("api/", include(highrisk_api)),
     path("api/", include(referral_api)),
     path("api/", include(death_api)),
     path("api/", include(interview_api)),

@@ -65,8 +65,20 @@ def records(personas, settings):  # type: ignore[no-untyped-def]
         **_process_one_records(personas, waiting.pregnancy),
         "institutions": [str(personas.inst.hospital_a.pk), str(personas.inst.mch_city.pk)],
         "rescue-centres": [str(personas.centres.city.pk), str(personas.centres.province.pk)],
+        "highrisk-cases": _highrisk_records(personas),
     }
     return staff, ids
+
+
+def _highrisk_records(personas: Any) -> list[str]:
+    """An open high-risk case of the obstetrician's and a closed one: the steps meet the services."""
+    from tests.workflows.highrisk.test_services import open_case
+    from workflows.highrisk import services as hr
+
+    opened = open_case(personas)
+    closed = open_case(personas, inputs={"pa_pressure_mmhg": 60})
+    hr.case_close(case=closed, by=personas.users.obstetrician_a, kind="ended", reason="外院引产")
+    return [str(opened.pk), str(closed.pk)]
 
 
 def _process_one_records(personas: Any, pregnancy: Any) -> dict[str, list[str]]:

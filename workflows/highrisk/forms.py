@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape  # what django.utils.html.escape does, without its lazy-string wrapper
 from typing import Any
 
@@ -68,17 +69,23 @@ class VisitForm(forms.Form):
             self.fields["institution"].initial = institutions[0].pk
 
     def engine_inputs(self) -> dict[str, Any] | None:
-        if not self.cleaned_data.get("reassess"):
-            return None
-        data: dict[str, Any] = {}
-        for name in ("age_years", "hb_g_l", "platelets_1e9_l", "pa_pressure_mmhg"):
-            value = self.cleaned_data.get(name)
-            if value is not None:
-                data[name] = value if isinstance(value, int) else float(value)
-        codes = [c.strip() for c in (self.cleaned_data.get("findings_codes") or "").replace("，", ",").split(",")]
-        if any(codes):
-            data["findings"] = [c for c in codes if c]
-        return data
+        return visit_engine_inputs(self.cleaned_data)
+
+
+def visit_engine_inputs(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The risk engine's inputs of a visit's re-assessment (the form's or the API's cleaned data), or None when
+    the visit does not re-assess: the values given, and the row codes typed as "O2.2.1, P2" (either comma)."""
+    if not data.get("reassess"):
+        return None
+    inputs: dict[str, Any] = {}
+    for name in ("age_years", "hb_g_l", "platelets_1e9_l", "pa_pressure_mmhg"):
+        value = data.get(name)
+        if value is not None:
+            inputs[name] = value if isinstance(value, int) else float(value)
+    codes = [c.strip() for c in (data.get("findings_codes") or "").replace("，", ",").split(",")]
+    if any(codes):
+        inputs["findings"] = [c for c in codes if c]
+    return inputs
 
 
 class TracingAttemptForm(forms.Form):

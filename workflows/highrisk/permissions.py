@@ -29,6 +29,7 @@ CLINICIAN, COUNTY = "clinician", "county"
 
 _CLINICIANS = gettext_lazy("Only the doctors of %(institution)s act on this case.")
 _IS = gettext_lazy("This case is %(state)s.")
+NO_PENDING_TRANSFER = gettext_lazy("No transfer of this case awaits an answer.")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Rule:
     conflict: Any = _IS  # said when the case is in no state this step starts from (%(state)s)
     # A further condition on the case's records (a visit due, a tracing open): unmet, the step is not offered.
     needs: Callable[[HighRiskCase], bool] | None = field(default=None)
+    unmet: Any = None  # said when ``needs`` is unmet (a conflict, 409 in an API)
 
     @property
     def all_sides(self) -> set[str]:
@@ -68,13 +70,17 @@ def pending_transfer(case: HighRiskCase) -> CaseTransfer | None:
 RULES: dict[str, Rule] = {
     "report": Rule(_in((S.OPENED,), CLINICIAN), conflict=gettext_lazy("This case was already reported.")),
     "plan": Rule(_in(OPEN, CLINICIAN)),
-    "visit": Rule(_in(OPEN, CLINICIAN), needs=lambda case: due_visit(case) is not None),
+    "visit": Rule(_in(OPEN, CLINICIAN), needs=lambda case: due_visit(case) is not None,
+                  unmet=gettext_lazy("No visit of this case is due.")),
     "reassign": Rule(_in(OPEN, CLINICIAN, COUNTY), refusal=gettext_lazy(
         "Only the doctors of the managing institution or the county MCH officer reassign a case.")),
     "delivery_place": Rule(_in(OPEN, CLINICIAN)),
-    "tracing": Rule(_in(EVERY, CLINICIAN), needs=lambda case: open_tracing(case) is not None),
-    "transfer": Rule(_in(OPEN, CLINICIAN), needs=lambda case: pending_transfer(case) is None),
-    "transfer_withdraw": Rule(_in(EVERY, CLINICIAN), needs=lambda case: pending_transfer(case) is not None),
+    "tracing": Rule(_in(EVERY, CLINICIAN), needs=lambda case: open_tracing(case) is not None,
+                    unmet=gettext_lazy("No tracing of this woman is open.")),
+    "transfer": Rule(_in(OPEN, CLINICIAN), needs=lambda case: pending_transfer(case) is None,
+                     unmet=gettext_lazy("A transfer of this case is already awaiting an answer.")),
+    "transfer_withdraw": Rule(_in(EVERY, CLINICIAN), needs=lambda case: pending_transfer(case) is not None,
+                              unmet=NO_PENDING_TRANSFER),
     "delivery": Rule(_in((S.OPENED, S.REPORTED, S.MANAGING, S.LOST), CLINICIAN)),
     "postpartum": Rule(_in((S.DELIVERED,), CLINICIAN),
                        conflict=gettext_lazy("Postpartum follow-up starts after the delivery is recorded.")),
@@ -123,6 +129,16 @@ def check(step: str, user: Any, case: HighRiskCase) -> None:
         raise ActionDenied(str(rule.refusal) % {"institution": case.institution.name})
     if not set(rule.sides.get(case.state, ())) & mine:
         raise TransitionConflict(str(rule.conflict) % {"state": case.get_state_display()})
+
+
+def require(step: str, user: Any, case: HighRiskCase) -> None:
+    """``can`` with its reason, for a caller that must say why a step is not open (the API): refused
+    (ActionDenied, 403) off the step's sides, a conflict (TransitionConflict, 409) in a state the step does not
+    start from or when the records it needs are missing (no visit due, no tracing open)."""
+    check(step, user, case)
+    rule = RULES[step]
+    if rule.needs is not None and not rule.needs(case):
+        raise TransitionConflict(str(rule.unmet or _IS) % {"state": case.get_state_display()})
 
 
 def require_case_clinician(user: Any, case: HighRiskCase) -> None:

@@ -1,11 +1,13 @@
-"""URLs of the high-risk application (/highrisk/…)."""
+"""URLs of the high-risk application (/highrisk/…) and of its API (/api/highrisk-cases/…)."""
 
 from __future__ import annotations
 
 from django.urls import path
 from django.utils.translation import gettext_lazy
+from rest_framework.routers import SimpleRouter
 
 from organisations.shell import AnmuApplication
+from workflows.highrisk import api
 from workflows.highrisk.views import case_action, case_detail, late_overview, register, worklist
 
 
@@ -22,3 +24,9 @@ class HighRiskApp(AnmuApplication):
     late_path = path("late/", late_overview, name="late")
     case_path = path("cases/<uuid:pk>/", case_detail, name="case_detail")
     action_path = path("cases/<uuid:pk>/<slug:action>/", case_action, name="case_action")
+
+
+# SimpleRouter: organisations.api_urls' DefaultRouter already serves the API root at /api/.
+router = SimpleRouter(use_regex_path=False)
+router.register("highrisk-cases", api.HighRiskCaseViewSet, basename="api-highrisk-case")
+api_urlpatterns = router.urls

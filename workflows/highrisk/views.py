@@ -3,14 +3,13 @@ doctor's worklists, and the county register with its xlsx export."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,13 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases.models import CaseTransfer, Delivery, FollowUpVisit, HighRiskCase, danger_rank_expression
+from cases.models import CaseTransfer, Delivery, HighRiskCase
 from cases.rules import province_settings, settings_for
 from cases.selectors import visible_highrisk_cases
-from notifications.selectors import alert_timeline_events
 from organisations.http import ActionDenied, get_visible_or_404
-from organisations.models import OBSTETRIC_ROLES, AccessLog, Institution, Region, Role, User
-from organisations.reasons import reason_display
+from organisations.models import OBSTETRIC_ROLES, AccessLog, Institution, Region, Role
 from organisations.scoping import scope_q, user_scope
 from organisations.selectors import acting_institutions, covering_rescue_centres
 from organisations.services import access_record
@@ -44,34 +41,16 @@ from workflows.registers.services import near_miss_record
 from workflows.routine import permissions as routine_permissions
 from workflows.routine.forms import DeliveryForm
 
-DELIVERING = [Institution.Kind.MIDWIFERY_HOSPITAL, Institution.Kind.MCH_INSTITUTE]
-
-
-def danger_ordered(qs: QuerySet[HighRiskCase], today: dt.date) -> QuerySet[HighRiskCase]:
-    """Red, then orange, then purple only; within each, overdue before due, then by due date.
-
-    Ordering by the due date puts the overdue (earlier) visits first without a term that depends on
-    ``today``, so the case_register_danger_idx and case_danger_idx indexes give the order."""
-    return qs.annotate(danger=danger_rank_expression()).order_by(
-        "danger", F("next_visit_at").asc(nulls_last=True), "opened_at")
-
-
-def _delivering_places(case: HighRiskCase) -> QuerySet[Institution]:
-    return Institution.objects.filter(is_active=True, kind__in=DELIVERING,
-                                      region__province_id=case.institution.region.province_id).order_by(
-        "-level", "region_id", "name")
-
-
-def _case_doctors(institution: Institution) -> QuerySet[User]:
-    return User.objects.filter(is_active=True, memberships__institution=institution, memberships__is_active=True,
-                               memberships__role__in=OBSTETRIC_ROLES).distinct().order_by("name", "username")
-
-
+# The reads the API shares (selectors.py); the names the pages and their tests know.
+DELIVERING = selectors.DELIVERING
+danger_ordered = selectors.danger_ordered
+_delivering_places = selectors.delivering_places
+_case_doctors = selectors.case_doctors
 
 
 def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
     """The transfer of this case whose open answer task is in ``user``'s inbox."""
-    return transfers_awaiting(user).filter(case=case).select_related("to_institution").first()
+    return selectors.transfer_awaiting(user=user, case=case)
 
 
 def _actions() -> dict[str, Action]:
@@ -159,35 +138,7 @@ def _case_for(request: HttpRequest, pk: Any) -> HighRiskCase:
         "planned_delivery_institution", "reported_to"), pk=pk)
 
 
-def _timeline(case: HighRiskCase) -> list[dict[str, Any]]:
-    """Assessments, visits, plans, transfers, tracing, alerts and transitions, newest first."""
-    events: list[dict[str, Any]] = []
-    for record in case.history.select_related("history_user").order_by("history_date"):
-        events.append({"at": record.history_date, "kind": "transition", "who": record.history_user,
-                       "what": record.get_state_display(), "why": reason_display(record.history_change_reason)})
-    for a in case.pregnancy.assessments.select_related("assessor", "institution"):
-        events.append({"at": a.assessed_at, "kind": "assessment", "who": a.assessor, "what": a.get_stage_display(),
-                       "colour": a.colour, "purple": a.purple, "why": a.override_reason,
-                       "detail": "；".join(f"{row['code']} {row['text']}" for row in a.matched),
-                       "voided": a.status == "voided"})
-    for v in case.visits.select_related("done_by"):
-        if v.status == FollowUpVisit.Status.DONE:
-            events.append({"at": v.done_at, "kind": "visit", "who": v.done_by, "what": _("Visit"),
-                           "detail": v.findings})
-    for p in case.plans.select_related("author", "rescue_centre__institution"):
-        events.append({"at": p.written_at, "kind": "plan", "who": p.author, "what": p.get_kind_display(),
-                       "detail": p.text, "centre": p.rescue_centre})
-    for t in case.transfers.select_related("requested_by", "decided_by", "from_institution", "to_institution"):
-        events.append({"at": t.requested_at, "kind": "transfer", "who": t.requested_by,
-                       "what": f"{t.from_institution.name} → {t.to_institution.name}", "detail": t.reason,
-                       "why": t.get_status_display() + (f"：{t.reject_reason}" if t.reject_reason else "")})
-    for tracing in case.tracings.prefetch_related("attempts__by"):
-        for attempt in tracing.attempts.all():
-            events.append({"at": attempt.at, "kind": "tracing", "who": attempt.by, "what": attempt.get_method_display(),
-                           "detail": attempt.note})
-    events += alert_timeline_events(case)
-    events.sort(key=lambda e: e["at"], reverse=True)
-    return events
+_timeline = selectors.case_timeline
 
 
 @login_required
@@ -247,14 +198,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     today = timezone.localdate()
     tab = request.GET.get("tab", "mine")
-    mine, institution_cases = selectors.worklist_querysets(user=user)
-    institution_tabs = selectors.worklist_filters(today)
-    tabs: dict[str, QuerySet[HighRiskCase]] = {
-        "mine": mine, **{name: institution_cases.filter(test) for name, test in institution_tabs.items()}}
-    if tab not in tabs and tab != "transfers":
+    if tab not in selectors.WORKLIST_TABS:
         tab = "mine"
     transfers = transfers_awaiting(user).select_related("case__pregnancy__woman", "from_institution")
-    rows = danger_ordered(tabs[tab], today)[:200] if tab != "transfers" else []
+    rows = danger_ordered(selectors.worklist_tab(user=user, tab=tab, today=today), today)[:200] \
+        if tab != "transfers" else []
     counts = selectors.worklist_counts(user=user, today=today)
     counts["transfers"] = transfers.count()
     orphaned = []
@@ -295,25 +243,7 @@ def _register_rows(request: HttpRequest) -> tuple[QuerySet[HighRiskCase], f.Regi
     form = f.RegisterFilterForm(request.GET or None, institutions=institutions)
     qs = visible_highrisk_cases(user).select_related(
         "pregnancy__woman", "institution", "responsible_doctor")  # what a row and the export show
-    data = form.cleaned_data if form.is_valid() else {}
-    state = data.get("state") or ""
-    if state == "":
-        qs = qs.filter(state__in=HighRiskCase.OPEN_STATES)
-    elif state != "all":
-        qs = qs.filter(state=state)
-    if data.get("colour"):
-        qs = qs.filter(colour=data["colour"])
-    if data.get("purple") == "yes":
-        qs = qs.filter(purple=True)
-    elif data.get("purple") == "no":
-        qs = qs.filter(purple=False)
-    if data.get("institution"):
-        qs = qs.filter(institution=data["institution"])
-    if data.get("q"):
-        qs = qs.filter(pregnancy__woman__name__icontains=data["q"])
-    if data.get("overdue") in overdue.OVERDUE_CHOICES:
-        now = timezone.now()
-        qs = qs.filter(overdue.overdue_case_q(data["overdue"], now=now, today=timezone.localdate(now)))
+    qs = selectors.register_filter(qs, form.cleaned_data if form.is_valid() else {})
     return danger_ordered(qs, timezone.localdate()), form
 
 

@@ -6,6 +6,7 @@ counts against the babies) is the services' (services.py), whose field errors co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -30,6 +31,17 @@ class ReasonMixin:
         if required:
             self.fields["reason"] = forms.CharField(  # type: ignore[attr-defined]
                 label=_("Why it is corrected"), max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def delivery_kwargs(data: Mapping[str, Any], *, babies: list[BabyData]) -> dict[str, Any]:
+    """What the delivery services take, from a delivery's cleaned data (this form's, or the API's) and its
+    babies."""
+    return {
+        "delivered_at": data["delivered_at"], "place": data["place"], "institution": data.get("institution"),
+        "mode": data["mode"], "caesarean_indication": data.get("caesarean_indication") or "",
+        "gestational_weeks": data.get("gestational_weeks"), "gestational_days": data.get("gestational_days"),
+        "babies": babies, "outcome": data.get("outcome") or "",
+    }
 
 
 class VisitForm(ReasonMixin, forms.Form):
@@ -88,13 +100,7 @@ class DeliveryForm(ReasonMixin, forms.Form):
 
     def delivery_kwargs(self) -> dict[str, Any]:
         """What the delivery services take, from the cleaned form."""
-        data = self.cleaned_data
-        return {
-            "delivered_at": data["delivered_at"], "place": data["place"], "institution": data.get("institution"),
-            "mode": data["mode"], "caesarean_indication": data.get("caesarean_indication") or "",
-            "gestational_weeks": data.get("gestational_weeks"), "gestational_days": data.get("gestational_days"),
-            "babies": self.babies(), "outcome": data.get("outcome") or "",
-        }
+        return delivery_kwargs(self.cleaned_data, babies=self.babies())
 
     @staticmethod
     def initial_for(delivery: Delivery) -> dict[str, Any]:
