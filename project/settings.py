@@ -357,7 +357,10 @@ REST_KNOX = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "安母 Anmu API",
-    "DESCRIPTION": "Maternal-safety five systems: organisations, cases, referrals, alerts.",
+    "DESCRIPTION": "母婴安全五项制度 · Maternal-safety five systems: women and pregnancies, risk screening and grading, "
+                   "high-risk cases, referrals, maternal death reports and reviews, interviews and circulars, the "
+                   "annual evaluation, indicators. People sign in; other systems call it as machine clients with a "
+                   "token (Authorization: Token anmu_…).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The Swagger UI assets come from drf-spectacular-sidecar, served locally: no CDN.
