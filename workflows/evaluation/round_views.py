@@ -106,7 +106,7 @@ def round_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     return render(request, "evaluation/round.html", {
         "round": round_, "submissions": submissions, "ranking": svc.ranking(submissions),
         "may_close": round_.state == EvaluationRound.State.OPEN and p.may_open_round(user, round_.province),
-        "waiting": sum(1 for s in submissions if s.state in (S.DRAFT, S.SUBMITTED)),
+        "waiting": svc.waiting_for_result(visible_evaluation_submissions(user).filter(round=round_)).count(),
         "samples": [samples[e.code] for e in evaluators if e.code in samples],
         "to_draw": [e for e in evaluators if e.code not in samples]})
 

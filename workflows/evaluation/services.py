@@ -222,6 +222,12 @@ def round_open(*, by: Any, province: Region, year: int, level: str, now: dt.date
     return round_
 
 
+def waiting_for_result(submissions: Any) -> Any:
+    """The submissions still without a result: drafts, and submitted ones the level above evaluates in Anmu. A
+    province's own system, evaluated by the national level outside Anmu, is done once it has submitted."""
+    return submissions.filter(Q(state=S.DRAFT) | Q(state=S.SUBMITTED, evaluator__isnull=False))
+
+
 def round_close(*, round_: EvaluationRound, by: Any) -> EvaluationRound:
     """Close the round once every subject has its result: the ranking is final and no sample is drawn any more.
     Rectifications and re-evaluations under way go on (they are steps of each submission, not of the round)."""
@@ -230,7 +236,7 @@ def round_close(*, round_: EvaluationRound, by: Any) -> EvaluationRound:
         require_step(p.may_open_round(by, round_.province), round_, [EvaluationRound.State.OPEN],
                      _("Only the bureau officers and the system administrator of %(province)s close its evaluation "
                        "rounds.") % {"province": round_.province.name})
-        waiting = round_.submissions.filter(state__in=(S.DRAFT, S.SUBMITTED)).count()
+        waiting = waiting_for_result(round_.submissions.all()).count()
         if waiting:
             raise ValidationError({"round": [ngettext(
                 "%(count)d subject has no result yet: close the round when every result is returned.",

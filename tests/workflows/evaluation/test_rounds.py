@@ -262,3 +262,29 @@ def test_the_province_closes_a_round_once_every_result_is_returned(personas, cou
         svc.round_close(round_=county_round, by=u.bureau_province)
     with pytest.raises(TransitionConflict):  # no sample once the results are final
         svc.sample_draw(round_=county_round, evaluator=personas.regions.fuzhou, by=u.bureau_city)
+
+
+def test_a_province_round_closes_with_its_own_system_submitted_for_the_national_level(personas, django_user_model):  # type: ignore[no-untyped-def]
+    u, r = personas.users, personas.regions
+    round_ = svc.round_open(by=u.bureau_province, province=r.fujian, year=YEAR, level="province")
+    root = django_user_model.objects.create_superuser(username="root", password="x")
+    own = round_.submissions.get(subject="system", region=r.fujian)
+    assert own.evaluator_id is None  # evaluated by the national level, outside Anmu
+    for submission in round_.submissions.select_related("region"):
+        fill_entered(submission, root)
+        if submission.subject == "system":
+            SelfInspectionReport.objects.get_or_create(region=submission.region, year=YEAR, kind="self_evaluation",
+                                                       defaults={"state": "finalised", "created_by": root,
+                                                                 "updated_by": root})
+        svc.submission_submit(submission=submission, by=root, summary="自评小结")
+    with pytest.raises(ValidationError):  # the centres are still to be evaluated by the province
+        svc.round_close(round_=round_, by=u.bureau_province)
+    for submission in round_.submissions.exclude(pk=own.pk):
+        if submission.on_site:
+            svc.visit_record(submission=submission, by=root, visited_on=timezone.localdate(), unannounced=True,
+                             evaluators="王主任", findings="到岗")
+        svc.submission_decide(submission=submission, by=root, passed=True, reason="抽查合格")
+    closed = svc.round_close(round_=round_, by=u.bureau_province)
+    assert closed.state == EvaluationRound.State.CLOSED
+    own.refresh_from_db()
+    assert own.state == S.SUBMITTED  # its result comes from the national level
