@@ -5,14 +5,12 @@ leg)."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from cases.models import EvaluationRound, EvaluationSample, EvaluationSubmission, SelfInspectionReport
 from organisations.models import Role
+from tests.concurrency import post_at_once
 from tests.workflows.referral.helpers import member
 from workflows.evaluation import services as svc
 
@@ -27,34 +25,11 @@ def postgres_only(national_data) -> None:  # type: ignore[no-untyped-def]
         pytest.skip("Concurrent steps need PostgreSQL (the CI PostgreSQL leg runs this).")
 
 
-def _post_at_once(calls: list[tuple[Any, str, dict[str, Any]]]) -> list[int]:
-    from rest_framework.test import APIClient
-
-    barrier = threading.Barrier(len(calls))
-    codes: list[int] = [0] * len(calls)
-
-    def run(index: int, user: Any, path: str, data: dict[str, Any]) -> None:
-        client = APIClient()
-        client.force_authenticate(user)
-        barrier.wait()
-        try:
-            codes[index] = client.post(path, data, format="json").status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return codes
-
-
 def test_two_province_officers_opening_the_same_round_make_one(personas):  # type: ignore[no-untyped-def]
     u, inst = personas.users, personas.inst
     second = member("bureau_province2", inst.bureau_province, Role.BUREAU_OFFICER)
     body = {"province": "350000", "year": YEAR, "level": "county"}
-    codes = _post_at_once([(u.bureau_province, ROUNDS, body), (second, ROUNDS, body)])
+    codes = post_at_once([(u.bureau_province, ROUNDS, body), (second, ROUNDS, body)])
     assert sorted(codes) == [201, 400], codes
     round_ = EvaluationRound.objects.get()
     assert round_.submissions.count() == 5  # three county systems and two county centres, not twice
@@ -73,7 +48,7 @@ def test_two_city_officers_returning_one_result_at_once_one_wins(personas):  # t
                                         created_by=u.mch_a, updated_by=u.mch_a)
     svc.submission_submit(submission=submission, by=u.bureau_a, summary="自评小结")
     path = f"{SUBMISSIONS}{submission.pk}/decide/"
-    codes = _post_at_once([(u.bureau_city, path, {"passed": True, "reason": ""}),
+    codes = post_at_once([(u.bureau_city, path, {"passed": True, "reason": ""}),
                            (second, path, {"passed": False, "reason": "人员库未更新"})])
     assert sorted(codes) == [200, 409], codes
     fresh = EvaluationSubmission.objects.get(pk=submission.pk)
@@ -87,7 +62,7 @@ def test_two_city_officers_drawing_the_sample_at_once_draw_it_once(personas):  #
     second = member("bureau_city2", inst.bureau_city, Role.BUREAU_OFFICER)
     round_ = svc.round_open(by=u.bureau_province, province=r.fujian, year=YEAR, level="county")
     path = f"{ROUNDS}{round_.pk}/sample/"
-    codes = _post_at_once([(u.bureau_city, path, {"evaluator": "350100"}), (second, path, {"evaluator": "350100"})])
+    codes = post_at_once([(u.bureau_city, path, {"evaluator": "350100"}), (second, path, {"evaluator": "350100"})])
     assert sorted(codes) == [201, 400], codes
     assert EvaluationSample.objects.filter(round=round_).count() == 1
     assert round_.submissions.filter(subject="system", on_site=True).count() == 1

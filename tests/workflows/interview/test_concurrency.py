@@ -4,42 +4,19 @@ other gets 409 and changes nothing (the party row is locked inside the step). Ne
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cases.models import Interview, InterviewParty
 from organisations.models import Role
+from tests.concurrency import post_at_once
 from tests.workflows.interview.helpers import heads, proposed
 from tests.workflows.referral.helpers import member
 from workflows.interview import services as svc
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _post_at_once(calls: list[tuple[Any, str, dict[str, Any]]]) -> list[int]:
-    barrier = threading.Barrier(len(calls))
-    codes: list[int] = [0] * len(calls)
-
-    def run(index: int, user: Any, path: str, data: dict[str, Any]) -> None:
-        client = APIClient()
-        client.force_authenticate(user)
-        barrier.wait()
-        try:
-            codes[index] = client.post(path, data, format="json").status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return codes
 
 
 def test_two_officers_verifying_one_party_at_once_one_wins_the_other_gets_409(personas):
@@ -56,7 +33,7 @@ def test_two_officers_verifying_one_party_at_once_one_wins_the_other_gets_409(pe
         svc.interview_plan_accept(party=party, by=u.bureau_a)
         svc.interview_report_submit(party=party, by=h.hospital_a, report="已整改")
         path = f"/api/interviews/{interview.pk}/verify/"
-        codes = _post_at_once([
+        codes = post_at_once([
             (u.bureau_a, path, {"party": str(party.pk), "passed": True, "method": "documents", "findings": "材料齐全"}),
             (second, path, {"party": str(party.pk), "passed": False, "method": "onsite", "findings": "未落实",
                             "escalation": "提请市卫健委约谈"}),
