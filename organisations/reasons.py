@@ -52,6 +52,7 @@ def _colour_label(value: str) -> str:
 REASONS: frozenset[str] = frozenset({
     # Process 1: screening and assessment.
     gettext_noop("registered"),
+    gettext_noop("external id recorded"),
     gettext_noop("booked"),
     gettext_noop("screened"),
     gettext_noop("screen negative: green"),

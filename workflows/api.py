@@ -11,17 +11,35 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import parse_http_date_safe
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from organisations.http import get_visible_or_404
+from organisations.parsers import JSONParser
+
+# Dates a person types: outside these a date is a typo (and date arithmetic on year 9999 overflows).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+DATE_BOUNDS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+
+
+def moment_in_bounds(value: dt.datetime) -> None:
+    """A time a person types (a delivery, a death) has its day within the dates' bounds."""
+    if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+        raise serializers.ValidationError(
+            _("Enter a time between %(start)s and %(end)s.") % {"start": EARLIEST_DATE.isoformat(),
+                                                               "end": LATEST_DATE.isoformat()})
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -159,19 +177,21 @@ def updated_since(request: Request) -> dt.datetime | None:
     return min(max(since, SYNC_EARLIEST), SYNC_LATEST)
 
 
-def sync_queryset(queryset: QuerySet[Any], request: Request) -> QuerySet[Any]:
-    """A list as sync reads it: the rows below the horizon, changed after ``updated_since`` if given."""
-    queryset = queryset.filter(updated_at__lt=sync_horizon())
+def sync_queryset(queryset: QuerySet[Any], request: Request, *, field: str = "updated_at") -> QuerySet[Any]:
+    """A list as sync reads it: the rows below the horizon, changed after ``updated_since`` if given (``field``:
+    the row's time of change)."""
+    queryset = queryset.filter(**{f"{field}__lt": sync_horizon()})
     since = updated_since(request)
     if since is not None:
-        queryset = queryset.filter(updated_at__gt=since)
+        queryset = queryset.filter(**{f"{field}__gt": since})
     return queryset
 
 
 class SyncCursorPagination(CursorPagination):
-    """Forward-only keyset pages on (updated_at, id): the cursor holds the last row's pair, so rows sharing an
-    ``updated_at`` are neither skipped nor repeated (DRF's own cursor counts an offset among equal times, which
-    skips a row when another of them changes between two pages). ``previous`` is always null."""
+    """Forward-only keyset pages on (updated_at, id) (a view's ``sync_fields`` may name another pair): the cursor
+    holds the last row's pair, so rows sharing an ``updated_at`` are neither skipped nor repeated (DRF's own
+    cursor counts an offset among equal times, which skips a row when another of them changes between two
+    pages). ``previous`` is always null."""
 
     ordering = ("updated_at", "id")
     page_size = 100
@@ -182,32 +202,94 @@ class SyncCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
         self.request = request
+        self.ordering = tuple(getattr(view, "sync_fields", self.ordering))
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.cursor = self.decode_cursor(request)
         if self.cursor is not None:
-            after, pk = self._after(self.cursor)
-            queryset = queryset.filter(Q(updated_at__gt=after) | Q(updated_at=after, pk__gt=pk))
+            time_field, key_field = self.ordering
+            after, key = self._after(self.cursor)
+            queryset = queryset.filter(Q(**{f"{time_field}__gt": after}) | Q(**{time_field: after, f"{key_field}__gt": key}))
         rows = list(queryset.order_by(*self.ordering)[:self.page_size + 1])
         self.has_next = len(rows) > self.page_size
         self.page = rows[:self.page_size]
         return self.page
 
-    def _after(self, cursor: Cursor) -> tuple[dt.datetime, uuid.UUID]:
+    @staticmethod
+    def _key(text: str) -> uuid.UUID | int:
+        """A row's key in a cursor: a UUID, or a whole number (a history row's id)."""
+        return int(text) if text.isdigit() else uuid.UUID(text)
+
+    def _after(self, cursor: Cursor) -> tuple[dt.datetime, uuid.UUID | int]:
         try:
-            at, pk = (cursor.position or "").split("|")
+            at, key = (cursor.position or "").split("|")
             after = dt.datetime.fromisoformat(at)
             if cursor.reverse or cursor.offset or after.tzinfo is None or not SYNC_EARLIEST <= after <= SYNC_LATEST:
                 raise ValueError(at)
-            return after, uuid.UUID(pk)
+            return after, self._key(key)
         except ValueError:
             raise NotFound(self.invalid_cursor_message) from None
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
+        time_field, key_field = self.ordering
         last = self.page[-1]
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=f"{last.updated_at.isoformat()}|{last.pk}"))
+        position = f"{getattr(last, time_field).isoformat()}|{getattr(last, key_field)}"
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
 
     def get_previous_link(self) -> str | None:
         return None
+
+
+# --- A record's API read as sync reads it ----------------------------------------------------------------
+
+class SyncListFilterSerializer(serializers.Serializer):
+    """The narrowing filters a sync list may offer (each viewset names the ones it has)."""
+
+    woman = serializers.UUIDField(required=False)
+    pregnancy = serializers.UUIDField(required=False)
+    external_id = serializers.CharField(max_length=64, required=False)
+
+
+SYNC_FILTER_DESCRIPTIONS = {
+    "woman": (OpenApiTypes.UUID, "Only this woman's."),
+    "pregnancy": (OpenApiTypes.UUID, "Only this pregnancy's."),
+    "external_id": (OpenApiTypes.STR, "外部编号 · Only the record with this `external_id` (the id your system "
+                                      "gave it): how a system finds the Anmu id of a record it sent."),
+}
+
+
+def sync_list_schema(summary: str, serializer: Any, description: str, *, denied: Any,
+                     filters: tuple[str, ...] = ()) -> Any:
+    """The schema of a sync list: its filters, the sync parameters and description, its errors."""
+    parameters = [*SYNC_PARAMETERS, *(OpenApiParameter(name, SYNC_FILTER_DESCRIPTIONS[name][0],
+                                                       description=SYNC_FILTER_DESCRIPTIONS[name][1])
+                                      for name in filters)]
+    return extend_schema(summary=summary, description=f"{description}\n\n{SYNC_DESCRIPTION}", parameters=parameters,
+                         responses={200: serializer(many=True), 400: FIELD_ERRORS, 403: denied})
+
+
+class SyncRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A record's list (sync: the horizon, ``updated_since``, the keyset cursor, the ``list_filters`` named) and
+    its detail by UUID, out of scope answered 404. Subclasses give ``get_queryset`` (the scoped selector) and
+    ``permission_classes``."""
+
+    pagination_class = SyncCursorPagination
+    list_filters: tuple[str, ...] = ()
+    lookup_url_kwarg = "id"
+    lookup_value_converter = "uuid"  # a non-UUID id matches no route: api_not_found answers
+    parser_classes = [JSONParser]
+
+    def get_object(self) -> Any:
+        return get_visible_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_url_kwarg])
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.action != "list":
+            return queryset
+        filters = SyncListFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        for name in self.list_filters:
+            if filters.validated_data.get(name):
+                queryset = queryset.filter(**{name: filters.validated_data[name]})
+        return sync_queryset(queryset, self.request)

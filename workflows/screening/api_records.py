@@ -20,21 +20,17 @@ in the access log, as on the pages. The lists are sync lists (``workflows/api.py
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -43,22 +39,20 @@ from rest_framework.response import Response
 from cases.limits import REASON_MAX_CHARS
 from cases.models import Assessment, Colour, Pregnancy, Screening, Woman
 from cases.selectors import visible_assessments, visible_pregnancies, visible_screenings, visible_women
-from organisations.http import ActionDenied, get_visible_or_404
+from organisations.http import ActionDenied
 from organisations.models import AccessLog, Institution, Region
-from organisations.parsers import JSONParser
 from organisations.scoping import region_codes_in_area, user_scope
 from organisations.services import access_record
 from workflows.api import (
+    DATE_BOUNDS,
     FIELD_ERRORS,
-    SYNC_DESCRIPTION,
-    SYNC_PARAMETERS,
     ReasonSerializer,
     ScopedRelatedField,
     StepsMixin,
-    SyncCursorPagination,
+    SyncRecordViewSet,
     refusal_responses,
     step_schema,
-    sync_queryset,
+    sync_list_schema,
 )
 from workflows.screening import permissions, services
 from workflows.screening import views as pages
@@ -67,12 +61,6 @@ WOMAN_REFUSALS = refusal_responses("woman", denied="Not allowed for your role or
 PREGNANCY_REFUSALS = refusal_responses("pregnancy", denied="Not allowed for your role or institution (reason given).")
 ASSESSMENT_REFUSALS = refusal_responses("assessment", denied="Not allowed for your role or institution (reason given).")
 SCREENING_REFUSALS = refusal_responses("screening", denied="Not allowed for your role or institution (reason given).")
-
-# Dates a person types: outside these a date is a typo (and date arithmetic on year 9999 overflows).
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2100, 12, 31)
-DATE_BOUNDS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
-
 
 class CanReadWomen(BasePermission):
     """The API opens to the same roles as the women's pages (``cases.view_woman``)."""
@@ -141,6 +129,9 @@ class WomanRegisterSerializer(serializers.Serializer):
     residence_region = ScopedRelatedField(model=Region, scoped=_residence_regions,
                                           pk_field=serializers.CharField(max_length=6),
                                           help_text="居住地 · Residence: the county's code.")
+    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                        help_text="外部编号 · The id your system gives her; kept when she already has one (unique in Anmu; find it "
+                                                  "again with `?external_id=`).")
     confirmed = serializers.BooleanField(required=False, default=False,
                                          help_text="确认 · The unusual details the last answer named are right.")
 
@@ -167,6 +158,9 @@ class PregnancyBookSerializer(serializers.Serializer):
     parity = serializers.IntegerField(min_value=0, max_value=29, help_text="产次 · Parity.")
     edd_ultrasound = _date("B超预产期 · Due date by ultrasound, if corrected.", required=False, allow_null=True,
                            default=None)
+    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                        help_text="外部编号 · The id your system gives this pregnancy (unique in Anmu; find it "
+                                                  "again with `?external_id=`).")
     confirmed = serializers.BooleanField(required=False, default=False,
                                          help_text="确认 · The unusual details the last answer named are right.")
 
@@ -200,11 +194,6 @@ class AssessSerializer(serializers.Serializer):
                                       help_text="紫色 · Purple; null: as the table says.")
     override_reason = serializers.CharField(max_length=REASON_MAX_CHARS, required=False, allow_blank=True, default="",
                                             help_text="调整原因 · Why the grade is below the table.")
-
-
-class ListFilterSerializer(serializers.Serializer):
-    woman = serializers.UUIDField(required=False)
-    pregnancy = serializers.UUIDField(required=False)
 
 
 # --- Output ----------------------------------------------------------------------------------------
@@ -340,38 +329,11 @@ class PregnancyDetailSerializer(PregnancyListSerializer):
 # --- Views -----------------------------------------------------------------------------------------
 
 def _list_schema(summary: str, serializer: Any, description: str, *, filters: tuple[str, ...] = ()) -> Any:
-    parameters = [*SYNC_PARAMETERS, *(OpenApiParameter(name, OpenApiTypes.UUID, description=f"Only this {name}'s.")
-                                      for name in filters)]
-    return extend_schema(summary=summary, description=f"{description}\n\n{SYNC_DESCRIPTION}", parameters=parameters,
-                         responses={200: serializer(many=True), 400: FIELD_ERRORS, 403: WOMAN_REFUSALS[0]})
+    return sync_list_schema(summary, serializer, description, filters=filters, denied=WOMAN_REFUSALS[0])
 
 
-class SyncListMixin:
-    """A list read as sync reads it (workflows/api.py): the horizon, ``updated_since``, the keyset cursor."""
-
-    pagination_class = SyncCursorPagination
-    list_filters: tuple[str, ...] = ()
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.action != "list":  # type: ignore[attr-defined]
-            return queryset
-        request = self.request  # type: ignore[attr-defined]
-        filters = ListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        for name in self.list_filters:
-            if filters.validated_data.get(name):
-                queryset = queryset.filter(**{name: filters.validated_data[name]})
-        return sync_queryset(queryset, request)
-
-
-class RecordViewSet(SyncListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RecordViewSet(SyncRecordViewSet):
     permission_classes = [IsAuthenticated, CanReadWomen]
-    lookup_url_kwarg = "id"
-    lookup_value_converter = "uuid"  # a non-UUID id matches no route: api_not_found answers
-    parser_classes = [JSONParser]
-
-    def get_object(self) -> Any:
-        return get_visible_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_url_kwarg])
 
 
 WOMAN_DENIED, WOMAN_NOT_FOUND, WOMAN_CONFLICT = WOMAN_REFUSALS
@@ -383,7 +345,7 @@ REGISTER_EXAMPLE = OpenApiExample("register", request_only=True, value={
 @extend_schema_view(
     list=_list_schema("妇女列表 · List women", WomanListSerializer,
                       "The women you may see (merged duplicates too: `merged_into` names the record kept). ID and "
-                      "phone numbers are masked; read one woman for them."),
+                      "phone numbers are masked; read one woman for them.", filters=("external_id",)),
     retrieve=extend_schema(summary="妇女档案 · Read a woman's record",
                            description="Her document number and phone in full; the read is in the access log.",
                            responses={200: WomanDetailSerializer, 403: WOMAN_DENIED, 404: WOMAN_NOT_FOUND}),
@@ -401,6 +363,7 @@ REGISTER_EXAMPLE = OpenApiExample("register", request_only=True, value={
 )
 class WomanViewSet(RecordViewSet):
     serializer_class = WomanDetailSerializer
+    list_filters = ("external_id",)
     queryset = Woman.objects.none()
 
     def get_queryset(self) -> QuerySet[Woman]:
@@ -428,7 +391,8 @@ class WomanViewSet(RecordViewSet):
         woman, created = services.woman_register(
             by=request.user, institution=data["institution"], name=data["name"], id_type=data["id_type"],
             id_number=data["id_number"], no_id_reason=data["no_id_reason"], date_of_birth=data["date_of_birth"],
-            phone=data["phone"], residence_region=data["residence_region"], confirmed=data["confirmed"])
+            phone=data["phone"], residence_region=data["residence_region"], confirmed=data["confirmed"],
+            external_id=data["external_id"])
         return self._detail(woman, code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -459,7 +423,7 @@ ASSESS_EXAMPLE = OpenApiExample("assess", request_only=True, value={
 
 @extend_schema_view(
     list=_list_schema("孕产妇档案列表 · List pregnancies", PregnancyListSerializer,
-                      "The pregnancies you may see, with their current colour.", filters=("woman",)),
+                      "The pregnancies you may see, with their current colour.", filters=("woman", "external_id")),
     retrieve=extend_schema(summary="孕产妇档案 · Read a pregnancy",
                            description="With the colour timeline (every assessment, oldest first: its colour, by "
                                        "whom, where and when, voided ones marked) and the screenings. The read is in "
@@ -476,7 +440,7 @@ ASSESS_EXAMPLE = OpenApiExample("assess", request_only=True, value={
 class PregnancyViewSet(RecordViewSet):
     serializer_class = PregnancyDetailSerializer
     queryset = Pregnancy.objects.none()
-    list_filters = ("woman",)
+    list_filters = ("woman", "external_id")
 
     def get_queryset(self) -> QuerySet[Pregnancy]:
         return visible_pregnancies(self.request.user).select_related("woman", "booking_institution__region")
@@ -503,7 +467,7 @@ class PregnancyViewSet(RecordViewSet):
         pregnancy = services.pregnancy_book(
             woman=data["woman"], institution=data["institution"], by=request.user, lmp=data["lmp"],
             booking_date=data["booking_date"], gravidity=data["gravidity"], parity=data["parity"],
-            edd_ultrasound=data["edd_ultrasound"], confirmed=data["confirmed"])
+            edd_ultrasound=data["edd_ultrasound"], confirmed=data["confirmed"], external_id=data["external_id"])
         return self._detail(pregnancy, code=status.HTTP_201_CREATED)
 
     @step_schema("筛查 · Record the screening", ScreenSerializer, detail=ScreeningSerializer,

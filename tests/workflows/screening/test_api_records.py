@@ -270,3 +270,43 @@ def test_voiding_needs_a_reason_and_happens_once(personas, pregnancy):
     listed = client.get("/api/assessments/", {"pregnancy": str(pregnancy.pk)}).json()["results"]
     assert [(a["id"], a["status"]) for a in listed] == [(graded["id"], "voided")]
     assert client_for(personas.users.obstetrician_b).get("/api/assessments/").json()["results"] == []
+
+
+# --- The caller's external ids ---------------------------------------------------------------------------
+
+def test_external_ids_are_kept_found_by_and_never_shared(personas):
+    created = register(personas, external_id="HIS-W-1")
+    assert created.status_code == 201, created.json()
+    woman_id = created.json()["id"]
+    client = client_for(personas.users.obstetrician_a)
+    listed = client.get("/api/women/", {"external_id": "HIS-W-1"}).json()["results"]
+    assert [row["id"] for row in listed] == [woman_id] and listed[0]["external_id"] == "HIS-W-1"
+    assert client.get("/api/women/", {"external_id": "HIS-W-2"}).json()["results"] == []
+    # Another woman cannot take it; the same woman found again keeps hers.
+    other = register(personas, id_number=make_id_number("350121", dt.date(1990, 5, 6), 4), external_id="HIS-W-1")
+    assert other.status_code == 400 and "external_id" in other.json()
+    again = register(personas, external_id="HIS-W-9")
+    assert again.status_code == 200 and again.json()["external_id"] == "HIS-W-1"
+    booked = book(personas, woman_id, external_id="HIS-P-1")
+    assert booked.status_code == 201 and booked.json()["external_id"] == "HIS-P-1"
+    found = client.get("/api/pregnancies/", {"external_id": "HIS-P-1"}).json()["results"]
+    assert [row["id"] for row in found] == [booked.json()["id"]]
+    assert client_for(personas.users.obstetrician_b).get(
+        "/api/pregnancies/", {"external_id": "HIS-P-1"}).json()["results"] == []
+
+
+def test_a_woman_found_without_an_external_id_gets_the_callers(personas):
+    assert register(personas).status_code == 201
+    found = register(personas, external_id="HIS-W-5")
+    assert found.status_code == 200 and found.json()["external_id"] == "HIS-W-5"
+    woman = Woman.objects.get(pk=found.json()["id"])
+    assert woman.history.latest().history_change_reason == "external id recorded"
+
+
+def test_a_pregnancys_external_id_is_one_pregnancys(personas):
+    first = register(personas).json()
+    assert book(personas, first["id"], external_id="HIS-P-7").status_code == 201
+    second = register(personas, id_number=make_id_number("350121", dt.date(1990, 5, 6), 4)).json()
+    refused = book(personas, second["id"], external_id="HIS-P-7")
+    assert refused.status_code == 400 and "external_id" in refused.json()
+    assert not Pregnancy.objects.filter(woman_id=second["id"]).exists()

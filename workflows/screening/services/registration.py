@@ -40,6 +40,7 @@ from workflows.screening import permissions
 def woman_register(
     *, by: Any, institution: Institution, name: str, id_type: str, id_number: str = "", no_id_reason: str = "",
     date_of_birth: dt.date | None = None, phone: str = "", residence_region: Region, confirmed: bool = False,
+    external_id: str = "",
 ) -> tuple[Woman, bool]:
     """Register a woman, or find her: one woman per document number. Returns (woman, created).
 
@@ -47,9 +48,13 @@ def woman_register(
     (a mismatch is refused without saying which differs, and the attempt is logged). A second
     institution that finds her may see her from then on: the look-up is logged and the institutions
     that already hold her record are told. Unusual details (a resident ID that GB 11643 gives to a man,
-    an age outside the province's usual range) are saved only with ``confirmed=True``."""
+    an age outside the province's usual range) are saved only with ``confirmed=True``.
+
+    ``external_id`` is the id the caller's system gives her (the API's, an importer's): another record's is
+    refused; a woman found who has none gets it, one who has her own keeps it."""
     permissions.check("register", by, institution)
     number = normalise_id_number(id_number)
+    external_id = (external_id or "").strip()
     rules = settings_for(institution)
     born = date_of_birth
     if born is None and id_type == Woman.IdType.RESIDENT_ID:
@@ -67,11 +72,17 @@ def woman_register(
                         if not _same_woman(woman, name=name, born=born):
                             mismatch = woman
                         else:
+                            _external_id_check(Woman, external_id, record=woman)
                             _found(woman=woman, institution=institution, by=by)
+                            if external_id and not woman.external_id:
+                                woman.external_id = external_id
+                                save_with_history(woman, by=by, reason="external id recorded")
                             return woman, False
                 if mismatch is None:
+                    _external_id_check(Woman, external_id)
                     woman = Woman(name=name.strip(), id_type=id_type, id_number=number, no_id_reason=no_id_reason,
-                                  phone=phone, residence_region=residence_region, registered_by=institution)
+                                  phone=phone, residence_region=residence_region, registered_by=institution,
+                                  external_id=external_id)
                     woman.date_of_birth = born  # type: ignore[assignment]
                     woman.full_clean()
                     warnings = woman_warnings(woman, settings=rules, on=timezone.localdate())
@@ -86,6 +97,15 @@ def woman_register(
         assert mismatch is not None  # noqa: S101  (the only way out of the block without returning)
         _refuse_lookup(woman=mismatch, institution=institution, by=by)
     raise ActionDenied(_("This woman could not be registered; try again."))
+
+
+def _external_id_check(model: type[Woman] | type[Pregnancy], external_id: str, *, record: Any = None) -> None:
+    """400 on ``external_id`` when another record of ``model`` has it (the unique constraint backs it up)."""
+    taken = model.objects.filter(external_id=external_id)
+    if record is not None:
+        taken = taken.exclude(pk=record.pk)
+    if external_id and taken.exists():
+        raise ValidationError({"external_id": _("Another record has this external id.")})
 
 
 def woman_find(*, by: Any, institution: Institution, id_type: str, id_number: str, name: str,
@@ -200,6 +220,7 @@ def woman_merge(*, keep: Woman, duplicate: Woman, by: Any, reason: str) -> Woman
 def pregnancy_book(
     *, woman: Woman, institution: Institution, by: Any, lmp: dt.date, booking_date: dt.date,
     gravidity: int, parity: int, edd_ultrasound: dt.date | None = None, confirmed: bool = False,
+    external_id: str = "",
 ) -> Pregnancy:
     """Book a pregnancy (建册). A woman has at most one ongoing pregnancy. Impossible dates are refused
     (cases/models/plausibility.py); a mother's age outside the province's usual range needs ``confirmed=True``."""
@@ -210,12 +231,19 @@ def pregnancy_book(
             raise TransitionConflict(_("This record was merged into another; book on that one."))
         if Pregnancy.objects.filter(woman=woman, status=Pregnancy.Status.ONGOING).exists():
             raise ValidationError({"lmp": _("She already has an ongoing pregnancy; close it before booking another.")})
+        external_id = (external_id or "").strip()
+        _external_id_check(Pregnancy, external_id)
         pregnancy = Pregnancy(woman=woman, booking_institution=institution, lmp=lmp, booking_date=booking_date,
-                              gravidity=gravidity, parity=parity, edd_ultrasound=edd_ultrasound)
+                              gravidity=gravidity, parity=parity, edd_ultrasound=edd_ultrasound,
+                              external_id=external_id)
         pregnancy.full_clean(exclude=["status"])
         warnings = pregnancy_warnings(pregnancy, settings=settings_for(institution, on=booking_date))
         if warnings and not confirmed:
             raise NeedsConfirmation(warnings)
-        save_with_history(pregnancy, by=by, reason="booked")
+        try:
+            with transaction.atomic():
+                save_with_history(pregnancy, by=by, reason="booked")
+        except IntegrityError:  # another system booked a pregnancy with this external id at this moment
+            raise ValidationError({"external_id": _("Another record has this external id.")}) from None
         _link(woman=woman, institution=institution, by=by)
     return pregnancy
