@@ -46,3 +46,9 @@ class CasesConfig(AppConfig):
             model = self.get_model(name)
             post_save.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-save-{name}")
             post_delete.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-delete-{name}")
+
+        # A case's sync row moves when a part its detail shows is saved (cases/sync.py).
+        from cases import sync
+
+        for name in sync.CASE_PARTS:
+            post_save.connect(sync.touch_case, sender=self.get_model(name), dispatch_uid=f"sync-case-{name}")

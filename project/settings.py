@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
         "CircularDistributionEnum": "cases.models.interview.Circular.Distribution",
         "DeathReportOriginEnum": "cases.models.death.DeathReport.Origin",
         "InterviewOriginEnum": "cases.models.interview.Interview.Origin",
+        "RoutineVisitKindEnum": "cases.models.routine.Visit.Kind",
         "InterviewStateEnum": "cases.models.interview.Interview.State",
         "InterviewPartyStateEnum": "cases.models.interview.InterviewParty.State",
         "InterviewPartyMethodEnum": "cases.models.interview.InterviewParty.Method",

@@ -26,6 +26,7 @@ from workflows.interview.urls import api_urlpatterns as interview_api
 from workflows.prenatal.urls import PrenatalApp
 from workflows.referral.urls import ReferralApp
 from workflows.referral.urls import api_urlpatterns as referral_api
+from workflows.routine.urls import api_urlpatterns as routine_api
 from workflows.screening.urls import api_urlpatterns as screening_api
 from workflows.selfinspection.urls import SelfInspectionApp
 from workflows.women.urls import WomenApp
@@ -63,6 +64,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("organisations.api_urls")),
     path("api/", include(screening_api)),
+    path("api/", include(routine_api)),
     path("api/", include(highrisk_api)),
     path("api/", include(referral_api)),
     path("api/", include(death_api)),

@@ -66,6 +66,7 @@ def records(personas, settings):  # type: ignore[no-untyped-def]
         "institutions": [str(personas.inst.hospital_a.pk), str(personas.inst.mch_city.pk)],
         "rescue-centres": [str(personas.centres.city.pk), str(personas.centres.province.pk)],
         "highrisk-cases": _highrisk_records(personas),
+        **_routine_records(personas, waiting.pregnancy),
     }
     return staff, ids
 
@@ -79,6 +80,26 @@ def _highrisk_records(personas: Any) -> list[str]:
     closed = open_case(personas, inputs={"pa_pressure_mmhg": 60})
     hr.case_close(case=closed, by=personas.users.obstetrician_a, kind="ended", reason="外院引产")
     return [str(opened.pk), str(closed.pk)]
+
+
+def _routine_records(personas: Any, pregnancy: Any) -> dict[str, list[str]]:
+    """A visit of the referred pregnancy and the delivery (two babies) of another, recorded by the obstetrician."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.workflows.routine.test_services import pregnancy_at
+    from workflows.routine import services as routine
+    from workflows.routine.services import BabyData
+
+    doctor, hospital = personas.users.obstetrician_a, personas.inst.hospital_a
+    visit = routine.visit_record(pregnancy=pregnancy, by=doctor, kind="antenatal", date=timezone.localdate(),
+                                 institution=hospital, external_id="HIS-CJ-1")
+    delivery = routine.delivery_record(
+        pregnancy=pregnancy_at(hospital), by=doctor, delivered_at=timezone.now() - dt.timedelta(days=1),
+        place="institution", institution=hospital, mode="caesarean", caesarean_indication="臀位",
+        babies=[BabyData("live", "female", 2800), BabyData("stillborn", "male")])
+    return {"visits": [str(visit.pk)], "deliveries": [str(delivery.pk)]}
 
 
 def _process_one_records(personas: Any, pregnancy: Any) -> dict[str, list[str]]:

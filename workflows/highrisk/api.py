@@ -32,17 +32,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.limits import NARRATIVE_MAX_CHARS, REASON_MAX_CHARS
 from cases.models import (
-    Baby,
     CasePlan,
     CaseTransfer,
     Colour,
-    Delivery,
     FollowUpVisit,
     HighRiskCase,
     Tracing,
@@ -57,11 +56,17 @@ from organisations.selectors import acting_institutions, covering_rescue_centres
 from organisations.services import access_record
 from workflows.api import (
     FIELD_ERRORS,
+    SYNC_DESCRIPTION,
+    SYNC_PARAMETERS,
     ReasonSerializer,
     ScopedRelatedField,
     StepsMixin,
+    SyncCursorPagination,
+    moment_in_bounds,
     refusal_responses,
     step_schema,
+    sync_queryset,
+    updated_since,
 )
 from workflows.common import require_member
 from workflows.highrisk import permissions as perm
@@ -71,9 +76,20 @@ from workflows.highrisk import views as pages
 from workflows.highrisk.forms import visit_engine_inputs
 from workflows.registers import selectors as overdue
 from workflows.registers.services import near_miss_record
-from workflows.routine import permissions as routine_permissions
-from workflows.routine.forms import BABY_SLOTS, delivery_kwargs
-from workflows.routine.services import BabyData
+from workflows.routine.api import DeliverySerializer, babies_of
+from workflows.routine.forms import delivery_kwargs
+
+
+class CaseListPagination(PageNumberPagination):
+    """The worklist's pages by number; the schema allows the sync list's page too (``order=updated``: a cursor's
+    ``next``, no ``count``)."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["results"]
+        paginated["properties"]["count"]["description"] = "The number of cases (not in the sync list's pages)."
+        return paginated
+
 
 REFUSALS = refusal_responses("case", denied="Not allowed for your role or institution (reason given).")
 DENIED, NOT_FOUND, CONFLICT = REFUSALS
@@ -218,36 +234,6 @@ class TransferAcceptSerializer(serializers.Serializer):
                                          "doctor of the receiving institution.")
 
 
-class BabySerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=Baby.Outcome.choices, help_text="结局 · Live birth or stillbirth.")
-    sex = serializers.ChoiceField(choices=Baby.Sex.choices, help_text="性别 · Sex (or undetermined).")
-    weight_g = serializers.IntegerField(min_value=0, max_value=30000, required=False, allow_null=True,
-                                        help_text="出生体重 (g) · Birth weight.")
-
-
-class DeliverySerializer(serializers.Serializer):
-    """The delivery page's fields (the pregnancy's one delivery record); its babies as a list."""
-
-    delivered_at = serializers.DateTimeField(help_text="分娩时间 · Time of delivery.")
-    place = serializers.ChoiceField(choices=Delivery.Place.choices, default=Delivery.Place.INSTITUTION,
-                                    help_text="分娩地点 · Place of delivery.")
-    institution = ScopedRelatedField(
-        model=Institution, required=False, allow_null=True, default=None,
-        scoped=lambda c: routine_permissions.institutions_for("delivery", _user(c)),
-        help_text="分娩机构 · The delivery institution (one where you record deliveries).")
-    mode = serializers.ChoiceField(choices=Delivery.Mode.choices, help_text="分娩方式 · Delivery mode.")
-    caesarean_indication = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
-                                                 help_text="剖宫产指征 · Indication for the caesarean.")
-    gestational_weeks = serializers.IntegerField(min_value=0, required=False, allow_null=True,
-                                                 help_text="孕周 · Gestational age, weeks.")
-    gestational_days = serializers.IntegerField(min_value=0, required=False, allow_null=True,
-                                                help_text="孕天 · Gestational age, days.")
-    outcome = serializers.CharField(max_length=NARRATIVE_MAX_CHARS, required=False, allow_blank=True, default="",
-                                    help_text="母婴结局 · Outcome for mother and baby.")
-    babies = serializers.ListField(child=BabySerializer(), min_length=1, max_length=BABY_SLOTS,
-                                   help_text="新生儿 · The babies (1–3).")
-
-
 class CloseSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=HighRiskCase.CloseKind.choices, help_text="结案原因 · Closed because.")
     reason = _reason("结案说明 · Closing reason.")
@@ -261,7 +247,7 @@ class NearMissSerializer(serializers.Serializer):
 
 
 class DeathSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="死亡时间 · Time of death.")
+    at = serializers.DateTimeField(validators=[moment_in_bounds], help_text="死亡时间 · Time of death.")
     note = serializers.CharField(max_length=NARRATIVE_MAX_CHARS, help_text="死亡地点与经过 · Where and how she died.")
 
 
@@ -273,6 +259,7 @@ class ListFilterSerializer(serializers.Serializer):
     institution = serializers.UUIDField(required=False)
     q = serializers.CharField(max_length=60, required=False)
     overdue = serializers.ChoiceField(choices=list(overdue.OVERDUE_CHOICES), required=False)
+    order = serializers.ChoiceField(choices=["danger", "updated"], required=False)
 
 
 # --- Output ----------------------------------------------------------------------------------------
@@ -290,7 +277,7 @@ def _name(user: Any) -> str | None:
 CASE_FIELDS = ["id", "state", "state_display", "colour", "purple", "label", "pregnancy", "woman", "woman_name",
                "woman_id_number", "woman_phone", "edd", "institution", "institution_name", "region",
                "responsible_doctor", "responsible_doctor_name", "opened_at", "report_due_at", "reported_at",
-               "next_visit_at", "closure_proposed", "closed_at"]
+               "next_visit_at", "closure_proposed", "closed_at", "updated_at"]
 
 
 class CaseListSerializer(serializers.ModelSerializer):
@@ -501,9 +488,17 @@ def _step_schema(summary: str, request: Any, *, description: str = "", examples:
     list=extend_schema(
         summary="高危专案列表 · List high-risk cases",
         description="The cases you may see, red first, then orange, then purple only; within each the visit "
-                    "most overdue first; 50 a page. Without `tab` or `state`: the open cases (the register's "
-                    "default). The woman's ID and phone numbers are masked; read the case for them.",
+                    "most overdue first; 50 a page (`page`). Without `tab` or `state`: the open cases (the "
+                    "register's default). The woman's ID and phone numbers are masked; read the case for them.\n\n"
+                    "For a system that syncs: `order=updated` (implied by `updated_since`, `If-Modified-Since` or a "
+                    "`cursor`) lists the same cases as a sync list instead, with the filters above (send "
+                    "`state=all` to follow every state, closed cases too).\n\n" + SYNC_DESCRIPTION,
         parameters=[
+            OpenApiParameter("order", str, enum=["danger", "updated"],
+                             description="排序 · danger (default): the worklist's order, page by page; updated: the "
+                                         "sync list's, by cursor."),
+            *SYNC_PARAMETERS,
+            OpenApiParameter("cursor", str, description="游标 · The cursor of a sync list's `next` link."),
             OpenApiParameter("tab", str, enum=list(selectors.WORKLIST_TABS),
                              description="工作清单 · The worklist's tabs: mine (your open cases), today, week, overdue "
                                          "(by the next visit), tracing, unreported (of the institutions where you "
@@ -527,6 +522,7 @@ def _step_schema(summary: str, request: Any, *, description: str = "", examples:
 )
 class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     record_name = "case"  # the steps' serializers read it from their context
+    pagination_class = CaseListPagination
     permission_classes = [IsAuthenticated, CanUseHighRisk]
     serializer_class = CaseDetailSerializer
     queryset = HighRiskCase.objects.none()
@@ -548,6 +544,18 @@ class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveMode
             require_step(step, self.request.user, case)
         return case
 
+    def _syncing(self) -> bool:
+        """The list read as a sync list (``order=updated``, or a sync parameter sent)."""
+        params = self.request.query_params
+        return self.action == "list" and (params.get("order") == "updated" or "cursor" in params
+                                          or updated_since(self.request) is not None)
+
+    @property
+    def paginator(self) -> Any:
+        if not hasattr(self, "_paginator"):
+            self._paginator = SyncCursorPagination() if self._syncing() else super().paginator
+        return self._paginator
+
     def filter_queryset(self, queryset: QuerySet[HighRiskCase]) -> QuerySet[HighRiskCase]:
         if self.action != "list":
             return queryset
@@ -559,7 +567,10 @@ class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveMode
             queryset = queryset.filter(pk__in=selectors.worklist_tab(
                 user=self.request.user, tab=data["tab"], today=today).values("pk"))
             data.setdefault("state", "all")  # a tab is its own set of cases
-        return selectors.danger_ordered(selectors.register_filter(queryset, data), today)
+        queryset = selectors.register_filter(queryset, data)
+        if self._syncing():
+            return sync_queryset(queryset, self.request)
+        return selectors.danger_ordered(queryset, today)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
@@ -663,7 +674,7 @@ class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def delivery(self, request: Request, **kwargs: Any) -> Response:
         return self._step(DeliverySerializer, lambda c, by, d: hr.case_record_delivery(
-            case=c, by=by, **delivery_kwargs(d, babies=[BabyData(**baby) for baby in d["babies"]])))
+            case=c, by=by, **delivery_kwargs(d, babies=babies_of(d))))
 
     @_step_schema("开始产后随访 · Start postpartum follow-up", None)
     @action(detail=True, methods=["post"])

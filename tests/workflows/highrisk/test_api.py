@@ -315,3 +315,46 @@ def test_a_step_the_state_no_longer_allows_is_409(personas):
     assert early.status_code == 409 and early.json()["detail"]
     assert post(a, case, "reopen", {"reason": "x"}).status_code == 409
     assert state(case) == "reported"
+
+
+# --- Sync ------------------------------------------------------------------------------------------------------
+
+def walk(user, **params):  # type: ignore[no-untyped-def]
+    """Every row of the list read as a sync list, following ``next``."""
+    client, rows = api(user), []
+    response = client.get(LIST, params)
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "count" not in body and body["previous"] is None  # a cursor page, not a numbered one
+        rows += body["results"]
+        if body["next"] is None:
+            return rows
+        response = client.get(body["next"])
+
+
+def test_order_updated_lists_the_cases_as_a_sync_list_and_a_new_plan_moves_the_case_on(personas, settings):
+    settings.API_SYNC_LAG_SECONDS = 0
+    cases = [open_case(personas) for _ in range(3)]
+    doctor = personas.users.obstetrician_a
+    assert "count" in api(doctor).get(LIST).json()  # the worklist's numbered pages by default
+    rows = walk(doctor, order="updated", page_size=2)
+    assert [row["id"] for row in rows] == [str(c.pk) for c in sorted(cases, key=lambda c: (c.updated_at, c.pk))]
+    last = rows[-1]["updated_at"]
+    assert walk(doctor, updated_since=last) == []
+    first = cases[0]
+    ok(post(doctor, first, "plan", {"kind": "management", "text": "每两周产检"}))
+    changed = walk(doctor, updated_since=last)
+    assert [row["id"] for row in changed] == [str(first.pk)]
+    assert walk(personas.users.obstetrician_b, order="updated") == []
+
+
+def test_the_sync_list_keeps_the_filters_and_follows_closed_cases_with_state_all(personas, settings):
+    settings.API_SYNC_LAG_SECONDS = 0
+    case = open_case(personas)
+    HighRiskCase.objects.filter(pk=case.pk).update(state=HighRiskCase.State.CLOSED)
+    doctor = personas.users.obstetrician_a
+    assert walk(doctor, order="updated") == []
+    assert [row["id"] for row in walk(doctor, order="updated", state="all")] == [str(case.pk)]
+    assert api(doctor).get(LIST, {"order": "sideways"}).status_code == 400
+    assert api(doctor).get(LIST, {"cursor": "garbage"}).status_code == 404
