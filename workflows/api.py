@@ -124,7 +124,8 @@ SYNC_DESCRIPTION = (
     "seconds): you get every row changed after it, each once, in its latest version. A change is listed once it "
     "is API_SYNC_LAG_SECONDS old (default 5 s) and every transaction open when it was made has ended, so a "
     "slow transaction cannot commit a change behind a row you have already read. Read a record you have just "
-    "written from its detail (at once). Records are never deleted; a record that enters your scope without "
+    "written from its detail (at once). Records are not deleted, except a visit recorded by mistake: read "
+    "those from `GET /api/visits/removed/`. A record that enters your scope without "
     "changing (a woman found by her document number) is not listed as a change: the step that brings it "
     "answers with it, and a walk without `updated_since` lists everything."
 )
