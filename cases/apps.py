@@ -47,8 +47,8 @@ class CasesConfig(AppConfig):
             post_save.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-save-{name}")
             post_delete.connect(summaries.on_change, sender=model, dispatch_uid=f"summaries-delete-{name}")
 
-        # A case's sync row moves when a part its detail shows is saved (cases/sync.py).
+        # A record's sync row moves when a part its detail shows is saved (cases/sync.py).
         from cases import sync
 
-        for name in sync.CASE_PARTS:
-            post_save.connect(sync.touch_case, sender=self.get_model(name), dispatch_uid=f"sync-case-{name}")
+        for name in sync.PARTS:
+            post_save.connect(sync.touch, sender=self.get_model(name), dispatch_uid=f"sync-part-{name}")

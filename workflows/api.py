@@ -21,7 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -294,3 +294,53 @@ class SyncRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             if filters.validated_data.get(name):
                 queryset = queryset.filter(**{name: filters.validated_data[name]})
         return sync_queryset(queryset, self.request)
+
+
+# --- A worklist that is also a sync list -------------------------------------------------------------------
+
+class WorklistPagination(PageNumberPagination):
+    """A worklist's pages by number; its schema allows the sync list's page too (``order=updated``: a cursor's
+    ``next``, no ``count``)."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["results"]
+        paginated["properties"]["count"]["description"] = "The number of rows (not in the sync list's pages)."
+        return paginated
+
+
+def sync_order_parameters(default: str) -> list[OpenApiParameter]:
+    """The parameters that turn a worklist into its sync list."""
+    return [
+        OpenApiParameter("order", str, enum=[default, "updated"],
+                         description=f"排序 · {default} (default): the worklist's order, page by page; updated: the "
+                                     "sync list's, by cursor."),
+        *SYNC_PARAMETERS,
+        OpenApiParameter("cursor", str, description="游标 · The cursor of a sync list's `next` link."),
+    ]
+
+
+class SyncOrderMixin:
+    """A list in a worklist's order (``WorklistPagination``) that ``order=updated``, ``updated_since``,
+    ``If-Modified-Since`` or a ``cursor`` reads as a sync list instead (the same filters; ``sync_order``
+    applies the horizon, ``updated_since`` and the keyset cursor)."""
+
+    pagination_class = WorklistPagination
+    request: Request
+    action: str | None
+
+    def syncing(self) -> bool:
+        params = self.request.query_params
+        return self.action == "list" and (params.get("order") == "updated" or "cursor" in params
+                                          or updated_since(self.request) is not None)
+
+    @property
+    def paginator(self) -> Any:
+        if not hasattr(self, "_paginator"):
+            self._paginator = SyncCursorPagination() if self.syncing() else self.pagination_class()
+        return self._paginator
+
+    def sync_order(self, queryset: QuerySet[Any], worklist_order: Callable[[QuerySet[Any]], QuerySet[Any]]
+                   ) -> QuerySet[Any]:
+        """The filtered list in the order asked for."""
+        return sync_queryset(queryset, self.request) if self.syncing() else worklist_order(queryset)

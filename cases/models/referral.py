@@ -144,6 +144,7 @@ class Referral(ConcurrentTransitionMixin, models.Model):
     feedback_at = models.DateTimeField(_("feedback given at"), null=True, blank=True)
     cancel_reason = reason_field(_("why cancelled"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     process = models.OneToOneField("viewflow.Process", null=True, blank=True, editable=False,
                                    on_delete=models.SET_NULL, related_name="referral")
     history = HistoricalRecords(excluded_fields=["process"])

@@ -32,7 +32,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,16 +56,14 @@ from organisations.services import access_record
 from workflows.api import (
     FIELD_ERRORS,
     SYNC_DESCRIPTION,
-    SYNC_PARAMETERS,
     ReasonSerializer,
     ScopedRelatedField,
     StepsMixin,
-    SyncCursorPagination,
+    SyncOrderMixin,
     moment_in_bounds,
     refusal_responses,
     step_schema,
-    sync_queryset,
-    updated_since,
+    sync_order_parameters,
 )
 from workflows.common import require_member
 from workflows.highrisk import permissions as perm
@@ -78,18 +75,6 @@ from workflows.registers import selectors as overdue
 from workflows.registers.services import near_miss_record
 from workflows.routine.api import DeliverySerializer, babies_of
 from workflows.routine.forms import delivery_kwargs
-
-
-class CaseListPagination(PageNumberPagination):
-    """The worklist's pages by number; the schema allows the sync list's page too (``order=updated``: a cursor's
-    ``next``, no ``count``)."""
-
-    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        paginated = super().get_paginated_response_schema(schema)
-        paginated["required"] = ["results"]
-        paginated["properties"]["count"]["description"] = "The number of cases (not in the sync list's pages)."
-        return paginated
-
 
 REFUSALS = refusal_responses("case", denied="Not allowed for your role or institution (reason given).")
 DENIED, NOT_FOUND, CONFLICT = REFUSALS
@@ -494,11 +479,7 @@ def _step_schema(summary: str, request: Any, *, description: str = "", examples:
                     "`cursor`) lists the same cases as a sync list instead, with the filters above (send "
                     "`state=all` to follow every state, closed cases too).\n\n" + SYNC_DESCRIPTION,
         parameters=[
-            OpenApiParameter("order", str, enum=["danger", "updated"],
-                             description="排序 · danger (default): the worklist's order, page by page; updated: the "
-                                         "sync list's, by cursor."),
-            *SYNC_PARAMETERS,
-            OpenApiParameter("cursor", str, description="游标 · The cursor of a sync list's `next` link."),
+            *sync_order_parameters("danger"),
             OpenApiParameter("tab", str, enum=list(selectors.WORKLIST_TABS),
                              description="工作清单 · The worklist's tabs: mine (your open cases), today, week, overdue "
                                          "(by the next visit), tracing, unreported (of the institutions where you "
@@ -520,9 +501,8 @@ def _step_schema(summary: str, request: Any, *, description: str = "", examples:
                                        "timeline (newest first) and `allowed_steps`. The read is in the access log.",
                            responses={200: CaseDetailSerializer, 403: DENIED, 404: NOT_FOUND}),
 )
-class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class HighRiskCaseViewSet(SyncOrderMixin, StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     record_name = "case"  # the steps' serializers read it from their context
-    pagination_class = CaseListPagination
     permission_classes = [IsAuthenticated, CanUseHighRisk]
     serializer_class = CaseDetailSerializer
     queryset = HighRiskCase.objects.none()
@@ -544,18 +524,6 @@ class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveMode
             require_step(step, self.request.user, case)
         return case
 
-    def _syncing(self) -> bool:
-        """The list read as a sync list (``order=updated``, or a sync parameter sent)."""
-        params = self.request.query_params
-        return self.action == "list" and (params.get("order") == "updated" or "cursor" in params
-                                          or updated_since(self.request) is not None)
-
-    @property
-    def paginator(self) -> Any:
-        if not hasattr(self, "_paginator"):
-            self._paginator = SyncCursorPagination() if self._syncing() else super().paginator
-        return self._paginator
-
     def filter_queryset(self, queryset: QuerySet[HighRiskCase]) -> QuerySet[HighRiskCase]:
         if self.action != "list":
             return queryset
@@ -568,9 +536,7 @@ class HighRiskCaseViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveMode
                 user=self.request.user, tab=data["tab"], today=today).values("pk"))
             data.setdefault("state", "all")  # a tab is its own set of cases
         queryset = selectors.register_filter(queryset, data)
-        if self._syncing():
-            return sync_queryset(queryset, self.request)
-        return selectors.danger_ordered(queryset, today)
+        return self.sync_order(queryset, lambda rows: selectors.danger_ordered(rows, today))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()

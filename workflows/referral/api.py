@@ -46,7 +46,16 @@ from organisations.models import (
 from organisations.parsers import JSONParser
 from organisations.selectors import acting_institution_ids, transfer_on_choices, visible_institutions
 from organisations.services import access_record
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    FIELD_ERRORS,
+    SYNC_DESCRIPTION,
+    ReasonSerializer,
+    StepsMixin,
+    SyncOrderMixin,
+    refusal_responses,
+    step_schema,
+    sync_order_parameters,
+)
 from workflows.referral import services as rs
 
 # --- Errors ----------------------------------------------------------------------------------------
@@ -173,6 +182,7 @@ class ListFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Referral.State.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     side = serializers.ChoiceField(choices=[("centre", "centre"), ("sender", "sender")], required=False)
+    order = serializers.ChoiceField(choices=["newest", "updated"], required=False)
 
 
 # --- Output ----------------------------------------------------------------------------------------
@@ -202,7 +212,7 @@ class ReferralListSerializer(serializers.ModelSerializer):
                   "pregnancy", "woman_name", "from_institution", "from_institution_name", "to_centre",
                   "to_centre_name", "requested_at", "response_due_at", "escalation_level", "answered_by_name",
                   "answered_at", "receiving_team", "expected_arrival_at", "departed_at", "arrived_at", "closed_at",
-                  "redirected_from"]
+                  "redirected_from", "updated_at"]
         read_only_fields = fields
 
     def get_answered_by_name(self, obj: Referral) -> str | None:
@@ -281,9 +291,13 @@ def _transition_schema(summary: str, request: Any, *, created: bool = False, des
 @extend_schema_view(
     list=extend_schema(
         summary="转诊列表 · List referrals",
-        description="The referrals you may see, newest first, 50 a page. A purple woman's diagnosis is null "
-                    "here (her colour shows); read it on the referral itself.",
+        description="The referrals you may see, newest first, 50 a page (`page`). A purple woman's diagnosis is "
+                    "null here (her colour shows); read it on the referral itself.\n\n"
+                    "For a system that syncs: `order=updated` (implied by `updated_since`, `If-Modified-Since` or a "
+                    "`cursor`) lists the same referrals as a sync list instead, with the filters below.\n\n"
+                    + SYNC_DESCRIPTION,
         parameters=[
+            *sync_order_parameters("newest"),
             OpenApiParameter("state", str, enum=list(Referral.State.values), description="转诊状态 · State."),
             OpenApiParameter("urgency", str, enum=list(Urgency.values), description="紧急程度 · Urgency."),
             OpenApiParameter("side", str, enum=["centre", "sender"],
@@ -302,7 +316,7 @@ def _transition_schema(summary: str, request: Any, *, created: bool = False, des
         responses={201: ReferralDetailSerializer, 400: FIELD_ERRORS, 403: DENIED, 409: CONFLICT},
     ),
 )
-class ReferralViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(SyncOrderMixin, StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     record_name = "referral"  # the steps' serializers read it from their context
     permission_classes = [IsAuthenticated, CanUseReferrals]
     serializer_class = ReferralDetailSerializer
@@ -335,7 +349,7 @@ class ReferralViewSet(StepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             queryset = queryset.filter(Q(to_centre__institution__in=ids) | Q(escalated_to__institution__in=ids))
         elif data.get("side") == "sender":
             queryset = queryset.filter(from_institution__in=acting_institution_ids(self.request.user, CLINICAL_ROLES))
-        return queryset.order_by("-requested_at", "pk")
+        return self.sync_order(queryset, lambda rows: rows.order_by("-requested_at", "pk"))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         referral = self.get_object()

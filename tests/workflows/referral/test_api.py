@@ -547,3 +547,69 @@ def test_two_duty_doctors_accept_at_once_one_gets_200_the_other_409(national_dat
         referral = Referral.objects.get(pk=referral.pk)
         assert (referral.state, referral.answered_by) == (S.ACCEPTED, winner)
         assert referral.history.filter(history_change_reason="accepted").count() == 1
+
+
+# --- Sync (issue 17 item 3) ------------------------------------------------------------------------
+
+def walk(user, **params):  # type: ignore[no-untyped-def]
+    """Every row of the list read as a sync list, following ``next``."""
+    client, rows = api(user), []
+    response = client.get(LIST, params)
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "count" not in body and body["previous"] is None  # a cursor page, not a numbered one
+        rows += body["results"]
+        if body["next"] is None:
+            return rows
+        response = client.get(body["next"])
+
+
+def test_order_updated_lists_the_referrals_as_a_sync_list_and_a_step_lists_one_again(personas, staff, settings):
+    settings.API_SYNC_LAG_SECONDS = 0
+    referrals = [refer(personas) for _ in range(3)]
+    doctor = personas.users.obstetrician_a
+    assert api(doctor).get(LIST).json()["count"] == 3  # the numbered pages, newest first, by default
+    rows = walk(doctor, order="updated", page_size=2)
+    expected = sorted(Referral.objects.filter(pk__in=[r.pk for r in referrals]), key=lambda r: (r.updated_at, r.pk))
+    assert [row["id"] for row in rows] == [str(r.pk) for r in expected]
+    last = rows[-1]["updated_at"]
+    assert walk(doctor, updated_since=last) == []
+    first = referrals[0]
+    assert post(staff.city1, url(first, "accept"), {"team": "产科ICU"}).status_code == 200
+    changed = walk(doctor, updated_since=last)
+    assert [(row["id"], row["state"]) for row in changed] == [(str(first.pk), S.ACCEPTED)]
+    # The centre follows the same referrals from its side; another county's doctor sees none.
+    assert {row["id"] for row in walk(staff.city1, order="updated", side="centre")} == {str(r.pk) for r in referrals}
+    assert walk(personas.users.obstetrician_b, order="updated") == []
+    assert api(doctor).get(LIST, {"order": "sideways"}).status_code == 400
+    assert api(doctor).get(LIST, {"cursor": "garbage"}).status_code == 404
+
+
+def test_an_attachment_lists_its_referral_again(personas, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.API_SYNC_LAG_SECONDS = 0
+    referral = refer(personas)
+    back = timezone.now() - dt.timedelta(hours=1)
+    Referral.objects.filter(pk=referral.pk).update(updated_at=back)
+    rows = referral.history.count()
+    rs.referral_attach(referral=referral, by=personas.users.obstetrician_a,
+                       upload=SimpleUploadedFile("ct.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png"))
+    assert Referral.objects.get(pk=referral.pk).updated_at > back
+    assert referral.history.count() == rows  # the referral itself did not change
+    assert [row["id"] for row in walk(personas.users.obstetrician_a, updated_since=back.isoformat())] == [
+        str(referral.pk)]
+
+
+def test_the_migration_gives_existing_referrals_the_time_of_their_last_change(personas):
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("cases.migrations.0033_referral_updated_at").backfill
+    referral = refer(personas)
+    last_change = referral.history.latest().history_date
+    Referral.objects.filter(pk=referral.pk).update(updated_at=timezone.now() + dt.timedelta(days=1))
+    backfill(apps, None)
+    assert Referral.objects.get(pk=referral.pk).updated_at == last_change
