@@ -41,7 +41,14 @@ from organisations.http import get_visible_or_404
 from organisations.models import AccessLog, Institution, Membership, Region
 from organisations.parsers import JSONParser
 from organisations.services import access_record
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    FIELD_ERRORS,
+    ReasonSerializer,
+    StepsMixin,
+    moment_in_bounds,
+    refusal_responses,
+    step_schema,
+)
 from workflows.death import services as ds
 from workflows.death import views as pages
 from workflows.death.api_packet import PacketMixin, hide_personal, is_packet_reader
@@ -103,7 +110,7 @@ class CreateSerializer(serializers.Serializer):
                                    allow_null=True, help_text="孕产妇档案 · The pregnancy, if Anmu knew her.")
     woman = ScopedRelatedField(model=Woman, scoped=lambda c: visible_women(_user(c)), required=False,
                                allow_null=True, help_text="妇女 · The woman (found or registered), otherwise.")
-    died_at = serializers.DateTimeField(help_text="死亡时间 · Time of death.")
+    died_at = serializers.DateTimeField(validators=[moment_in_bounds], help_text="死亡时间 · Time of death.")
     note = serializers.CharField(required=False, allow_blank=True, default="",
                                  help_text="死亡经过 · Where and how she died (needed with a pregnancy).")
 

@@ -27,7 +27,14 @@ from cases.selectors import visible_death_reports, visible_improvement_measures
 from organisations.http import get_visible_or_404
 from organisations.models import Institution, Membership
 from organisations.parsers import JSONParser
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    DATE_BOUNDS,
+    FIELD_ERRORS,
+    ReasonSerializer,
+    StepsMixin,
+    refusal_responses,
+    step_schema,
+)
 from workflows.death import services as ds
 from workflows.death.api import CanUseDeathReports, ScopedRelatedField
 from workflows.death.selectors import MEASURE_TABS, measures_by_tab
@@ -46,7 +53,7 @@ class MeasureCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=NARRATIVE_MAX_CHARS, help_text="改进措施 · The measure.")
     owner_institution = ScopedRelatedField(model=Institution, scoped=lambda c: Institution.objects.filter(
         is_active=True), help_text="责任机构 · The responsible institution (of the report's province).")
-    due_on = serializers.DateField(help_text="完成期限 · Due date (today or later).")
+    due_on = serializers.DateField(validators=DATE_BOUNDS, help_text="完成期限 · Due date (today or later).")
 
 
 class EvidenceSerializer(serializers.Serializer):

@@ -26,7 +26,7 @@ from cases.selectors import visible_death_reports, visible_near_misses, visible_
 from organisations.http import get_visible_or_404
 from organisations.models import Region, User
 from organisations.parsers import JSONParser
-from workflows.api import FIELD_ERRORS, StepsMixin, refusal_responses, step_schema
+from workflows.api import DATE_BOUNDS, FIELD_ERRORS, StepsMixin, refusal_responses, step_schema
 from workflows.death import services as ds
 from workflows.death import views as pages
 
@@ -134,7 +134,7 @@ class MeetingCreateSerializer(serializers.Serializer):
     region = serializers.PrimaryKeyRelatedField(
         queryset=Region.objects.filter(level__in=[Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE]),
         pk_field=serializers.CharField(), help_text="地区 · The county, city or province whose panel meets (code).")
-    held_on = serializers.DateField(help_text="日期 · Date of the meeting.")
+    held_on = serializers.DateField(validators=DATE_BOUNDS, help_text="日期 · Date of the meeting.")
     place = serializers.CharField(required=False, allow_blank=True, default="", max_length=120,
                                   help_text="地点 · Place.")
     chair = _person_field(help_text="主持人 · The chair (public_id).")

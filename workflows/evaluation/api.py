@@ -38,7 +38,14 @@ from cases.selectors import (
 from organisations.http import get_visible_or_404
 from organisations.models import Region
 from organisations.parsers import JSONParser
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    DATE_BOUNDS,
+    FIELD_ERRORS,
+    ReasonSerializer,
+    StepsMixin,
+    refusal_responses,
+    step_schema,
+)
 from workflows.evaluation import permissions as p
 from workflows.evaluation import sampling
 from workflows.evaluation import services as svc
@@ -130,7 +137,8 @@ class EvaluationSubmitSerializer(serializers.Serializer):
 
 
 class EvaluationVisitInSerializer(serializers.Serializer):
-    visited_on = serializers.DateField(help_text="现场评估日期 · The day of the visit (not in the future).")
+    visited_on = serializers.DateField(validators=DATE_BOUNDS,
+                                       help_text="现场评估日期 · The day of the visit (not in the future).")
     unannounced = serializers.BooleanField(default=True, help_text="四不两直 · Unannounced.")
     evaluators = serializers.CharField(max_length=300, help_text="评估人员 · The evaluators.")
     findings = serializers.CharField(max_length=NARRATIVE_MAX_CHARS, help_text="发现问题 · What the visit found.")

@@ -31,7 +31,14 @@ from cases.selectors import visible_circulars
 from organisations.http import ActionDenied, get_visible_or_404
 from organisations.models import Institution, Region
 from organisations.parsers import JSONParser
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    DATE_BOUNDS,
+    FIELD_ERRORS,
+    ReasonSerializer,
+    StepsMixin,
+    refusal_responses,
+    step_schema,
+)
 from workflows.interview import permissions as p
 from workflows.interview import services as cs
 from workflows.interview.figures import FIGURES
@@ -63,8 +70,10 @@ class CircularInSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, help_text="标题 · Title.")
     number = serializers.CharField(max_length=60, help_text="文号 · Number, unique for the bureau.")
     body = serializers.CharField(help_text="正文 · Text.")
-    period_from = serializers.DateField(required=False, allow_null=True, help_text="起 · Period from.")
-    period_to = serializers.DateField(required=False, allow_null=True, help_text="止 · Period to.")
+    period_from = serializers.DateField(validators=DATE_BOUNDS,
+                                        required=False, allow_null=True, help_text="起 · Period from.")
+    period_to = serializers.DateField(validators=DATE_BOUNDS,
+                                      required=False, allow_null=True, help_text="止 · Period to.")
     distribution = serializers.ChoiceField(choices=Circular.Distribution.choices, required=False,
                                            help_text="发送范围 · Distribution.")
     named_recipients = serializers.PrimaryKeyRelatedField(
@@ -95,7 +104,8 @@ class CircularSubjectInSerializer(serializers.Serializer):
                                      help_text="证据 · Links to Anmu records, one a line.")
     requires_answer = serializers.BooleanField(required=False, default=False,
                                                help_text="需提交整改报告 · A rectification report is required.")
-    answer_due_on = serializers.DateField(required=False, allow_null=True, help_text="整改报告期限 · Due on.")
+    answer_due_on = serializers.DateField(validators=DATE_BOUNDS,
+                                          required=False, allow_null=True, help_text="整改报告期限 · Due on.")
 
 
 class CircularSubjectRemoveSerializer(serializers.Serializer):
@@ -109,8 +119,8 @@ class CircularRankingRemoveSerializer(serializers.Serializer):
 class CircularRankingInSerializer(serializers.Serializer):
     figure = serializers.ChoiceField(choices=[(k, str(f.label)) for k, f in FIGURES.items()],
                                      help_text="指标 · The figure to rank on.")
-    period_from = serializers.DateField(help_text="起 · Period from.")
-    period_to = serializers.DateField(help_text="止 · Period to.")
+    period_from = serializers.DateField(validators=DATE_BOUNDS, help_text="起 · Period from.")
+    period_to = serializers.DateField(validators=DATE_BOUNDS, help_text="止 · Period to.")
 
 
 # --- Output -----------------------------------------------------------------------------------------------

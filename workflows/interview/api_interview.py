@@ -24,7 +24,14 @@ from cases.selectors import visible_interviews
 from organisations.http import get_visible_or_404
 from organisations.models import Institution
 from organisations.parsers import JSONParser
-from workflows.api import FIELD_ERRORS, ReasonSerializer, StepsMixin, refusal_responses, step_schema
+from workflows.api import (
+    FIELD_ERRORS,
+    ReasonSerializer,
+    StepsMixin,
+    moment_in_bounds,
+    refusal_responses,
+    step_schema,
+)
 from workflows.interview import permissions as p
 from workflows.interview import services as svc
 from workflows.interview.views.desk import DENIED as NOT_OPEN
@@ -65,7 +72,8 @@ class InterviewProposeSerializer(serializers.Serializer):
 
 class InterviewNotifySerializer(serializers.Serializer):
     number = serializers.CharField(max_length=60, help_text="通知文号 · Notice number.")
-    scheduled_at = serializers.DateTimeField(help_text="约谈时间 · When it is held.")
+    scheduled_at = serializers.DateTimeField(validators=[moment_in_bounds],
+                                             help_text="约谈时间 · When it is held.")
     place = serializers.CharField(max_length=120)
 
 

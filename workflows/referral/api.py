@@ -52,6 +52,7 @@ from workflows.api import (
     ReasonSerializer,
     StepsMixin,
     SyncOrderMixin,
+    moment_in_bounds,
     refusal_responses,
     step_schema,
     sync_order_parameters,
@@ -136,7 +137,8 @@ class ReferralCreateSerializer(serializers.ModelSerializer):
 
 class AcceptSerializer(serializers.Serializer):
     team = serializers.CharField(max_length=200, help_text="接收团队 · Who receives her, e.g. obstetric ICU.")
-    expected_arrival_at = serializers.DateTimeField(required=False, allow_null=True,
+    expected_arrival_at = serializers.DateTimeField(validators=[moment_in_bounds],
+                                                    required=False, allow_null=True,
                                                     help_text="预计到达时间 · Expected arrival.")
 
 
@@ -151,11 +153,13 @@ class DepartSerializer(serializers.Serializer):
     transport = serializers.ChoiceField(choices=Referral.Transport.choices, help_text="转运方式 · Transport.")
     escort = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
                                    help_text="陪护人员 · Who travels with her.")
-    at = serializers.DateTimeField(required=False, allow_null=True, help_text="出发时间 · Departure time; empty: now.")
+    at = serializers.DateTimeField(validators=[moment_in_bounds],
+                                   required=False, allow_null=True, help_text="出发时间 · Departure time; empty: now.")
 
 
 class ArriveSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, allow_null=True, help_text="到达时间 · Arrival time; empty: now.")
+    at = serializers.DateTimeField(validators=[moment_in_bounds],
+                                   required=False, allow_null=True, help_text="到达时间 · Arrival time; empty: now.")
 
 
 def _transfer_institutions(context: dict[str, Any]) -> QuerySet[Institution]:
@@ -170,7 +174,8 @@ class OutcomeSerializer(serializers.Serializer):
         model=Institution, scoped=_transfer_institutions, required=False, allow_null=True,
         help_text="转往机构 · Where she was transferred on (outcome transferred): a rescue centre or a hospital of "
                   "the province that admits her.")
-    at = serializers.DateTimeField(required=False, allow_null=True, help_text="时间 · Time; empty: now.")
+    at = serializers.DateTimeField(validators=[moment_in_bounds],
+                                   required=False, allow_null=True, help_text="时间 · Time; empty: now.")
 
 
 class FeedbackSerializer(serializers.Serializer):
