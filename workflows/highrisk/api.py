@@ -101,7 +101,7 @@ class CanUseHighRisk(BasePermission):
 def require_step(step: str, user: Any, case: HighRiskCase) -> None:
     """The page's check (its ``allowed``), with the reason the page does not give: 403 when the user is on no side
     of the step, 409 when the case's state (or a record the step needs) does not allow it now."""
-    if pages._actions()[step].allowed(user, case):
+    if pages.case_actions()[step].allowed(user, case):
         return
     if step in TRANSFER_ANSWERS:
         pending = perm.pending_transfer(case)
@@ -450,7 +450,7 @@ class CaseDetailSerializer(CaseListSerializer):
     def get_allowed_steps(self, obj: HighRiskCase) -> list[str]:
         """The steps the case page offers the caller now (``POST …/{step}/``)."""
         user = self.context["request"].user
-        return [name for name, spec in pages._actions().items() if spec.allowed(user, obj)]
+        return [name for name, spec in pages.case_actions().items() if spec.allowed(user, obj)]
 
 
 # --- Views -----------------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def _receiving(user: Any, case: HighRiskCase) -> CaseTransfer | None:
     return selectors.transfer_awaiting(user=user, case=case)
 
 
-def _actions() -> dict[str, Action]:
+def case_actions() -> dict[str, Action]:
+    """The steps of the case page, by name: each with its form, its service and who may take it now (the API
+    offers the same steps, `allowed_steps`)."""
     return {a.name: a for a in [
         Action("report", gettext_lazy("Report to the county MCH institute"), lambda case, user, **kw: f.EmptyForm(**kw),
                lambda case, by, data: hr.highrisk_case_report(case=case, by=by),
@@ -145,7 +147,7 @@ _timeline = selectors.case_timeline
 def case_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     case = _case_for(request, pk)
     user: Any = request.user
-    available = [a for a in _actions().values() if a.allowed(user, case)]
+    available = [a for a in case_actions().values() if a.allowed(user, case)]
     access_record(user=user, action=AccessLog.Action.VIEW, obj=case,
                   summary=f"{case._meta.verbose_name} {case.pregnancy.woman.name}", region=case.region,
                   institution=case.institution)
@@ -172,7 +174,7 @@ def _initial(action: str, case: HighRiskCase, user: Any) -> dict[str, Any]:
 def case_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     case = _case_for(request, pk)
     user: Any = request.user
-    spec = _actions().get(action)
+    spec = case_actions().get(action)
     if spec is None:
         raise Http404(_("Not found."))
     if not spec.allowed(user, case):
