@@ -54,6 +54,23 @@ BAR_CENTRE = """(name) => {
 }"""
 
 
+def click_bar(page, name: str, attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Click the area's bar; on a loaded machine the first click can land while the page still settles (the
+    bar's place read before a late layout), so it is tried again, a fresh position each time, until the page
+    leaves for the area (a page that never follows a click still fails the title's expectation)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    start = page.url
+    for _attempt in range(attempts):
+        x, y = page.evaluate(BAR_CENTRE, name)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_url(lambda url: url != start, timeout=TIMEOUT_MS // attempts)
+            return
+        except PlaywrightTimeout:
+            continue
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveAsgiServer]:
     if chromium_path() is None:
@@ -97,8 +114,7 @@ def test_a_city_officer_drills_down_from_the_city_to_a_county_and_an_institution
     expect(page.locator("[data-testid=table-areas]")).to_contain_text("闽侯县")
     shot(page, "indicators-city")
 
-    x, y = page.evaluate(BAR_CENTRE, "闽侯县")
-    page.mouse.click(x, y)
+    click_bar(page, "闽侯县")
     expect(page.locator("[data-testid=indicators-title]")).to_contain_text("闽侯县", timeout=TIMEOUT_MS)
     assert "/indicators/350121/" in page.url
     expect(page.locator("[data-testid=crumb-350100]")).to_have_text("福州市")
