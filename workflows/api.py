@@ -17,11 +17,13 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import parse_http_date_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -40,6 +42,16 @@ def moment_in_bounds(value: dt.datetime) -> None:
         raise serializers.ValidationError(
             _("Enter a time between %(start)s and %(end)s.") % {"start": EARLIEST_DATE.isoformat(),
                                                                "end": LATEST_DATE.isoformat()})
+
+
+class CanReadWomen(BasePermission):
+    """A women's-records API (women, pregnancies, screenings, assessments, visits, deliveries) opens to the same
+    roles as the women's pages (``cases.view_woman``)."""
+
+    message = _lazy("Your role does not include reading women's records.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(request.user.has_perm("cases.view_woman"))
 
 
 class ApiErrorSerializer(serializers.Serializer):

@@ -22,11 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,6 +37,7 @@ from organisations.models import Institution
 from workflows.api import (
     DATE_BOUNDS,
     FIELD_ERRORS,
+    CanReadWomen,
     ScopedRelatedField,
     StepsMixin,
     SyncListFilterSerializer,
@@ -54,15 +54,6 @@ from workflows.routine.services import KEEP, MAX_BABIES, BabyData
 
 VISIT_REFUSALS = refusal_responses("visit", denied="Not allowed for your role or institution (reason given).")
 DELIVERY_REFUSALS = refusal_responses("delivery", denied="Not allowed for your role or institution (reason given).")
-
-
-class CanReadRecords(BasePermission):
-    """The API opens to the same roles as the pregnancy's page (``cases.view_woman``)."""
-
-    message = _("Your role does not include reading women's records.")
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user.has_perm("cases.view_woman"))
 
 
 def _user(context: dict[str, Any]) -> Any:
@@ -285,7 +276,7 @@ def _keep(data: dict[str, Any], *names: str) -> dict[str, Any]:
 )
 class VisitViewSet(StepsMixin, SyncRecordViewSet):
     record_name = "visit"
-    permission_classes = [IsAuthenticated, CanReadRecords]
+    permission_classes = [IsAuthenticated, CanReadWomen]
     serializer_class = RoutineVisitOutSerializer
     queryset = Visit.objects.none()
     list_filters = ("pregnancy", "external_id")
@@ -364,7 +355,7 @@ class VisitViewSet(StepsMixin, SyncRecordViewSet):
 )
 class DeliveryViewSet(StepsMixin, SyncRecordViewSet):
     record_name = "delivery"
-    permission_classes = [IsAuthenticated, CanReadRecords]
+    permission_classes = [IsAuthenticated, CanReadWomen]
     serializer_class = DeliveryOutSerializer
     queryset = Delivery.objects.none()
     list_filters = ("pregnancy", "external_id")

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -32,7 +31,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -46,6 +45,7 @@ from organisations.services import access_record
 from workflows.api import (
     DATE_BOUNDS,
     FIELD_ERRORS,
+    CanReadWomen,
     ReasonSerializer,
     ScopedRelatedField,
     StepsMixin,
@@ -61,15 +61,6 @@ WOMAN_REFUSALS = refusal_responses("woman", denied="Not allowed for your role or
 PREGNANCY_REFUSALS = refusal_responses("pregnancy", denied="Not allowed for your role or institution (reason given).")
 ASSESSMENT_REFUSALS = refusal_responses("assessment", denied="Not allowed for your role or institution (reason given).")
 SCREENING_REFUSALS = refusal_responses("screening", denied="Not allowed for your role or institution (reason given).")
-
-class CanReadWomen(BasePermission):
-    """The API opens to the same roles as the women's pages (``cases.view_woman``)."""
-
-    message = _("Your role does not include reading women's records.")
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user.has_perm("cases.view_woman"))
-
 
 def _user(context: dict[str, Any]) -> Any:
     return context["request"].user

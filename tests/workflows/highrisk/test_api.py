@@ -25,6 +25,7 @@ from cases.models import (
 from organisations.models import AccessLog, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import MembershipFactory, UserFactory
+from tests.workflows import sync
 from tests.workflows.highrisk.test_services import open_case
 from workflows.deadlines import deadlines_sweep
 from workflows.models import Deadline
@@ -320,17 +321,7 @@ def test_a_step_the_state_no_longer_allows_is_409(personas):
 # --- Sync ------------------------------------------------------------------------------------------------------
 
 def walk(user, **params):  # type: ignore[no-untyped-def]
-    """Every row of the list read as a sync list, following ``next``."""
-    client, rows = api(user), []
-    response = client.get(LIST, params)
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert "count" not in body and body["previous"] is None  # a cursor page, not a numbered one
-        rows += body["results"]
-        if body["next"] is None:
-            return rows
-        response = client.get(body["next"])
+    return sync.walk(api(user), LIST, **params)
 
 
 def test_order_updated_lists_the_cases_as_a_sync_list_and_a_new_plan_moves_the_case_on(personas, settings):

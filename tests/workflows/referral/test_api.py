@@ -19,6 +19,7 @@ from notifications.models import Alert
 from organisations.models import AccessLog, Membership, RescueCentre, Role
 from tests.notifications.helpers import move_deadlines_into_past
 from tests.personas import book_woman
+from tests.workflows import sync
 from tests.workflows.highrisk.test_concurrency import race
 from tests.workflows.referral.helpers import member, refer, rescue_staff
 from workflows.deadlines import deadlines_sweep
@@ -552,17 +553,7 @@ def test_two_duty_doctors_accept_at_once_one_gets_200_the_other_409(national_dat
 # --- Sync (issue 17 item 3) ------------------------------------------------------------------------
 
 def walk(user, **params):  # type: ignore[no-untyped-def]
-    """Every row of the list read as a sync list, following ``next``."""
-    client, rows = api(user), []
-    response = client.get(LIST, params)
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert "count" not in body and body["previous"] is None  # a cursor page, not a numbered one
-        rows += body["results"]
-        if body["next"] is None:
-            return rows
-        response = client.get(body["next"])
+    return sync.walk(api(user), LIST, **params)
 
 
 def test_order_updated_lists_the_referrals_as_a_sync_list_and_a_step_lists_one_again(personas, staff, settings):

@@ -11,7 +11,6 @@ import importlib
 import random
 import threading
 import time
-from typing import Any
 
 import pytest
 from django.db import connection, connections, transaction
@@ -21,6 +20,7 @@ from rest_framework.test import APIClient
 
 from cases.models import Pregnancy, Woman
 from tests.personas import PregnancyFactory, WomanFactory
+from tests.workflows.sync import walk
 from workflows.common import save_with_history
 
 
@@ -33,20 +33,6 @@ def client_for(user):  # type: ignore[no-untyped-def]
 def women(personas, count: int) -> list[Woman]:  # type: ignore[no-untyped-def]
     at = personas.inst.hospital_a
     return [WomanFactory(residence_region=at.region, registered_by=at) for _ in range(count)]
-
-
-def walk(client: APIClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    """Every row of a sync list, following ``next``."""
-    rows: list[dict[str, Any]] = []
-    response = client.get(path, params)
-    while True:
-        assert response.status_code == 200, response.json()
-        body = response.json()
-        assert body["previous"] is None
-        rows += body["results"]
-        if body["next"] is None:
-            return rows
-        response = client.get(body["next"])
 
 
 @pytest.fixture
